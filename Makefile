@@ -1,0 +1,35 @@
+# Two commands on a fresh machine with Python 3.11, pip and make: `make run` and `make test`.
+PYTHON ?= python3.11
+TOOLS  := .tools
+UV     := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.9
+VENV   := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test lint install clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(VENV)/bin/portal db upgrade
+	$(VENV)/bin/portal serve --demo
+
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check app tests alembic
+	$(VENV)/bin/ruff format --check app tests alembic
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache

@@ -1,0 +1,328 @@
+"""Markdown to safe HTML, with citations, figures, anchors and gated `::: professional` blocks.
+
+Gated blocks are cut out of the token stream *before* anything is rendered or counted, so text a
+viewer may not read never reaches the HTML, the table of contents, the reading time or the list
+of references. Each cut block leaves a slot that the caller fills with the panel that fits.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markupsafe import Markup, escape
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.container import container_plugin
+
+from app.core.policy import Audience, AudienceError, Viewer, may_read, parse_audience
+from app.core.text import slugify
+
+GATE = "professional"
+WORDS_PER_MINUTE = 200
+TOC_MIN_HEADINGS = 3
+CITATION = re.compile(r"\[\^([A-Za-z0-9_.:-]{1,60})\]")
+
+ALLOWED_TAGS = {
+    "a", "blockquote", "br", "code", "del", "em", "figcaption", "figure", "h2", "h3", "h4",
+    "h5", "h6", "hr", "img", "li", "ol", "p", "pre", "s", "section", "strong", "sup", "table",
+    "tbody", "td", "th", "thead", "tr", "ul", "div", "span",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "id", "title", "class"},
+    "img": {"src", "alt", "title", "loading"},
+    "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
+    "sup": {"id", "class"}, "section": {"class"}, "div": {"class"}, "figure": {"class"},
+    "ol": {"start"}, "th": {"style"}, "td": {"style"}, "span": {"class"},
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """What the renderer needs of a bibliographic entry."""
+
+    key: str
+    authors: str
+    title: str
+    journal: str = ""
+    year: int | None = None
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    doi: str = ""
+    pmid: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class CitedReference:
+    number: int
+    anchor: str
+    reference: ReferenceData
+    backlinks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    anchor: str
+    text: str
+    level: int
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    html: Markup
+    toc: list[TocEntry]
+    references: list[CitedReference]
+    reading_minutes: int
+    locked_blocks: int
+
+
+@dataclass
+class _RenderState:
+    numbers: dict[str, int] = field(default_factory=dict)
+    uses: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _citation_rule(state: StateInline, silent: bool) -> bool:
+    if not state.src.startswith("[^", state.pos):
+        return False
+    match = CITATION.match(state.src, state.pos)
+    if not match:
+        return False
+    if not silent:
+        token = state.push("citation", "", 0)
+        token.meta = {"key": match.group(1)}
+    state.pos = match.end()
+    return True
+
+
+def _build_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": True})
+    md.enable(["table", "strikethrough"])
+    md.use(container_plugin, GATE)
+    md.use(anchors_plugin, min_level=2, max_level=3, slug_func=slugify)
+    md.inline.ruler.before("link", "citation", _citation_rule)
+    return md
+
+
+PARSER = _build_parser()
+
+
+def parse(source: str) -> list[Token]:
+    return PARSER.parse(source)
+
+
+def block_audience(token: Token) -> Audience:
+    """The audience named after `::: professional`; the keyword alone means all professions."""
+    words = token.info.split()[1:]
+    return parse_audience(words or [GATE])
+
+
+def _cut_gated(tokens: list[Token], viewer: Viewer) -> tuple[list[Token], list[Audience]]:
+    """Replace each block the viewer may not read by a single `locked` token."""
+    kept: list[Token] = []
+    locked: list[Audience] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.type == f"container_{GATE}_open":
+            audience = block_audience(token)
+            if not may_read(viewer, audience):
+                i = _matching_close(tokens, i)
+                slot = Token("locked", "", 0, meta={"index": len(locked)})
+                locked.append(audience)
+                kept.append(slot)
+        else:
+            kept.append(token)
+        i += 1
+    return [t for t in kept if not t.type.startswith(f"container_{GATE}")], locked
+
+
+def _matching_close(tokens: list[Token], start: int) -> int:
+    depth = 0
+    for j in range(start, len(tokens)):
+        depth += tokens[j].nesting if tokens[j].type.startswith(f"container_{GATE}") else 0
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _lift_figures(tokens: list[Token]) -> list[Token]:
+    """A paragraph holding only an image becomes a figure with its title as the caption."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        window = tokens[i : i + 3]
+        if (
+            len(window) == 3
+            and window[0].type == "paragraph_open"
+            and window[1].children
+            and len(window[1].children) == 1
+            and window[1].children[0].type == "image"
+        ):
+            out.append(Token("figure", "figure", 0, meta={"image": window[1].children[0]}))
+            i += 3
+            continue
+        out.append(tokens[i])
+        i += 1
+    return out
+
+
+def _number_citations(tokens: Sequence[Token], keys: set[str]) -> _RenderState:
+    state = _RenderState()
+    for token in tokens:
+        for child in token.children or []:
+            key = child.meta.get("key") if child.type == "citation" else None
+            if key in keys:
+                state.numbers.setdefault(key, len(state.numbers) + 1)
+    return state
+
+
+def _render_citation(key: str, state: _RenderState) -> str:
+    number = state.numbers.get(key)
+    if number is None:
+        return f"[{escape(key)}?]"
+    uses = state.uses.setdefault(key, [])
+    anchor = f"cite-{number}-{len(uses) + 1}"
+    uses.append(anchor)
+    return (
+        f'<sup class="citation" id="{anchor}">'
+        f'<a href="#ref-{number}" class="citation-link">[{number}]</a></sup>'
+    )
+
+
+def _render_figure(image: Token) -> str:
+    alt = escape(image.content)
+    src = escape(image.attrGet("src") or "")
+    caption = image.attrGet("title")
+    figcaption = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
+    return f'<figure class="figure"><img src="{src}" alt="{alt}" loading="lazy">{figcaption}</figure>\n'
+
+
+def _render(tokens: list[Token], state: _RenderState, slot_marker: Callable[[int], str]) -> str:
+    renderer = PARSER.renderer
+    parts: list[str] = []
+    for index, token in enumerate(tokens):
+        if token.type == "locked":
+            parts.append(f'<div class="locked-slot">{slot_marker(token.meta["index"])}</div>\n')
+        elif token.type == "figure":
+            parts.append(_render_figure(token.meta["image"]))
+        elif token.type == "inline":
+            parts.append(_render_inline(token.children or [], state))
+        else:
+            parts.append(renderer.renderToken(tokens, index, PARSER.options, {}))
+    return "".join(parts)
+
+
+def _render_inline(children: list[Token], state: _RenderState) -> str:
+    parts: list[str] = []
+    run: list[Token] = []
+    for child in children:
+        if child.type == "citation":
+            parts.append(PARSER.renderer.renderInline(run, PARSER.options, {}))
+            parts.append(_render_citation(child.meta["key"], state))
+            run = []
+        else:
+            run.append(child)
+    parts.append(PARSER.renderer.renderInline(run, PARSER.options, {}))
+    return "".join(parts)
+
+
+def _toc(tokens: Sequence[Token]) -> list[TocEntry]:
+    entries = []
+    for heading, inline in zip(tokens, tokens[1:], strict=False):
+        if heading.type == "heading_open" and heading.tag in ("h2", "h3"):
+            anchor = str(heading.attrGet("id") or "")
+            entries.append(TocEntry(anchor, inline.content, int(heading.tag[1])))
+    return entries if sum(e.level == 2 for e in entries) >= TOC_MIN_HEADINGS else []
+
+
+def _reading_minutes(tokens: Sequence[Token]) -> int:
+    words = sum(len(t.content.split()) for t in tokens if t.type in ("inline", "fence", "code_block"))
+    return max(1, math.ceil(words / WORDS_PER_MINUTE))
+
+
+def sanitize(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        filter_style_properties={"text-align"},
+        link_rel=None,
+    )
+
+
+def render_body(
+    source: str,
+    *,
+    viewer: Viewer,
+    references: Sequence[ReferenceData] = (),
+    panel: Callable[[Audience], str],
+) -> RenderedBody:
+    """Render Markdown for one viewer, with each block they may not read replaced by `panel`."""
+    tokens, locked = _cut_gated(parse(source), viewer)
+    tokens = _lift_figures(tokens)
+    by_key = {r.key: r for r in references}
+    state = _RenderState()
+    state.numbers = _number_citations(tokens, set(by_key)).numbers
+    nonce = secrets.token_hex(8)
+    html = sanitize(_render(tokens, state, lambda i: f"locked-{nonce}-{i}"))
+    for index, audience in enumerate(locked):
+        slot = f'<div class="locked-slot">locked-{nonce}-{index}</div>'
+        html = html.replace(slot, panel(audience), 1)
+    cited = [
+        CitedReference(n, f"ref-{n}", by_key[key], tuple(state.uses.get(key, [])))
+        for key, n in sorted(state.numbers.items(), key=lambda item: item[1])
+    ]
+    # The HTML was sanitised above and the panels come from our own templates.
+    return RenderedBody(
+        Markup(html),  # noqa: S704
+        _toc(tokens),
+        cited,
+        _reading_minutes(tokens),
+        len(locked),
+    )
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    message: str
+
+
+def check_body(source: str, reference_keys: set[str]) -> list[Problem]:
+    """Find what an author must fix: bad audiences, open blocks, missing alt text, bad citations."""
+    lines = source.splitlines()
+    problems: list[Problem] = []
+    cited: set[str] = set()
+    for token in parse(source):
+        line = (token.map[0] + 1) if token.map else 0
+        if token.type == "heading_open" and token.tag == "h1":
+            problems.append(Problem(line, "use ## for sections: the title is the page's heading"))
+        if token.type == f"container_{GATE}_open":
+            try:
+                block_audience(token)
+            except AudienceError as error:
+                problems.append(Problem(line, str(error)))
+            closing = token.map[1] if token.map else len(lines)
+            if closing >= len(lines) or lines[closing].strip() != ":::":
+                problems.append(Problem(line, "`::: professional` block is never closed with `:::`"))
+        for child in token.children or []:
+            if child.type == "image" and not child.content.strip():
+                problems.append(Problem(line, "image has no alt text: write ![description](src)"))
+            if child.type == "citation":
+                key = child.meta["key"]
+                cited.add(key)
+                if key not in reference_keys:
+                    problems.append(Problem(line, f"citation [^{key}] has no matching reference"))
+    for key in sorted(reference_keys - cited):
+        problems.append(Problem(0, f"reference {key!r} is never cited in the body"))
+    return problems

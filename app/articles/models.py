@@ -1,0 +1,141 @@
+"""Articles and what hangs off them: categories, tags, references, revisions, old slugs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import Base, utcnow
+from app.core.policy import Audience, parse_audience
+
+
+class ArticleStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+article_tag = Table(
+    "article_tag",
+    Base.metadata,
+    Column("article_id", ForeignKey("article.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Category(Base):
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Tag(Base):
+    __tablename__ = "tag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class Article(Base):
+    __tablename__ = "article"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(300), default="")
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    hero_image: Mapped[str | None] = mapped_column(String(500))
+    hero_alt: Mapped[str] = mapped_column(String(500), default="")
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[ArticleStatus] = mapped_column(
+        Enum(
+            ArticleStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=ArticleStatus.DRAFT,
+        index=True,
+    )
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("category.id", ondelete="SET NULL"), index=True
+    )
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    category: Mapped[Category | None] = relationship(lazy="joined")
+    tags: Mapped[list[Tag]] = relationship(secondary=article_tag, order_by="Tag.name")
+    references: Mapped[list[Reference]] = relationship(cascade="all, delete-orphan", order_by="Reference.id")
+
+    @property
+    def audience_rule(self) -> Audience:
+        return parse_audience(self.audience)
+
+
+class Reference(Base):
+    """A bibliographic entry an article cites as `[^key]`; numbered by first citation."""
+
+    __tablename__ = "reference"
+    __table_args__ = (UniqueConstraint("article_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(60))
+    authors: Mapped[str] = mapped_column(String(1000))
+    title: Mapped[str] = mapped_column(String(1000))
+    journal: Mapped[str] = mapped_column(String(300), default="")
+    year: Mapped[int | None] = mapped_column(Integer)
+    volume: Mapped[str] = mapped_column(String(40), default="")
+    issue: Mapped[str] = mapped_column(String(40), default="")
+    pages: Mapped[str] = mapped_column(String(40), default="")
+    doi: Mapped[str] = mapped_column(String(200), default="")
+    pmid: Mapped[str] = mapped_column(String(20), default="")
+    url: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ArticleRevision(Base):
+    """The state of an article before one of its saves."""
+
+    __tablename__ = "article_revision"
+    __table_args__ = (UniqueConstraint("article_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(300))
+    references_json: Mapped[str] = mapped_column(Text, default="[]")
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SlugRedirect(Base):
+    """An article's former slug, kept so old links keep working."""
+
+    __tablename__ = "slug_redirect"
+
+    old_slug: Mapped[str] = mapped_column(String(200), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))

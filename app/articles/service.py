@@ -1,0 +1,233 @@
+"""Reading and saving articles. Services flush; the caller commits."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.articles.markdown import ReferenceData
+from app.articles.models import (
+    Article,
+    ArticleRevision,
+    ArticleStatus,
+    Category,
+    Reference,
+    SlugRedirect,
+    Tag,
+    article_tag,
+)
+from app.core.db import utcnow
+from app.core.text import slugify
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a longer list."""
+
+    items: Sequence[T]
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def _published(now: datetime | None = None) -> Select[tuple[Article]]:
+    now = now or utcnow()
+    return (
+        select(Article)
+        .where(Article.status == ArticleStatus.PUBLISHED, Article.published_at <= now)
+        .options(selectinload(Article.tags))
+        .order_by(Article.published_at.desc(), Article.id.desc())
+    )
+
+
+def paginate(db: Session, query: Select[tuple[Article]], *, number: int, size: int) -> Page[Article]:
+    """Return page `number` of `query`; past the end gives an empty page the caller may 404."""
+    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    items = db.scalars(query.limit(size).offset((number - 1) * size)).unique().all()
+    return Page(items, number, size, total)
+
+
+def list_published(db: Session, *, number: int, size: int) -> Page[Article]:
+    """List published articles, newest first."""
+    return paginate(db, _published(), number=number, size=size)
+
+
+def list_in_category(db: Session, category: Category, *, number: int, size: int) -> Page[Article]:
+    """List the published articles of one category."""
+    return paginate(db, _published().where(Article.category_id == category.id), number=number, size=size)
+
+
+def list_tagged(db: Session, tag: Tag, *, number: int, size: int) -> Page[Article]:
+    """List the published articles carrying one tag."""
+    query = _published().where(Article.tags.any(Tag.id == tag.id))
+    return paginate(db, query, number=number, size=size)
+
+
+def featured(db: Session, *, limit: int = 3) -> Sequence[Article]:
+    """Return the newest featured articles."""
+    return db.scalars(_published().where(Article.featured.is_(True)).limit(limit)).unique().all()
+
+
+def latest(db: Session, *, limit: int = 6, exclude: Sequence[int] = ()) -> Sequence[Article]:
+    """Return the newest articles, leaving out those already shown."""
+    query = _published().where(Article.id.not_in(exclude)) if exclude else _published()
+    return db.scalars(query.limit(limit)).unique().all()
+
+
+def related(db: Session, article: Article, *, limit: int = 3) -> Sequence[Article]:
+    """Return published articles sharing the most tags, then the category, with this one."""
+    tag_ids = [t.id for t in article.tags]
+    shared = (
+        select(func.count())
+        .select_from(article_tag)
+        .where(article_tag.c.article_id == Article.id, article_tag.c.tag_id.in_(tag_ids))
+        .scalar_subquery()
+    )
+    same_category = (Article.category_id == article.category_id) if article.category_id else False
+    query = (
+        _published()
+        .where(Article.id != article.id)
+        .order_by(None)
+        .order_by(shared.desc(), func.coalesce(same_category, False).desc(), Article.published_at.desc())
+    )
+    return db.scalars(query.limit(limit)).unique().all()
+
+
+def find_published(db: Session, slug: str) -> Article | None:
+    """Find a published article by slug."""
+    return db.scalars(_published().where(Article.slug == slug)).unique().one_or_none()
+
+
+def find_redirect(db: Session, slug: str) -> str | None:
+    """Return the current slug of an article that used to live at `slug`."""
+    query = select(Article.slug).join(SlugRedirect, SlugRedirect.article_id == Article.id)
+    return db.scalar(query.where(SlugRedirect.old_slug == slug))
+
+
+def find_category(db: Session, slug: str) -> Category | None:
+    return db.scalar(select(Category).where(Category.slug == slug))
+
+
+def find_tag(db: Session, slug: str) -> Tag | None:
+    return db.scalar(select(Tag).where(Tag.slug == slug))
+
+
+def categories_in_use(db: Session) -> Sequence[Category]:
+    """Return the categories that hold at least one published article, by name."""
+    used = _published().with_only_columns(Article.category_id).order_by(None)
+    return db.scalars(select(Category).where(Category.id.in_(used)).order_by(Category.name)).all()
+
+
+def reference_data(article: Article) -> list[ReferenceData]:
+    """Turn stored references into what the Markdown renderer takes."""
+    return [ReferenceData(**_reference_fields(r)) for r in article.references]
+
+
+def _reference_fields(reference: Reference) -> dict[str, object]:
+    fields = ReferenceData.__dataclass_fields__
+    return {name: getattr(reference, name) for name in fields}
+
+
+def snapshot(db: Session, article: Article) -> ArticleRevision:
+    """Keep the article's current state as its next revision, before it is changed."""
+    number = (
+        db.scalar(select(func.max(ArticleRevision.number)).where(ArticleRevision.article_id == article.id))
+        or 0
+    ) + 1
+    revision = ArticleRevision(
+        article_id=article.id,
+        number=number,
+        title=article.title,
+        summary=article.summary,
+        body=article.body,
+        audience=article.audience,
+        references_json=json.dumps([_reference_fields(r) for r in article.references]),
+    )
+    db.add(revision)
+    return revision
+
+
+def revisions(db: Session, article: Article) -> Sequence[ArticleRevision]:
+    """Return an article's earlier versions, newest first."""
+    query = select(ArticleRevision).where(ArticleRevision.article_id == article.id)
+    return db.scalars(query.order_by(ArticleRevision.number.desc())).all()
+
+
+def _category(db: Session, name: str) -> Category:
+    slug = slugify(name)
+    category = find_category(db, slug)
+    if category is None:
+        category = Category(slug=slug, name=name)
+        db.add(category)
+    return category
+
+
+def _tags(db: Session, names: Sequence[str]) -> list[Tag]:
+    tags = []
+    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        tag = find_tag(db, slugify(name))
+        if tag is None:
+            tag = Tag(slug=slugify(name), name=name)
+            db.add(tag)
+        tags.append(tag)
+    return tags
+
+
+def save_article(
+    db: Session,
+    *,
+    slug: str,
+    title: str,
+    summary: str,
+    body: str,
+    audience: str,
+    category_name: str,
+    tag_names: Sequence[str],
+    references: Sequence[dict[str, object]],
+    status: ArticleStatus,
+    published_at: datetime,
+    featured: bool = False,
+    author_name: str = "",
+    hero_image: str | None = None,
+    hero_alt: str = "",
+) -> Article:
+    """Create the article at `slug`, or update it and keep its previous state as a revision."""
+    article = db.scalar(select(Article).where(Article.slug == slug))
+    if article is None:
+        article = Article(slug=slug)
+        db.add(article)
+    else:
+        snapshot(db, article)
+    article.title, article.summary, article.body = title, summary, body
+    article.audience, article.status, article.published_at = audience, status, published_at
+    article.featured, article.author_name = featured, author_name
+    article.hero_image, article.hero_alt = hero_image, hero_alt
+    article.category = _category(db, category_name)
+    article.tags = _tags(db, tag_names)
+    # Flush the removals first: the new rows may reuse the old (article, key) pairs.
+    article.references.clear()
+    db.flush()
+    article.references.extend(Reference(**fields) for fields in references)
+    db.flush()
+    return article

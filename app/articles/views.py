@@ -1,0 +1,90 @@
+"""The public reading site: article lists, article pages, categories and tags."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from app.articles import service
+from app.articles.markdown import render_body
+from app.articles.models import Article
+from app.core.db import get_db
+from app.core.policy import Audience, Viewer, current_viewer, may_read
+from app.core.web import page_number, render
+
+router = APIRouter()
+Db = Annotated[Session, Depends(get_db)]
+CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
+
+
+def _page_or_404(page: service.Page[Article]) -> service.Page[Article]:
+    if page.number > 1 and not page.items:
+        raise HTTPException(404, "There is no such page in this list.")
+    return page
+
+
+@router.get("/articles", name="articles.index", response_class=HTMLResponse)
+def index(request: Request, db: Db, page: str | None = None) -> Response:
+    """List every published article, newest first."""
+    size = request.app.state.settings.page_size
+    articles = _page_or_404(service.list_published(db, number=page_number(page), size=size))
+    return render(request, "articles/index.html", {"page": articles})
+
+
+@router.get("/articles/{slug}", name="articles.detail", response_class=HTMLResponse)
+def detail(request: Request, slug: str, db: Db, viewer: CurrentViewer) -> Response:
+    """Show an article, with each part the viewer may not read replaced by a panel."""
+    article = service.find_published(db, slug)
+    if article is None:
+        new_slug = service.find_redirect(db, slug)
+        if new_slug:
+            return RedirectResponse(request.app.url_path_for("articles.detail", slug=new_slug), 301)
+        raise HTTPException(404, "There is no article at this address.")
+
+    def panel(audience: Audience) -> str:
+        return _locked_panel(request, audience, viewer)
+
+    readable = may_read(viewer, article.audience_rule)
+    body = (
+        render_body(article.body, viewer=viewer, references=service.reference_data(article), panel=panel)
+        if readable
+        else None
+    )
+    context = {
+        "article": article,
+        "body": body,
+        "locked_panel": None if readable else Markup(panel(article.audience_rule)),  # noqa: S704
+        "related": service.related(db, article),
+    }
+    return render(request, "articles/detail.html", context)
+
+
+def _locked_panel(request: Request, audience: Audience, viewer: Viewer) -> str:
+    template = request.app.state.templates.get_template("articles/_locked_panel.html")
+    return template.render(audience=audience, viewer=viewer, request=request)
+
+
+@router.get("/categories/{slug}", name="categories.detail", response_class=HTMLResponse)
+def category(request: Request, slug: str, db: Db, page: str | None = None) -> Response:
+    """List the published articles of one category."""
+    found = service.find_category(db, slug)
+    if found is None:
+        raise HTTPException(404, "There is no such category.")
+    size = request.app.state.settings.page_size
+    articles = _page_or_404(service.list_in_category(db, found, number=page_number(page), size=size))
+    return render(request, "articles/category.html", {"category": found, "page": articles})
+
+
+@router.get("/tags/{slug}", name="tags.detail", response_class=HTMLResponse)
+def tag(request: Request, slug: str, db: Db, page: str | None = None) -> Response:
+    """List the published articles carrying one tag."""
+    found = service.find_tag(db, slug)
+    if found is None:
+        raise HTTPException(404, "There is no such tag.")
+    size = request.app.state.settings.page_size
+    articles = _page_or_404(service.list_tagged(db, found, number=page_number(page), size=size))
+    return render(request, "articles/tag.html", {"tag": found, "page": articles})

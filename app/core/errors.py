@@ -1,0 +1,69 @@
+"""HTML error pages that help the reader on, and never a traceback."""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.web import render
+
+log = structlog.get_logger(__name__)
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood."),
+    403: ("Not allowed", "You may not open this page."),
+    404: (
+        "Page not found",
+        "There is no page at this address. It may have moved or never existed.",
+    ),
+    405: ("Not allowed", "This address does not accept that kind of request."),
+    422: ("Check the address", "Part of this address is not in a form we understand."),
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_page(request: Request, status: int, detail: str | None = None) -> Response:
+    title, message = MESSAGES.get(status, ("Something went wrong", "The request could not be completed."))
+    if _wants_json(request):
+        return JSONResponse({"detail": detail or title}, status_code=status)
+    template = "errors/404.html" if status == 404 else "errors/error.html"
+    context = {"status": status, "title": title, "message": message, "path": request.url.path}
+    try:
+        return render(request, template, context, status_code=status)
+    except Exception:  # the error page itself must never fail
+        log.exception("error_page_failed", status=status)
+        return HTMLResponse(f"<h1>{status} {title}</h1>", status_code=status)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    response = _error_page(request, exc.status_code, str(exc.detail))
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    return _error_page(request, 422)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled_error", path=request.url.path, exc_info=exc)
+    if _wants_json(request):
+        return JSONResponse({"detail": "Internal server error"}, status_code=500)
+    try:
+        return render(request, "errors/500.html", {"status": 500}, status_code=500)
+    except Exception:
+        return HTMLResponse("<h1>Something went wrong</h1>", status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, server_error)

@@ -1,0 +1,14 @@
+"""Small text helpers shared by every domain."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    """Turn a title into a URL slug: ASCII, lowercase, words joined by hyphens."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _NON_WORD.sub("-", ascii_text.lower()).strip("-")[:120] or "untitled"
