@@ -95,7 +95,13 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int:
     for part in loc:
         if isinstance(node, yaml.MappingNode):
             match = [(k, v) for k, v in node.value if k.value == part]
-            node = match[0][1] if match else None
+            if not match:
+                break
+            key, node = match[0]
+            # A list or mapping is best pointed at by its key's line.
+            if isinstance(node, yaml.CollectionNode):
+                line = key.start_mark.line + 1
+                continue
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
         else:

@@ -27,6 +27,12 @@ from app.core.text import slugify
 GATE = "professional"
 WORDS_PER_MINUTE = 200
 TOC_MIN_HEADINGS = 3
+# A `:::` left in the text closes no block. It usually means a block was nested inside another
+# with the same fence: the inner `:::` then closes the *outer* block and what follows is public.
+STRAY_FENCE = re.compile(r"^:{3,}\s*$", re.MULTILINE)
+STRAY_FENCE_MESSAGE = (
+    "a `:::` line here closes no block; to nest blocks, give the outer one a longer fence (`::::`)"
+)
 CITATION = re.compile(r"\[\^([A-Za-z0-9_.:-]{1,60})\]")
 
 ALLOWED_TAGS = {
@@ -315,6 +321,8 @@ def check_body(source: str, reference_keys: set[str]) -> list[Problem]:
             closing = token.map[1] if token.map else len(lines)
             if closing >= len(lines) or lines[closing].strip() != ":::":
                 problems.append(Problem(line, "`::: professional` block is never closed with `:::`"))
+        if token.type == "inline" and STRAY_FENCE.search(token.content):
+            problems.append(Problem(line, STRAY_FENCE_MESSAGE))
         for child in token.children or []:
             if child.type == "image" and not child.content.strip():
                 problems.append(Problem(line, "image has no alt text: write ![description](src)"))

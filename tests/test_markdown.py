@@ -1,0 +1,171 @@
+"""The Markdown pipeline: citations, figures, anchors, sanitising and gated blocks."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.articles.markdown import ReferenceData, check_body, render_body
+from app.core.policy import VISITOR, Audience, Profession, Viewer
+from tests.conftest import page_text, soup
+
+REFS = [ReferenceData("a", "Alpha A", "First"), ReferenceData("b", "Beta B", "Second")]
+
+
+def panel(audience: Audience) -> str:
+    return f'<aside class="locked-panel">Reserved for {audience.label}</aside>'
+
+
+def render(source: str, viewer: Viewer = VISITOR, references: list[ReferenceData] = REFS):  # type: ignore[no-untyped-def]
+    return render_body(source, viewer=viewer, references=references, panel=panel)
+
+
+def test_citations_are_numbered_in_order_of_first_use_and_link_both_ways() -> None:
+    body = render("Later[^b] then earlier[^a] and again[^b].")
+    links = [a.get_text() for a in soup(body.html).select("sup.citation a")]
+    assert links == ["[1]", "[2]", "[1]"]
+    assert [(c.number, c.reference.key) for c in body.references] == [(1, "b"), (2, "a")]
+    assert body.references[0].backlinks == ("cite-1-1", "cite-1-2")
+    assert soup(body.html).select_one("sup#cite-1-2 a")["href"] == "#ref-1"
+
+
+def test_references_that_are_not_cited_are_not_listed() -> None:
+    body = render("Only[^a].")
+    assert [c.reference.key for c in body.references] == ["a"]
+
+
+def test_an_image_alone_in_a_paragraph_becomes_a_figure_with_caption() -> None:
+    html = soup(render('![Cytokines reach the brain](/static/x.svg "How signals travel")').html)
+    figure = html.select_one("figure.figure")
+    assert figure.img["alt"] == "Cytokines reach the brain"
+    assert figure.img["src"] == "/static/x.svg"
+    assert figure.figcaption.get_text() == "How signals travel"
+    assert html.select_one("p figure") is None
+
+
+def test_headings_get_anchors_and_long_articles_a_table_of_contents() -> None:
+    source = "\n\n".join(f"## Part {n}\n\ntext" for n in range(1, 4))
+    body = render(source)
+    assert [(e.anchor, e.text) for e in body.toc] == [("part-1", "Part 1"), ("part-2", "Part 2"), ("part-3", "Part 3")]
+    assert soup(body.html).select_one("h2#part-2").get_text() == "Part 2"
+
+
+def test_short_articles_have_no_table_of_contents() -> None:
+    assert render("## Only one\n\ntext").toc == []
+
+
+def test_reading_time_counts_words_at_two_hundred_a_minute() -> None:
+    assert render("word " * 50).reading_minutes == 1
+    assert render("word " * 401).reading_minutes == 3
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "<script>alert('x')</script>",
+        '<img src="x" onerror="alert(1)">',
+        '<a href="#" onclick="alert(1)">click</a>',
+        "[click](javascript:alert(1))",
+        "[click](JaVaScRiPt:alert(1))",
+        "![pic](javascript:alert(1))",
+        "[click](data:text/html;base64,PHNjcmlwdD4=)",
+        "<iframe src='https://evil.example'></iframe>",
+        '<div style="background:url(javascript:alert(1))">x</div>',
+    ],
+)
+def test_hostile_markdown_cannot_produce_active_content(hostile: str) -> None:
+    html = render(f"Before.\n\n{hostile}\n\nAfter.").html
+    tree = soup(html)
+    assert tree.find(["script", "iframe", "div", "style"]) is None
+    for element in tree.find_all(True):
+        assert not any(name.startswith("on") or name == "style" for name in element.attrs)
+        for name in ("href", "src"):
+            assert not element.get(name, "").lower().startswith(("javascript:", "data:"))
+    assert "Before." in page_text(html) and "After." in page_text(html)
+
+
+def test_raw_html_is_shown_as_text_not_markup() -> None:
+    assert "<b>bold</b>" in page_text(render("<b>bold</b>").html)
+
+
+GATED = """Public intro.
+
+## Public heading
+
+::: professional prescribers
+## Dosing notes
+SECRET-PRESCRIBERS text citing[^b].
+:::
+
+::: professional
+SECRET-ALL for every profession.
+:::
+
+Public outro citing[^a].
+"""
+
+
+def test_a_visitor_gets_panels_and_none_of_the_gated_text() -> None:
+    body = render(GATED)
+    text = page_text(body.html)
+    assert "SECRET" not in body.html
+    assert "Dosing notes" not in body.html
+    assert "Public intro." in text and "Public outro" in text
+    assert [p.get_text() for p in soup(body.html).select("aside.locked-panel")] == [
+        "Reserved for Prescribers",
+        "Reserved for Health professionals",
+    ]
+    assert body.locked_blocks == 2
+
+
+def test_gated_text_leaves_no_trace_in_toc_references_or_reading_time() -> None:
+    body = render(GATED)
+    assert all(e.text != "Dosing notes" for e in body.toc)
+    assert [c.reference.key for c in body.references] == ["a"]
+    assert [a.get_text() for a in soup(body.html).select("sup.citation a")] == ["[1]"]
+
+
+def test_a_professional_reads_the_blocks_meant_for_their_profession() -> None:
+    therapist = render(GATED, Viewer(profession=Profession.THERAPIST))
+    assert "SECRET-ALL" in therapist.html and "SECRET-PRESCRIBERS" not in therapist.html
+    physician = render(GATED, Viewer(profession=Profession.PHYSICIAN))
+    assert "SECRET-ALL" in physician.html and "SECRET-PRESCRIBERS" in physician.html
+    assert [c.reference.key for c in physician.references] == ["b", "a"]
+    assert physician.locked_blocks == 0
+
+
+def test_a_nested_gated_block_is_removed_with_its_parent() -> None:
+    source = "::::: professional\nOUTER\n\n::: professional physician\nINNER\n:::\n\nOUTER-TAIL\n:::::\n\nafter"
+    body = render(source)
+    assert "OUTER" not in body.html and "INNER" not in body.html
+    assert "after" in page_text(body.html)
+    assert body.locked_blocks == 1
+
+
+def test_nesting_with_equal_fences_is_refused_because_it_would_publish_the_tail() -> None:
+    source = "::: professional\nOUTER\n\n::: professional physician\nINNER\n:::\n\nOUTER-TAIL\n:::\n"
+    problems = check_body(source, set())
+    assert [(p.line, p.message.split(";")[0]) for p in problems] == [(8, "a `:::` line here closes no block")]
+
+
+def test_check_body_names_the_line_of_each_problem() -> None:
+    source = (
+        "# A title heading\n"
+        "\n"
+        "Cites [^missing].\n"
+        "\n"
+        "![](/static/x.svg)\n"
+        "\n"
+        "::: professional surgeons\n"
+        "text\n"
+        ":::\n"
+        "\n"
+        "::: professional\n"
+        "never closed\n"
+    )
+    problems = {(p.line, p.message) for p in check_body(source, {"unused"})}
+    assert (1, "use ## for sections: the title is the page's heading") in problems
+    assert (3, "citation [^missing] has no matching reference") in problems
+    assert (5, "image has no alt text: write ![description](src)") in problems
+    assert any(line == 7 and "unknown audience 'surgeons'" in msg for line, msg in problems)
+    assert (11, "`::: professional` block is never closed with `:::`") in problems
+    assert (0, "reference 'unused' is never cited in the body") in problems
