@@ -1,5 +1,5 @@
 # Two commands on a fresh machine with Python 3.11, pip and make: `make run` and `make test`.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 TOOLS  := .tools
 UV     := $(TOOLS)/bin/uv
 UV_VERSION := 0.13.9

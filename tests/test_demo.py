@@ -45,7 +45,9 @@ def test_the_demo_has_the_articles_the_society_needs(settings: Settings, db: Ses
     assert "Demo content" in immunity.body
 
 
-def test_the_immunity_article_reads_as_the_society_publishes_it(settings: Settings, client: TestClient) -> None:
+def test_the_immunity_article_reads_as_the_society_publishes_it(
+    settings: Settings, client: TestClient
+) -> None:
     seed.load_into_empty(settings)
     html = soup(client.get("/articles/addressing-immunity-in-depression").text)
     assert len(html.select(".references li")) == 5
@@ -63,7 +65,9 @@ def test_loading_the_demo_twice_changes_nothing(settings: Settings, db: Session)
     assert len(slugs) == len(set(slugs)) == len(list(seed.DEMO_ARTICLES.glob("*.md")))
 
 
-def test_no_gated_demo_text_reaches_a_visitor_anywhere(settings: Settings, client: TestClient, db: Session) -> None:
+def test_no_gated_demo_text_reaches_a_visitor_anywhere(
+    settings: Settings, client: TestClient, db: Session
+) -> None:
     seed.load_into_empty(settings)
     articles = db.scalars(select(Article)).unique().all()
     # Boilerplate such as the demo disclaimer is public elsewhere; only unique passages count.

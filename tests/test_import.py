@@ -54,17 +54,29 @@ def count(db: Session, model: type) -> int:
     return db.scalar(select(func.count()).select_from(model)) or 0
 
 
-def test_a_good_file_becomes_a_published_article_with_everything_it_names(db: Session, tmp_path: Path) -> None:
+def test_a_good_file_becomes_a_published_article_with_everything_it_names(
+    db: Session, tmp_path: Path
+) -> None:
     article = import_file(db, write(tmp_path, GOOD))
     db.commit()
     stored = db.scalars(select(Article)).one()
-    assert (stored.slug, stored.title, stored.status) == ("sleep-and-mood", "Sleep and mood", ArticleStatus.PUBLISHED)
+    assert (stored.slug, stored.title, stored.status) == (
+        "sleep-and-mood",
+        "Sleep and mood",
+        ArticleStatus.PUBLISHED,
+    )
     assert stored.category.name == "Healthy lifestyle"
     assert sorted(t.name for t in stored.tags) == ["Mood", "Sleep"]
     assert stored.body.startswith("## Why sleep matters")
     assert "::: professional physician" in stored.body
     ref = db.scalars(select(Reference)).one()
-    assert (ref.key, ref.doi, ref.pmid, ref.year, ref.volume) == ("walker2009", "10.1037/a0016570", "19702380", 2009, "135")
+    assert (ref.key, ref.doi, ref.pmid, ref.year, ref.volume) == (
+        "walker2009",
+        "10.1037/a0016570",
+        "19702380",
+        2009,
+        "135",
+    )
     assert article.published_at.year == 2026
 
 
@@ -97,11 +109,21 @@ BAD_FILES = [
     ("unclosed front matter", "---\ntitle: x\n", 1, "never closed"),
     ("broken YAML", "---\ntitle: x\nsummary: [unclosed\ncategory: y\n---\nbody\n", 4, "not valid YAML"),
     ("missing title", GOOD.replace("title: Sleep and mood\n", ""), 2, "title: Field required"),
-    ("unknown audience", GOOD.replace("audience: []", "audience: surgeons"), 7, "unknown audience 'surgeons'"),
+    (
+        "unknown audience",
+        GOOD.replace("audience: []", "audience: surgeons"),
+        7,
+        "unknown audience 'surgeons'",
+    ),
     ("bad slug", GOOD.replace("summary:", "slug: Not A Slug\nsummary:"), 3, "slug: String should match"),
     ("unknown field", GOOD.replace("author:", "colour: red\nauthor:"), 6, "colour: Extra inputs"),
     ("bad reference year", GOOD.replace("year: 2009", "year: 20099"), 14, "references.0.year"),
-    ("citation without reference", GOOD.replace("[^walker2009]", "[^walker2010]"), 23, "[^walker2010] has no matching"),
+    (
+        "citation without reference",
+        GOOD.replace("[^walker2009]", "[^walker2010]"),
+        23,
+        "[^walker2010] has no matching",
+    ),
     ("reference never cited", GOOD.replace("[^walker2009]", ""), 9, "'walker2009' is never cited"),
     ("image without alt", GOOD + "\n![](/static/x.svg)\n", 29, "image has no alt text"),
     ("unclosed block", GOOD.rstrip().removesuffix(":::"), 25, "never closed"),
@@ -136,7 +158,9 @@ def test_the_command_imports_good_files_and_refuses_bad_ones(
     assert db.scalars(select(Article.slug)).all() == ["sleep-and-mood"]
 
 
-def test_the_command_reports_a_missing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+def test_the_command_reports_a_missing_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
     monkeypatch.setenv("PORTAL_DATABASE_URL", database_url)
     result = CliRunner().invoke(main, ["import", str(tmp_path / "nope.md")])
     assert result.exit_code == 1

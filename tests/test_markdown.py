@@ -45,7 +45,11 @@ def test_an_image_alone_in_a_paragraph_becomes_a_figure_with_caption() -> None:
 def test_headings_get_anchors_and_long_articles_a_table_of_contents() -> None:
     source = "\n\n".join(f"## Part {n}\n\ntext" for n in range(1, 4))
     body = render(source)
-    assert [(e.anchor, e.text) for e in body.toc] == [("part-1", "Part 1"), ("part-2", "Part 2"), ("part-3", "Part 3")]
+    assert [(e.anchor, e.text) for e in body.toc] == [
+        ("part-1", "Part 1"),
+        ("part-2", "Part 2"),
+        ("part-3", "Part 3"),
+    ]
     assert soup(body.html).select_one("h2#part-2").get_text() == "Part 2"
 
 
@@ -134,7 +138,9 @@ def test_a_professional_reads_the_blocks_meant_for_their_profession() -> None:
 
 
 def test_a_nested_gated_block_is_removed_with_its_parent() -> None:
-    source = "::::: professional\nOUTER\n\n::: professional physician\nINNER\n:::\n\nOUTER-TAIL\n:::::\n\nafter"
+    source = (
+        "::::: professional\nOUTER\n\n::: professional physician\nINNER\n:::\n\nOUTER-TAIL\n:::::\n\nafter"
+    )
     body = render(source)
     assert "OUTER" not in body.html and "INNER" not in body.html
     assert "after" in page_text(body.html)

@@ -40,7 +40,9 @@ def test_upgrade_from_empty_matches_the_models_and_downgrade_removes_everything(
     with engine.connect() as connection:
         tables = set(inspect(connection).get_table_names())
         assert {t.name for t in Base.metadata.sorted_tables} <= tables
-        drift = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+        drift = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+        )
         assert drift == []
 
     migrations.downgrade(empty_database, "base")

@@ -18,7 +18,7 @@ IMMUNITY_BODY = """*Demo text.*
 
 Depression is common[^schiepers].
 
-![Signals from the immune system reach the brain](/static/figures/immunity-depression.svg "Immune signals and mood")
+![Immune signals reach the brain](/static/figures/immunity-depression.svg "Immune signals and mood")
 
 ## Cytokines
 
@@ -78,11 +78,13 @@ def test_article_page_shows_what_a_reader_needs(client: TestClient, db: Session)
     assert "By Dr. Jane Example" in text and "1 min read" in text
     assert [a.get_text() for a in html.select(".toc a")] == ["What depression is", "Cytokines", "Treatment"]
     figure = html.select_one(".prose figure")
-    assert figure.img["alt"] == "Signals from the immune system reach the brain"
+    assert figure.img["alt"] == "Immune signals reach the brain"
     assert figure.figcaption.get_text() == "Immune signals and mood"
     refs = html.select(".references li")
     assert [r["id"] for r in refs] == ["ref-1", "ref-2"]
-    assert page_text(str(refs[0])).startswith("Schiepers OJ, Wichers MC, Maes M. Cytokines and major depression.")
+    assert page_text(str(refs[0])).startswith(
+        "Schiepers OJ, Wichers MC, Maes M. Cytokines and major depression."
+    )
     assert refs[0].select_one('a[href="https://doi.org/10.1016/j.pnpbp.2004.11.003"]') is not None
     assert refs[0].select_one('a[href="https://pubmed.ncbi.nlm.nih.gov/15694227/"]') is not None
     assert [a["href"] for a in refs[0].select("a.backlink")] == ["#cite-1-1", "#cite-1-2"]
@@ -110,7 +112,9 @@ def test_professional_blocks_show_a_panel_and_never_their_text(client: TestClien
     assert "reserved for verified health professionals" in page_text(str(panel))
 
 
-def test_an_article_for_professionals_shows_title_summary_and_panel_only(client: TestClient, db: Session) -> None:
+def test_an_article_for_professionals_shows_title_summary_and_panel_only(
+    client: TestClient, db: Session
+) -> None:
     factories.article(db, slug="gated", title="For clinicians", summary="Public teaser.",
                       body="MARKER-WHOLE-BODY [^x]", audience="professional",
                       references=[factories.reference("x", title="MARKER-REFERENCE")])  # fmt: skip
@@ -123,7 +127,9 @@ def test_an_article_for_professionals_shows_title_summary_and_panel_only(client:
 
 
 def test_gated_articles_are_listed_with_their_summary_and_a_badge(client: TestClient, db: Session) -> None:
-    factories.article(db, title="For prescribers only", summary="Teaser.", audience="prescribers", body="MARKER")
+    factories.article(
+        db, title="For prescribers only", summary="Teaser.", audience="prescribers", body="MARKER"
+    )
     response = client.get("/articles")
     card = soup(response.text).select_one(".card")
     assert "For prescribers only" in page_text(str(card)) and "Teaser." in page_text(str(card))
@@ -135,7 +141,12 @@ def test_articles_are_paginated_newest_first(client: TestClient, db: Session) ->
     for n in range(6):
         factories.article(db, title=f"Number {n}", published_at=utcnow() - timedelta(days=10 - n))
     first = soup(client.get("/articles").text)
-    assert [a.get_text() for a in first.select(".card__title a")] == ["Number 5", "Number 4", "Number 3", "Number 2"]
+    assert [a.get_text() for a in first.select(".card__title a")] == [
+        "Number 5",
+        "Number 4",
+        "Number 3",
+        "Number 2",
+    ]
     assert "Page 1 of 2" in page_text(str(first.select_one(".pagination")))
     assert first.select_one('.pagination a[rel="next"]')["href"] == "/articles?page=2"
     second = soup(client.get("/articles?page=2").text)
@@ -144,14 +155,18 @@ def test_articles_are_paginated_newest_first(client: TestClient, db: Session) ->
     assert second.select_one('.pagination a[rel="next"]') is None
 
 
-def test_a_page_past_the_end_is_not_found_and_a_bad_number_means_page_one(client: TestClient, db: Session) -> None:
+def test_a_page_past_the_end_is_not_found_and_a_bad_number_means_page_one(
+    client: TestClient, db: Session
+) -> None:
     factories.article(db, title="Only one")
     assert client.get("/articles?page=3").status_code == 404
     response = client.get("/articles?page=abc")
     assert response.status_code == 200 and "Only one" in page_text(response.text)
 
 
-def test_drafts_and_scheduled_articles_are_neither_listed_nor_readable(client: TestClient, db: Session) -> None:
+def test_drafts_and_scheduled_articles_are_neither_listed_nor_readable(
+    client: TestClient, db: Session
+) -> None:
     factories.article(db, slug="draft", title="MARKER-DRAFT", status=ArticleStatus.DRAFT)
     factories.article(db, slug="later", title="MARKER-LATER", status=ArticleStatus.SCHEDULED,
                       published_at=utcnow() + timedelta(days=3))  # fmt: skip
@@ -200,7 +215,11 @@ def test_an_old_slug_redirects_to_the_article(client: TestClient, db: Session) -
 
 
 def test_legal_pages_are_readable(client: TestClient) -> None:
-    for path, heading in (("/privacy", "Privacy notice"), ("/terms", "Terms of use"), ("/imprint", "Imprint")):
+    for path, heading in (
+        ("/privacy", "Privacy notice"),
+        ("/terms", "Terms of use"),
+        ("/imprint", "Imprint"),
+    ):
         response = client.get(path)
         assert response.status_code == 200
         assert soup(response.text).h1.get_text() == heading

@@ -12,9 +12,11 @@ import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markupsafe import Markup, escape
@@ -119,6 +121,7 @@ def _build_parser() -> MarkdownIt:
 
 
 PARSER = _build_parser()
+RENDERER = cast(RendererHTML, PARSER.renderer)
 
 
 def parse(source: str) -> list[Token]:
@@ -213,7 +216,6 @@ def _render_figure(image: Token) -> str:
 
 
 def _render(tokens: list[Token], state: _RenderState, slot_marker: Callable[[int], str]) -> str:
-    renderer = PARSER.renderer
     parts: list[str] = []
     for index, token in enumerate(tokens):
         if token.type == "locked":
@@ -223,7 +225,7 @@ def _render(tokens: list[Token], state: _RenderState, slot_marker: Callable[[int
         elif token.type == "inline":
             parts.append(_render_inline(token.children or [], state))
         else:
-            parts.append(renderer.renderToken(tokens, index, PARSER.options, {}))
+            parts.append(RENDERER.renderToken(tokens, index, PARSER.options, {}))
     return "".join(parts)
 
 
@@ -232,12 +234,12 @@ def _render_inline(children: list[Token], state: _RenderState) -> str:
     run: list[Token] = []
     for child in children:
         if child.type == "citation":
-            parts.append(PARSER.renderer.renderInline(run, PARSER.options, {}))
+            parts.append(RENDERER.renderInline(run, PARSER.options, {}))
             parts.append(_render_citation(child.meta["key"], state))
             run = []
         else:
             run.append(child)
-    parts.append(PARSER.renderer.renderInline(run, PARSER.options, {}))
+    parts.append(RENDERER.renderInline(run, PARSER.options, {}))
     return "".join(parts)
 
 

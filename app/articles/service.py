@@ -51,7 +51,7 @@ class Page(Generic[T]):
         return self.number < self.pages
 
 
-def _published(now: datetime | None = None) -> Select[tuple[Article]]:
+def _published(now: datetime | None = None) -> Select[Article]:
     now = now or utcnow()
     return (
         select(Article)
@@ -61,7 +61,7 @@ def _published(now: datetime | None = None) -> Select[tuple[Article]]:
     )
 
 
-def paginate(db: Session, query: Select[tuple[Article]], *, number: int, size: int) -> Page[Article]:
+def paginate(db: Session, query: Select[Article], *, number: int, size: int) -> Page[Article]:
     """Return page `number` of `query`; past the end gives an empty page the caller may 404."""
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     items = db.scalars(query.limit(size).offset((number - 1) * size)).unique().all()
@@ -141,12 +141,11 @@ def categories_in_use(db: Session) -> Sequence[Category]:
 
 def reference_data(article: Article) -> list[ReferenceData]:
     """Turn stored references into what the Markdown renderer takes."""
-    return [ReferenceData(**_reference_fields(r)) for r in article.references]
+    return [ReferenceData(**_reference_fields(r)) for r in article.references]  # type: ignore[arg-type]
 
 
 def _reference_fields(reference: Reference) -> dict[str, object]:
-    fields = ReferenceData.__dataclass_fields__
-    return {name: getattr(reference, name) for name in fields}
+    return {name: getattr(reference, name) for name in ReferenceData.__dataclass_fields__}
 
 
 def snapshot(db: Session, article: Article) -> ArticleRevision:

@@ -1,0 +1,94 @@
+"""Chromium tests: the demo site served by uvicorn on a free loopback port, driven by Playwright.
+
+They use Debian's chromium (`apt-get install chromium`); Playwright's own browser download is
+never used. Without chromium they skip with the reason, except in CI, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from app.core import migrations
+from app.core.config import PROJECT_ROOT, Settings
+from app.demo import seed
+from app.main import create_app
+from tests.conftest import IN_CI
+
+CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
+VIEWPORTS = {"phone": {"width": 360, "height": 800}, "desktop": {"width": 1280, "height": 900}}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in item.nodeid:
+            item.add_marker(pytest.mark.browser)
+    if Path(CHROMIUM).exists():
+        return
+    if IN_CI:
+        raise pytest.UsageError(
+            f"CI=true but Chromium is missing at {CHROMIUM}: run `apt-get install chromium`"
+        )
+    skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    for item in items:
+        if "tests/browser/" in item.nodeid:
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Serve the demo site, as `make run` would, on a free port."""
+    database = tmp_path_factory.mktemp("browser") / "portal.db"
+    settings = Settings(env="test", database_url=f"sqlite:///{database}", _env_file=None)  # type: ignore[call-arg]
+    migrations.upgrade(settings.database_url)
+    seed.load_into_empty(settings)
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+def chromium_available() -> bool:
+    return shutil.which(CHROMIUM) is not None
