@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import unquote
 
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
@@ -160,6 +161,7 @@ def test_a_page_past_the_end_is_not_found_and_a_bad_number_means_page_one(
 ) -> None:
     factories.article(db, title="Only one")
     assert client.get("/articles?page=3").status_code == 404
+    assert client.get("/articles?page=99999999999999999999").status_code == 404
     response = client.get("/articles?page=abc")
     assert response.status_code == 200 and "Only one" in page_text(response.text)
 
@@ -196,12 +198,19 @@ def test_an_empty_category_says_so(client: TestClient, db: Session) -> None:
 
 
 def test_unknown_category_tag_and_article_are_helpful_404s(client: TestClient) -> None:
-    for path in ("/categories/nope", "/tags/nope", "/articles/nope", "/no/such/page"):
+    for path in (
+        "/categories/nope",
+        "/tags/nope",
+        "/articles/nope",
+        "/no/such/page",
+        "/articles/%00",
+        "/tags/%F0%9F%92%A9",
+    ):
         response = client.get(path)
         assert response.status_code == 404
         html = soup(response.text)
         assert html.h1.get_text() == "Page not found"
-        assert path in page_text(response.text)
+        assert html.select_one("main code").get_text() == unquote(path)
         assert html.select_one('main a[href="/articles"]') is not None
 
 

@@ -18,8 +18,7 @@ from app.articles.markdown import check_body
 from app.articles.models import Article, ArticleStatus
 from app.core.db import utcnow
 from app.core.policy import AudienceError, parse_audience
-
-SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+from app.core.text import SLUG_PATTERN
 
 
 class ImportProblem(Exception):

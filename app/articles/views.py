@@ -14,6 +14,7 @@ from app.articles.markdown import render_body
 from app.articles.models import Article
 from app.core.db import get_db
 from app.core.policy import Audience, Viewer, current_viewer, may_read
+from app.core.text import is_slug
 from app.core.web import page_number, render
 
 router = APIRouter()
@@ -38,9 +39,9 @@ def index(request: Request, db: Db, page: str | None = None) -> Response:
 @router.get("/articles/{slug}", name="articles.detail", response_class=HTMLResponse)
 def detail(request: Request, slug: str, db: Db, viewer: CurrentViewer) -> Response:
     """Show an article, with each part the viewer may not read replaced by a panel."""
-    article = service.find_published(db, slug)
+    article = service.find_published(db, slug) if is_slug(slug) else None
     if article is None:
-        new_slug = service.find_redirect(db, slug)
+        new_slug = service.find_redirect(db, slug) if is_slug(slug) else None
         if new_slug:
             return RedirectResponse(request.app.url_path_for("articles.detail", slug=new_slug), 301)
         raise HTTPException(404, "There is no article at this address.")
@@ -71,7 +72,7 @@ def _locked_panel(request: Request, audience: Audience, viewer: Viewer) -> str:
 @router.get("/categories/{slug}", name="categories.detail", response_class=HTMLResponse)
 def category(request: Request, slug: str, db: Db, page: str | None = None) -> Response:
     """List the published articles of one category."""
-    found = service.find_category(db, slug)
+    found = service.find_category(db, slug) if is_slug(slug) else None
     if found is None:
         raise HTTPException(404, "There is no such category.")
     size = request.app.state.settings.page_size
@@ -82,7 +83,7 @@ def category(request: Request, slug: str, db: Db, page: str | None = None) -> Re
 @router.get("/tags/{slug}", name="tags.detail", response_class=HTMLResponse)
 def tag(request: Request, slug: str, db: Db, page: str | None = None) -> Response:
     """List the published articles carrying one tag."""
-    found = service.find_tag(db, slug)
+    found = service.find_tag(db, slug) if is_slug(slug) else None
     if found is None:
         raise HTTPException(404, "There is no such tag.")
     size = request.app.state.settings.page_size

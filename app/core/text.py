@@ -6,6 +6,13 @@ import re
 import unicodedata
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+_SLUG = re.compile(SLUG_PATTERN)
+
+
+def is_slug(text: str) -> bool:
+    """True for the lowercase-hyphenated words every URL slug is made of."""
+    return len(text) <= 200 and _SLUG.fullmatch(text) is not None
 
 
 def slugify(text: str) -> str:

@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from app.core.config import PROJECT_ROOT
 from app.core.policy import PROFESSION_LABELS
 
+MAX_PAGE = 1_000_000
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
@@ -68,4 +69,5 @@ def page_number(page: int | str | None) -> int:
         number = int(page or 1)
     except (TypeError, ValueError):
         return 1
-    return number if number > 0 else 1
+    # Far past any real list: still a "no such page", without overflowing the database's integers.
+    return min(number, MAX_PAGE) if number > 0 else 1
