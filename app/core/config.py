@@ -30,6 +30,31 @@ class Settings(BaseSettings):
     page_size: int = Field(default=10, ge=1, le=100)
     log_level: str = "INFO"
 
+    # Mail: the outbox is delivered over SMTP when a URL is set (smtp://, or smtps:// for TLS;
+    # `?starttls=true` upgrades a plain connection). Without one, mail waits in /admin/outbox.
+    smtp_url: str = ""
+    mail_from: str = "Portico <no-reply@society.example>"
+    mail_max_attempts: int = Field(default=8, ge=1)
+    mail_retry_base_seconds: int = Field(default=60, ge=1)
+
+    # Accounts and sessions
+    redis_url: str = ""
+    session_idle_minutes: int = Field(default=120, ge=1)
+    session_absolute_hours: int = Field(default=24 * 14, ge=1)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    verify_email_hours: int = Field(default=48, ge=1)
+    reset_password_minutes: int = Field(default=60, ge=5)
+    reapply_wait_days: int = Field(default=30, ge=0)
+    upload_dir: Path = PROJECT_ROOT / "var" / "uploads"
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    terms_version: str = "2026-11"
+    # Comma-separated email domains of known institutions, shown to reviewers as a good sign.
+    trusted_email_domains: str = ""
+    login_rate_limit: str = "10/minute"
+    form_rate_limit: str = "5/10minutes"
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env != "production":
@@ -44,6 +69,10 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("unsafe production settings: " + "; ".join(problems))
         return self
+
+    @property
+    def trusted_domains(self) -> frozenset[str]:
+        return frozenset(d.strip().lower() for d in self.trusted_email_domains.split(",") if d.strip())
 
     @cached_property
     def is_sqlite(self) -> bool:
