@@ -175,3 +175,21 @@ def test_check_body_names_the_line_of_each_problem() -> None:
     assert any(line == 7 and "unknown audience 'surgeons'" in msg for line, msg in problems)
     assert (11, "`::: professional` block is never closed with `:::`") in problems
     assert (0, "reference 'unused' is never cited in the body") in problems
+
+
+def test_code_blocks_keep_their_text_and_close_their_tags() -> None:
+    html = render("Before.\n\n```\nCRP 4.2 mg/l\n```\n\n    indented code\n\nAfter.").html
+    tree = soup(html)
+    assert [c.get_text() for c in tree.select("pre > code")] == ["CRP 4.2 mg/l\n", "indented code\n"]
+    assert tree.select("p")[-1].get_text() == "After." and tree.select_one("code p") is None
+
+
+def test_tables_scroll_in_their_own_box() -> None:
+    html = soup(render("| a | b |\n|---|---|\n| 1 | 2 |").html)
+    assert html.select_one("div.table-scroll > table td").get_text() == "1"
+
+
+def test_slugs_split_words_at_dashes_and_drop_accents() -> None:
+    from app.core.text import slugify
+
+    assert slugify("The gut–brain axis: Ärzte & Café") == "the-gut-brain-axis-arzte-cafe"

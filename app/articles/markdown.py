@@ -224,6 +224,13 @@ def _render(tokens: list[Token], state: _RenderState, slot_marker: Callable[[int
             parts.append(_render_figure(token.meta["image"]))
         elif token.type == "inline":
             parts.append(_render_inline(token.children or [], state))
+        elif token.type in ("fence", "code_block"):
+            parts.append(RENDERER.rules[token.type](tokens, index, PARSER.options, {}))
+        elif token.type == "table_open":
+            # Wide tables scroll inside their own box instead of widening the page on phones.
+            parts.append('<div class="table-scroll">' + RENDERER.renderToken(tokens, index, PARSER.options, {}))
+        elif token.type == "table_close":
+            parts.append(RENDERER.renderToken(tokens, index, PARSER.options, {}) + "</div>\n")
         else:
             parts.append(RENDERER.renderToken(tokens, index, PARSER.options, {}))
     return "".join(parts)

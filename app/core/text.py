@@ -17,5 +17,7 @@ def is_slug(text: str) -> bool:
 
 def slugify(text: str) -> str:
     """Turn a title into a URL slug: ASCII, lowercase, words joined by hyphens."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    # Dashes and other punctuation separate words ("gut–brain" -> "gut-brain"), accents just go.
+    spaced = "".join(" " if unicodedata.category(c).startswith(("P", "Z", "S")) else c for c in text)
+    ascii_text = unicodedata.normalize("NFKD", spaced).encode("ascii", "ignore").decode()
     return _NON_WORD.sub("-", ascii_text.lower()).strip("-")[:120] or "untitled"
