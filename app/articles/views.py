@@ -9,20 +9,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from app.accounts.dependencies import CurrentViewer
 from app.articles import service
 from app.articles.markdown import render_body
 from app.articles.models import Article
 from app.core.db import get_db
-from app.core.policy import Audience, Viewer, current_viewer, may_read
+from app.core.pagination import Page
+from app.core.policy import Audience, Viewer, may_read
 from app.core.text import is_slug
 from app.core.web import page_number, render
 
 router = APIRouter()
 Db = Annotated[Session, Depends(get_db)]
-CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
 
 
-def _page_or_404(page: service.Page[Article]) -> service.Page[Article]:
+def _page_or_404(page: Page[Article]) -> Page[Article]:
     if page.number > 1 and not page.items:
         raise HTTPException(404, "There is no such page in this list.")
     return page

@@ -1,0 +1,82 @@
+"""Queue rendered emails in the outbox and read it back. Services flush; the caller commits."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+import jinja2
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.core.config import PROJECT_ROOT
+from app.core.db import utcnow
+from app.core.pagination import Page
+from app.mail.models import OutboxMessage, OutboxStatus
+
+MAIL_TEMPLATE_DIR = PROJECT_ROOT / "templates" / "mail"
+_LINK = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+
+
+class InvalidAddress(ValueError):
+    """A recipient that is not a single plain email address."""
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment for mail: autoescape for HTML only, no silently missing values."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(MAIL_TEMPLATE_DIR),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(message: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """Render the subject, text body and HTML body of one message."""
+    env = environment()
+    # One line whatever the context holds: a line break in a header would end it.
+    subject = " ".join(env.get_template(f"{message}/subject.txt").render(context).split())
+    context = {**context, "subject": subject}
+    text_body = env.get_template(f"{message}/body.txt").render(context)
+    html_body = env.get_template(f"{message}/body.html").render(context)
+    return subject, text_body.strip() + "\n", html_body
+
+
+def queue(db: Session, *, message: str, to: str, context: dict[str, Any]) -> OutboxMessage:
+    """Render a message into the outbox; it leaves only once the caller commits."""
+    if not _ADDRESS.fullmatch(to):
+        raise InvalidAddress(f"not a single email address: {to!r}")
+    subject, text_body, html_body = render(message, context)
+    row = OutboxMessage(
+        message=message,
+        to_address=to,
+        subject=subject,
+        text_body=text_body,
+        html_body=html_body,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=utcnow(),
+        last_error="",
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def list_messages(db: Session, *, page: int, size: int) -> Page[OutboxMessage]:
+    """List the outbox, newest first."""
+    total = db.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+    query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    items = db.scalars(query.limit(size).offset((page - 1) * size)).all()
+    return Page(items, page, size, total)
+
+
+def links_in(text: str) -> list[str]:
+    """Return the http(s) links in a text body, in order and without repeats."""
+    links = (match.rstrip(".,;:!?)]}") for match in _LINK.findall(text))
+    return list(dict.fromkeys(links))
