@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import app.articles.models  # noqa: F401  (register the tables on Base.metadata)
+import app.models  # noqa: F401  (register every table on Base.metadata)
 from app.core.config import Settings
 from app.core.db import Base, make_engine
 

@@ -79,3 +79,84 @@ def serve(host: str, port: int, demo: bool, reload: bool) -> None:
         proxy_headers=True,
         log_level=settings.log_level.lower(),
     )
+
+
+@main.command("send-mail")
+@click.option("--loop", is_flag=True, help="Keep running and deliver every INTERVAL seconds.")
+@click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(min=1), metavar="SECONDS")
+def send_mail(loop: bool, interval: float) -> None:
+    """Deliver the due outbox over PORTAL_SMTP_URL."""
+    import signal
+    import threading
+
+    from app.core import logging
+    from app.mail import sender
+
+    settings = Settings()
+    logging.configure(settings)
+    if not settings.smtp_url:
+        click.echo(
+            "error: PORTAL_SMTP_URL is not set, so there is nowhere to send mail "
+            "(for example smtp://mail.example.org:587?starttls=true). Queued mail stays in the outbox.",
+            err=True,
+        )
+        sys.exit(1)
+    try:
+        transport = sender.SmtpTransport(settings)
+    except ValueError as problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    try:
+        if not loop:
+            click.echo(str(sender.deliver_due(factory, transport, settings=settings)))
+            return
+        stop = threading.Event()
+
+        def echo_busy_run(report: sender.DeliveryReport) -> None:
+            if report.attempted:  # idle runs every few seconds would bury the ones that did something
+                click.echo(str(report))
+
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        click.echo(f"Delivering mail every {interval:g} s; stop with Ctrl-C.")
+        try:
+            sender.run_loop(
+                factory, transport, settings=settings, interval=interval, stop=stop, on_report=echo_busy_run
+            )
+        except KeyboardInterrupt:
+            click.echo("Stopped.")
+    finally:
+        engine.dispose()
+
+
+@main.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="Administrator", show_default=True, help="The admin's full name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_admin(email: str, name: str, password_stdin: bool) -> None:
+    """Create an admin account (the first one cannot come from anywhere else)."""
+    from app.access.forms import MIN_PASSWORD
+    from app.accounts import service as accounts_service
+    from app.accounts.models import Role
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < MIN_PASSWORD:
+        click.echo(f"error: the password needs at least {MIN_PASSWORD} characters.", err=True)
+        sys.exit(1)
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session:
+        try:
+            accounts_service.create_staff(
+                session, settings, email=email, full_name=name, role=Role.ADMIN, actor=None, password=password
+            )
+        except accounts_service.AccountExists:
+            click.echo(f"error: an account for {email} exists already.", err=True)
+            sys.exit(1)
+        session.commit()
+    engine.dispose()
+    click.echo(f"Admin {email} created. Log in at {settings.base_url}/login")

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
+from app.access import views as access_views
+from app.accounts import views as account_views
+from app.accounts.dependencies import current_user
+from app.admin import views as admin_views
 from app.articles import views as article_views
 from app.core import errors, logging
+from app.core.caching import PrivatePages
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
+from app.core.limits import BodySizeLimit
+from app.core.ratelimit import RateLimiter
 from app.core.web import STATIC_DIR, build_templates
 from app.site import views as site_views
+
+# Room for the text fields of a form beside its largest allowed upload.
+FORM_OVERHEAD_BYTES = 256 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,8 +39,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.database_url)
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.templates = build_templates()
+    app.state.rate_limiter = RateLimiter(settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(site_views.router)
-    app.include_router(article_views.router)
+    # Every page knows who is looking, so the header and the access rule agree.
+    for router in (
+        site_views.router,
+        article_views.router,
+        access_views.router,
+        account_views.router,
+        admin_views.router,
+    ):
+        app.include_router(router, dependencies=[Depends(current_user)])
     errors.install(app)
+    # The flash cookie carries one-time messages and the CSRF secret, never who is logged in.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="__Host-portal_flash" if production else "portal_flash",
+        https_only=production,
+        same_site="lax",
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.upload_max_bytes + FORM_OVERHEAD_BYTES)
+    app.add_middleware(PrivatePages)
     return app

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+import app.models  # noqa: F401  (every table, for emptying them)
 from app.core import migrations
 from app.core.config import Settings
 from app.core.db import Base
@@ -48,14 +49,16 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+def database_name(prefix: str) -> str:
+    """A database name of this test run and worker, so parallel runs never share one."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))[:8]
+    return f"{prefix}_{run}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """Create and migrate one PostgreSQL database for this test worker."""
-    name = f"portal_test_{_worker()}"
+    name = database_name("portal_test")
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -89,9 +92,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     _empty_tables(url)
 
 
+# Cheap password hashing: the cost is a setting, and real cost is not what these tests measure.
+FAST_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_parallelism": 1}
+
+
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(env="test", database_url=database_url, page_size=4, _env_file=None)  # type: ignore[call-arg]
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        env="test",
+        database_url=database_url,
+        page_size=4,
+        upload_dir=tmp_path / "uploads",
+        _env_file=None,
+        **FAST_HASHING,
+    )
 
 
 @pytest.fixture

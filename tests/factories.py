@@ -8,9 +8,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.access import service as access_service
+from app.access.models import AccessRequest, RequestState
+from app.accounts import service as accounts_service
+from app.accounts.models import Role, TokenPurpose, User
 from app.articles import service
 from app.articles.models import Article, ArticleStatus
+from app.core.config import Settings
 from app.core.db import utcnow
+from app.core.policy import Profession
+
+PASSWORD = "correct horse battery"
 
 _numbers = count(1)
 
@@ -67,3 +75,78 @@ def article(
     )
     db.commit()
     return saved
+
+
+def staff(
+    db: Session,
+    settings: Settings,
+    *,
+    role: Role = Role.REVIEWER,
+    email: str | None = None,
+    name: str | None = None,
+    password: str = PASSWORD,
+) -> User:
+    number = next(_numbers)
+    user = accounts_service.create_staff(
+        db,
+        settings,
+        email=email or f"{role.value}{number}@society.example",
+        full_name=name or f"{role.value.capitalize()} {number}",
+        role=role,
+        actor=None,
+        password=password,
+    )
+    db.commit()
+    return user
+
+
+def application(**fields: Any) -> access_service.Application:
+    number = next(_numbers)
+    defaults: dict[str, Any] = {
+        "full_name": f"Dr. Applicant {number}",
+        "email": f"applicant{number}@clinic.example",
+        "password": PASSWORD,
+        "profession": Profession.PHYSICIAN,
+        "specialty": "Psychiatry",
+        "licence_number": "1234567893",
+        "licence_country": "US",
+        "institution": "Example Clinic",
+        "country": "US",
+        "group_membership": "",
+    }
+    return access_service.Application(**{**defaults, **fields})
+
+
+def applicant(
+    db: Session,
+    settings: Settings,
+    *,
+    state: RequestState = RequestState.PENDING,
+    reviewer: User | None = None,
+    **fields: Any,
+) -> AccessRequest:
+    """An applicant whose request has reached `state` through the real lifecycle."""
+    form = application(**fields)
+    access_service.submit(db, settings, form, document=None, ip="")
+    user = accounts_service.find_by_email(db, form.email)
+    assert user is not None
+    request = access_service.latest_request(db, user.id)
+    assert request is not None
+    if state != RequestState.UNVERIFIED:
+        token = accounts_service.issue_token(db, user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=1))
+        access_service.verify_email(db, settings, token, ip="")
+    if state in (RequestState.APPROVED, RequestState.REJECTED, RequestState.NEEDS_INFO):
+        reviewer = reviewer or staff(db, settings)
+        access_service.decide(
+            db,
+            settings,
+            request,
+            reviewer=reviewer,
+            outcome=state,
+            revision=request.revision,
+            reason="" if state == RequestState.APPROVED else "Why?",
+        )
+    if state == RequestState.WITHDRAWN:
+        access_service.withdraw(db, request, ip="")
+    db.commit()
+    return request

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from app.core import migrations
 from app.core.db import Base
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, database_name
 
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
@@ -23,7 +22,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path):  # type: ign
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
         return
-    name = f"portal_migrations_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    name = database_name("portal_migrations")
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

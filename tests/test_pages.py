@@ -40,13 +40,18 @@ def immunity(db: Session, **overrides):  # type: ignore[no-untyped-def]
         "tags": ["Depression", "Immunology"],
         "author": "Dr. Jane Example",
         "references": [
-            factories.reference("schiepers", authors="Schiepers OJ, Wichers MC, Maes M",
-                                title="Cytokines and major depression", doi="10.1016/j.pnpbp.2004.11.003",
-                                pmid="15694227"),
-            factories.reference("raison", authors="Raison CL, Capuron L, Miller AH",
-                                title="Cytokines sing the blues"),
+            factories.reference(
+                "schiepers",
+                authors="Schiepers OJ, Wichers MC, Maes M",
+                title="Cytokines and major depression",
+                doi="10.1016/j.pnpbp.2004.11.003",
+                pmid="15694227",
+            ),
+            factories.reference(
+                "raison", authors="Raison CL, Capuron L, Miller AH", title="Cytokines sing the blues"
+            ),
         ],
-    }  # fmt: skip
+    }
     return factories.article(db, **{**fields, **overrides})
 
 
@@ -110,15 +115,26 @@ def test_professional_blocks_show_a_panel_and_never_their_text(client: TestClien
     assert "MARKER-PRESCRIBERS" not in response.text
     panel = soup(response.text).select_one(".prose .locked-panel")
     assert "For prescribers" in page_text(str(panel))
-    assert "reserved for verified health professionals" in page_text(str(panel))
+    assert "reserved for verified prescribers" in page_text(str(panel))
+    assert (
+        panel.select_one('a[href="/login?next=/articles/addressing-immunity-in-depression"]').get_text()
+        == "Log in"
+    )
+    assert panel.select_one('a[href="/request-access"]').get_text() == "Request access"
 
 
 def test_an_article_for_professionals_shows_title_summary_and_panel_only(
     client: TestClient, db: Session
 ) -> None:
-    factories.article(db, slug="gated", title="For clinicians", summary="Public teaser.",
-                      body="MARKER-WHOLE-BODY [^x]", audience="professional",
-                      references=[factories.reference("x", title="MARKER-REFERENCE")])  # fmt: skip
+    factories.article(
+        db,
+        slug="gated",
+        title="For clinicians",
+        summary="Public teaser.",
+        body="MARKER-WHOLE-BODY [^x]",
+        audience="professional",
+        references=[factories.reference("x", title="MARKER-REFERENCE")],
+    )
     response = client.get("/articles/gated")
     text = page_text(response.text)
     assert "For clinicians" in text and "Public teaser." in text
@@ -170,8 +186,13 @@ def test_drafts_and_scheduled_articles_are_neither_listed_nor_readable(
     client: TestClient, db: Session
 ) -> None:
     factories.article(db, slug="draft", title="MARKER-DRAFT", status=ArticleStatus.DRAFT)
-    factories.article(db, slug="later", title="MARKER-LATER", status=ArticleStatus.SCHEDULED,
-                      published_at=utcnow() + timedelta(days=3))  # fmt: skip
+    factories.article(
+        db,
+        slug="later",
+        title="MARKER-LATER",
+        status=ArticleStatus.SCHEDULED,
+        published_at=utcnow() + timedelta(days=3),
+    )
     factories.article(db, slug="early", title="MARKER-EARLY", published_at=utcnow() + timedelta(days=3))
     for path in ("/", "/articles", "/categories/mental-health"):
         assert "MARKER" not in client.get(path).text

@@ -38,17 +38,56 @@ STRAY_FENCE_MESSAGE = (
 CITATION = re.compile(r"\[\^([A-Za-z0-9_.:-]{1,60})\]")
 
 ALLOWED_TAGS = {
-    "a", "blockquote", "br", "code", "del", "em", "figcaption", "figure", "h2", "h3", "h4",
-    "h5", "h6", "hr", "img", "li", "ol", "p", "pre", "s", "section", "strong", "sup", "table",
-    "tbody", "td", "th", "thead", "tr", "ul", "div", "span",
-}  # fmt: skip
+    "a",
+    "blockquote",
+    "br",
+    "code",
+    "del",
+    "em",
+    "figcaption",
+    "figure",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "img",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "section",
+    "strong",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "div",
+    "span",
+}
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "id", "title", "class"},
     "img": {"src", "alt", "title", "loading"},
-    "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
-    "sup": {"id", "class"}, "section": {"class"}, "div": {"class"}, "figure": {"class"},
-    "ol": {"start"}, "th": {"style"}, "td": {"style"}, "span": {"class"},
-}  # fmt: skip
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
+    "h5": {"id"},
+    "h6": {"id"},
+    "sup": {"id", "class"},
+    "section": {"class"},
+    "div": {"class"},
+    "figure": {"class"},
+    "ol": {"start"},
+    "th": {"style"},
+    "td": {"style"},
+    "span": {"class"},
+}
 
 
 @dataclass(frozen=True)
@@ -228,7 +267,9 @@ def _render(tokens: list[Token], state: _RenderState, slot_marker: Callable[[int
             parts.append(RENDERER.rules[token.type](tokens, index, PARSER.options, {}))
         elif token.type == "table_open":
             # Wide tables scroll inside their own box instead of widening the page on phones.
-            parts.append('<div class="table-scroll">' + RENDERER.renderToken(tokens, index, PARSER.options, {}))
+            parts.append(
+                '<div class="table-scroll">' + RENDERER.renderToken(tokens, index, PARSER.options, {})
+            )
         elif token.type == "table_close":
             parts.append(RENDERER.renderToken(tokens, index, PARSER.options, {}) + "</div>\n")
         else:

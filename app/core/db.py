@@ -58,5 +58,6 @@ def get_db(request: Request) -> Iterator[Session]:
     try:
         yield session
     finally:
-        session.rollback()
+        # close() rolls back what was not committed without expiring loaded objects, so an error
+        # page rendered after this still knows who is logged in.
         session.close()

@@ -1,7 +1,6 @@
 """The one access rule: what a viewer may read of an audience-restricted item.
 
 Every surface (pages, listings, feeds, API, media) asks `may_read`; nothing else decides.
-Until accounts exist every viewer is a visitor, so gated content reaches nobody.
 """
 
 from __future__ import annotations
@@ -93,22 +92,19 @@ def describe(professions: frozenset[Profession], words: list[str]) -> str:
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is asking. A visitor has no profession and no staff role."""
+    """Who is asking. A professional has a profession; only an approved request gives one."""
 
     profession: Profession | None = None
     is_staff: bool = False
+    logged_in: bool = False
+    request_state: str | None = None
 
     @property
     def is_visitor(self) -> bool:
-        return self.profession is None and not self.is_staff
+        return not self.logged_in
 
 
 VISITOR = Viewer()
-
-
-def current_viewer() -> Viewer:
-    """The viewer of this request. Until accounts exist, everyone is a visitor."""
-    return VISITOR
 
 
 def may_read(viewer: Viewer, audience: Audience) -> bool:

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.core.config import PROJECT_ROOT
+from app.core.csrf import csrf_token
 from app.core.policy import PROFESSION_LABELS
 
 MAX_PAGE = 1_000_000
@@ -38,6 +39,33 @@ def url_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
     return str(request.app.url_path_for(name, **params))
 
 
+def waiting_time(since: datetime | None, now: datetime) -> str:
+    """How long something has waited, in the largest whole unit: "3 days", "5 hours"."""
+    if since is None:
+        return ""
+    since = since if since.tzinfo else since.replace(tzinfo=now.tzinfo)
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    for size, unit in ((1440, "day"), (60, "hour"), (1, "minute")):
+        if minutes >= size or unit == "minute":
+            count = minutes // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return ""
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    """Show `message` once, on the next page this browser opens."""
+    request.session.setdefault("flash", []).append({"kind": kind, "message": message})
+
+
+def pop_flashes(request: Request) -> list[dict[str, str]]:
+    return request.session.pop("flash", []) if "session" in request.scope else []
+
+
+def signed_in_user(request: Request) -> Any:
+    """The user the guards found for this request, for the header; None for visitors."""
+    return getattr(request.state, "user", None)
+
+
 def build_templates() -> Jinja2Templates:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
@@ -49,6 +77,10 @@ def build_templates() -> Jinja2Templates:
     env.filters["date"] = format_date
     env.globals["static_version"] = static_version
     env.globals["url_for"] = url_for
+    env.globals["csrf_token"] = csrf_token
+    env.globals["pop_flashes"] = pop_flashes
+    env.globals["signed_in_user"] = signed_in_user
+    env.globals["waiting_time"] = waiting_time
     env.globals["profession_labels"] = PROFESSION_LABELS
     return Jinja2Templates(env=env)
 

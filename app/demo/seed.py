@@ -1,22 +1,66 @@
-"""Demo content for a new database: the articles under demo/articles, loaded like any import."""
+"""Demo content for a new database: the articles under demo/articles, loaded like any import,
+and demo accounts for each kind of person. Never used in production."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from app.access import service as access_service
+from app.access.models import RequestState
+from app.accounts import service as accounts_service
+from app.accounts.models import Role, TokenPurpose, User
 from app.articles.importer import import_file
 from app.articles.models import Article
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
+from app.core.policy import Profession
 
 DEMO_ARTICLES = Path(__file__).resolve().parent / "articles"
+STAFF = [
+    ("admin@portico.example", "Ada Admin (demo)", Role.ADMIN, "demo-admin-password"),
+    ("reviewer@portico.example", "Rita Reviewer (demo)", Role.REVIEWER, "demo-reviewer-password"),
+    ("editor@portico.example", "Eddie Editor (demo)", Role.EDITOR, "demo-editor-password"),
+]
+APPLICANTS = [
+    (
+        "physician@portico.example",
+        "Dr. Paula Physician (demo)",
+        Profession.PHYSICIAN,
+        "DE",
+        "802761234567896",
+        True,
+    ),
+    ("therapist@portico.example", "Theo Therapist (demo)", Profession.THERAPIST, "AT", "AT-TH-44821", True),
+    (
+        "pending1@portico.example",
+        "Dr. Pat Pending (demo)",
+        Profession.PSYCHOTHERAPIST,
+        "DE",
+        "PT-77120",
+        False,
+    ),
+    ("pending2@portico.example", "Dr. Nico NPI (demo)", Profession.PHYSICIAN, "US", "1234567893", False),
+    (
+        "pending3@portico.example",
+        "Dr. Ines Invalid (demo)",
+        Profession.PHARMACIST,
+        "FR",
+        "10001234567",
+        False,
+    ),
+]
+APPLICANT_PASSWORD = "demo-applicant-password"  # noqa: S105 (printed demo login)
 
 
 def load_into_empty(settings: Settings) -> None:
-    """Import the demo articles unless the database already holds articles."""
+    """Import the demo articles and accounts unless the database already holds content."""
+    if settings.env == "production":
+        raise click.ClickException("The demo is never loaded into a production site.")
     engine = make_engine(settings.database_url)
     with make_session_factory(engine)() as session:
         if session.scalar(select(func.count()).select_from(Article)):
@@ -24,6 +68,56 @@ def load_into_empty(settings: Settings) -> None:
             return
         for path in sorted(DEMO_ARTICLES.glob("*.md")):
             import_file(session, path)
+        if not session.scalar(select(func.count()).select_from(User)):
+            _accounts(session, settings)
         session.commit()
-        click.echo(f"Loaded {len(list(DEMO_ARTICLES.glob('*.md')))} demo articles.")
     engine.dispose()
+    click.echo(f"Loaded {len(list(DEMO_ARTICLES.glob('*.md')))} demo articles.")
+    print_logins()
+
+
+def _accounts(db: Session, settings: Settings) -> None:
+    staff = {
+        role: accounts_service.create_staff(
+            db, settings, email=email, full_name=name, role=role, actor=None, password=password
+        )
+        for email, name, role, password in STAFF
+    }
+    for email, name, profession, country, licence, approve in APPLICANTS:
+        form = access_service.Application(
+            full_name=name,
+            email=email,
+            password=APPLICANT_PASSWORD,
+            profession=profession,
+            specialty="",
+            licence_number=licence,
+            licence_country=country,
+            institution="Demo Clinic",
+            country=country,
+            group_membership="",
+        )
+        access_service.submit(db, settings, form, document=None, ip="")
+        user = accounts_service.find_by_email(db, email)
+        assert user is not None
+        token = accounts_service.issue_token(db, user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=1))
+        access_service.verify_email(db, settings, token, ip="")
+        request = access_service.latest_request(db, user.id)
+        if approve and request:
+            access_service.decide(
+                db,
+                settings,
+                request,
+                reviewer=staff[Role.REVIEWER],
+                outcome=RequestState.APPROVED,
+                revision=request.revision,
+            )
+
+
+def print_logins() -> None:
+    click.echo("\nDemo logins (demo only; a production site has none):")
+    for email, _name, role, password in STAFF:
+        click.echo(f"  {role.value:<13} {email:<28} {password}")
+    for email, _name, profession, *_rest, approve in APPLICANTS:
+        kind = f"{profession.value} ({'approved' if approve else 'pending'})"
+        click.echo(f"  {kind:<13} {email:<28} {APPLICANT_PASSWORD}")
+    click.echo("Emails are not sent in the demo: staff read them at /admin/outbox.\n")

@@ -1,0 +1,98 @@
+"""The access-request form: its fields, their rules and the messages people read."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from app.core.countries import COUNTRIES
+from app.core.policy import Profession
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 12
+
+
+def _email(value: str) -> str:
+    if not EMAIL.match(value) or len(value) > 320:
+        raise ValueError("enter an email address such as name@example.org")
+    return value.lower()
+
+
+def _country(value: str) -> str:
+    if value not in COUNTRIES:
+        raise ValueError("choose a country from the list")
+    return value
+
+
+def _accepted(value: str) -> str:
+    if value not in ("on", "yes", "true", "1"):
+        raise ValueError("please accept the terms of use and the privacy notice to continue")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+Country = Annotated[str, AfterValidator(_country)]
+Required = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class PasswordPair(BaseModel):
+    password: str = Field(min_length=MIN_PASSWORD, max_length=200)
+    password_confirm: str = ""
+
+    @model_validator(mode="after")
+    def _matching(self) -> PasswordPair:
+        if self.password != self.password_confirm:
+            raise ValueError("the two passwords are not the same")
+        return self
+
+
+class RequestForm(PasswordPair):
+    """Only these fields are read from the form; anything else posted is ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    full_name: Required
+    email: Email
+    profession: Profession
+    specialty: str = Field(default="", max_length=200)
+    licence_number: Annotated[str, Field(min_length=3, max_length=60)]
+    licence_country: Country
+    institution: Required
+    country: Country
+    group_membership: str = Field(default="", max_length=300)
+    accept_terms: Annotated[str, AfterValidator(_accepted)] = ""
+
+
+class LoginForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class ResetForm(PasswordPair):
+    model_config = ConfigDict(extra="ignore")
+
+
+FIELD_MESSAGES = {
+    "password": f"Choose a password of at least {MIN_PASSWORD} characters",
+    "profession": "Choose your profession from the list",
+    "full_name": "Enter your full name",
+    "institution": "Enter your institution or practice",
+    "licence_number": "Enter your licence or registration number",
+}
+
+
+def friendly(errors: dict[str, str]) -> dict[str, str]:
+    """Replace pydantic's wording with ours where we have a better sentence."""
+    out = {}
+    for field, message in errors.items():
+        if field == "__all__" or (field == "password" and "same" in message):
+            out["password_confirm"] = "The two passwords are not the same"  # noqa: S105 (a message)
+        elif field in FIELD_MESSAGES and not message.startswith(("Please", "Choose a country", "Enter an")):
+            out[field] = FIELD_MESSAGES[field]
+        else:
+            out[field] = message
+    return out

@@ -1,0 +1,309 @@
+"""The access-request lifecycle. Every transition is a compare-and-set on the request's state,
+writes an audit event and queues the emails it causes, all in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.access.models import DECIDED_STATES, OPEN_STATES, AccessRequest, RequestState
+from app.accounts import audit
+from app.accounts import service as accounts_service
+from app.accounts.models import TokenPurpose, User
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.policy import PROFESSION_LABELS, Profession
+from app.core.security import hash_password
+from app.mail import service as mail_service
+
+REVIEWABLE = (RequestState.PENDING, RequestState.NEEDS_INFO)
+
+
+class TransitionRefused(Exception):
+    """The request is no longer in a state that allows this; someone else got there first."""
+
+    def __init__(self, request: AccessRequest) -> None:
+        self.request = request
+        who = request.decided_by.full_name if request.decided_by else "the applicant"
+        super().__init__(f"This request is already {request.state.value.replace('_', ' ')} (by {who}).")
+
+
+@dataclass(frozen=True)
+class Application:
+    """What the request form collects, already validated."""
+
+    full_name: str
+    email: str
+    password: str
+    profession: Profession
+    specialty: str
+    licence_number: str
+    licence_country: str
+    institution: str
+    country: str
+    group_membership: str
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    path: str
+    name: str
+    content_type: str
+
+
+def latest_request(db: Session, user_id: int) -> AccessRequest | None:
+    """Return a user's newest access request."""
+    query = select(AccessRequest).where(AccessRequest.user_id == user_id)
+    return db.scalars(query.order_by(AccessRequest.id.desc()).limit(1)).first()
+
+
+def submit(
+    db: Session, settings: Settings, form: Application, *, document: StoredDocument | None, ip: str
+) -> None:
+    """Create an unverified account and request and email the confirmation link.
+
+    An address that already has an account gets an email saying so instead, and the caller shows
+    the same page either way, so the form never reveals who has an account.
+    """
+    existing = accounts_service.find_by_email(db, form.email)
+    if existing is not None:
+        accounts_service.notify_existing_account(db, settings, existing)
+        return
+    user = User(
+        email=form.email,
+        password_hash=hash_password(settings, form.password),
+        full_name=form.full_name,
+        profession=form.profession,
+    )
+    db.add(user)
+    db.flush()
+    now = utcnow()
+    request = AccessRequest(
+        user_id=user.id,
+        state=RequestState.UNVERIFIED,
+        profession=form.profession,
+        specialty=form.specialty,
+        licence_number=form.licence_number,
+        licence_country=form.licence_country,
+        institution=form.institution,
+        country=form.country,
+        group_membership=form.group_membership,
+        document_path=document.path if document else None,
+        document_name=document.name if document else "",
+        document_type=document.content_type if document else "",
+        terms_version=settings.terms_version,
+        terms_accepted_at=now,
+    )
+    db.add(request)
+    db.flush()
+    audit.record(
+        db,
+        actor=user,
+        action="request.submitted",
+        target_type="access_request",
+        target_id=request.id,
+        after=RequestState.UNVERIFIED,
+        ip=ip,
+    )
+    accounts_service.send_verification(db, settings, user)
+
+
+def verify_email(db: Session, settings: Settings, token: str, *, ip: str) -> User | None:
+    """Confirm an email address and put the request into the review queue; None if the link is bad."""
+    user = accounts_service.use_token(db, token, TokenPurpose.VERIFY_EMAIL)
+    if user is None:
+        return None
+    user.email_verified_at = user.email_verified_at or utcnow()
+    request = latest_request(db, user.id)
+    if request and _move(db, request, {RequestState.UNVERIFIED}, RequestState.PENDING, submitted_at=utcnow()):
+        audit.record(
+            db,
+            actor=user,
+            action="request.verified",
+            target_type="access_request",
+            target_id=request.id,
+            before=RequestState.UNVERIFIED,
+            after=RequestState.PENDING,
+            ip=ip,
+        )
+        mail_service.queue(
+            db,
+            message="request_received",
+            to=user.email,
+            context={"name": user.full_name, "society": settings.society_name},
+        )
+        _tell_reviewers(db, settings, request)
+    return user
+
+
+def _tell_reviewers(db: Session, settings: Settings, request: AccessRequest) -> None:
+    link = f"{settings.base_url}/admin/requests/{request.id}"
+    for reviewer in accounts_service.reviewers(db):
+        mail_service.queue(
+            db,
+            message="new_request",
+            to=reviewer.email,
+            context={
+                "name": reviewer.full_name,
+                "applicant": request.user.full_name,
+                "profession": PROFESSION_LABELS[request.profession],
+                "link": link,
+                "society": settings.society_name,
+            },
+        )
+
+
+def _move(
+    db: Session,
+    request: AccessRequest,
+    from_states: set[RequestState],
+    to_state: RequestState,
+    *,
+    revision: int | None = None,
+    **values: object,
+) -> bool:
+    """Compare-and-set: change state only if it is still one of `from_states` (and `revision`)."""
+    query = update(AccessRequest).where(AccessRequest.id == request.id, AccessRequest.state.in_(from_states))
+    if revision is not None:
+        query = query.where(AccessRequest.revision == revision)
+    result = db.execute(
+        query.values(state=to_state, revision=AccessRequest.revision + 1, **values),
+        execution_options={"synchronize_session": False},
+    )
+    db.refresh(request)
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def decide(
+    db: Session,
+    settings: Settings,
+    request: AccessRequest,
+    *,
+    reviewer: User,
+    outcome: RequestState,
+    revision: int,
+    reason: str = "",
+    ip: str = "",
+) -> None:
+    """Approve, reject (with a reason) or ask for information, once, and tell the applicant."""
+    before = request.state
+    values: dict[str, object] = {}
+    if outcome in DECIDED_STATES:
+        values = {"decided_at": utcnow(), "decided_by_id": reviewer.id, "decision_reason": reason}
+    else:
+        values = {"question": reason, "answer": "", "decided_by_id": reviewer.id}
+    allowed = {RequestState.PENDING} if outcome == RequestState.NEEDS_INFO else set(REVIEWABLE)
+    if not _move(db, request, allowed, outcome, revision=revision, **values):
+        raise TransitionRefused(request)
+    action = {
+        RequestState.APPROVED: "request.approved",
+        RequestState.REJECTED: "request.rejected",
+        RequestState.NEEDS_INFO: "request.info_requested",
+    }[outcome]
+    audit.record(
+        db,
+        actor=reviewer,
+        action=action,
+        target_type="access_request",
+        target_id=request.id,
+        before=before,
+        after=outcome,
+        reason=reason,
+        ip=ip,
+    )
+    user = request.user
+    context = {
+        "name": user.full_name,
+        "society": settings.society_name,
+        "login_link": f"{settings.base_url}/login",
+        "link": f"{settings.base_url}/account",
+        "reason": reason,
+        "question": reason,
+    }
+    message = {
+        RequestState.APPROVED: "approved",
+        RequestState.REJECTED: "rejected",
+        RequestState.NEEDS_INFO: "more_info_needed",
+    }[outcome]
+    mail_service.queue(db, message=message, to=user.email, context=context)
+
+
+def answer(db: Session, settings: Settings, request: AccessRequest, *, text: str, ip: str) -> None:
+    """Record the applicant's answer and put the request back in the queue."""
+    if not _move(db, request, {RequestState.NEEDS_INFO}, RequestState.PENDING, answer=text):
+        raise TransitionRefused(request)
+    audit.record(
+        db,
+        actor=request.user,
+        action="request.answered",
+        target_type="access_request",
+        target_id=request.id,
+        before=RequestState.NEEDS_INFO,
+        after=RequestState.PENDING,
+        reason=text,
+        ip=ip,
+    )
+    _tell_reviewers(db, settings, request)
+
+
+def withdraw(db: Session, request: AccessRequest, *, ip: str) -> None:
+    """Let the applicant take back a request that is not decided."""
+    before = request.state
+    if not _move(db, request, set(OPEN_STATES), RequestState.WITHDRAWN):
+        raise TransitionRefused(request)
+    audit.record(
+        db,
+        actor=request.user,
+        action="request.withdrawn",
+        target_type="access_request",
+        target_id=request.id,
+        before=before,
+        after=RequestState.WITHDRAWN,
+        ip=ip,
+    )
+
+
+def queue(
+    db: Session, *, state: RequestState | None, profession: Profession | None
+) -> Sequence[AccessRequest]:
+    """Requests for review, oldest first, filtered by state and profession."""
+    query = select(AccessRequest).where(AccessRequest.state != RequestState.UNVERIFIED)
+    if state:
+        query = query.where(AccessRequest.state == state)
+    if profession:
+        query = query.where(AccessRequest.profession == profession)
+    order = func.coalesce(AccessRequest.submitted_at, AccessRequest.created_at)
+    return db.scalars(query.order_by(order, AccessRequest.id).limit(500)).all()
+
+
+def others_with_licence(db: Session, request: AccessRequest) -> Sequence[AccessRequest]:
+    """Other people's requests naming the same licence number."""
+    query = select(AccessRequest).where(
+        AccessRequest.licence_number == request.licence_number, AccessRequest.user_id != request.user_id
+    )
+    return db.scalars(query.order_by(AccessRequest.id)).all()
+
+
+def earlier_requests(db: Session, request: AccessRequest) -> Sequence[AccessRequest]:
+    query = select(AccessRequest).where(
+        AccessRequest.user_id == request.user_id, AccessRequest.id != request.id
+    )
+    return db.scalars(query.order_by(AccessRequest.id.desc())).all()
+
+
+def may_apply_again(settings: Settings, request: AccessRequest | None) -> bool:
+    """A rejected or withdrawn applicant may apply again after the waiting period."""
+    if request is None or request.state == RequestState.WITHDRAWN:
+        return True
+    if request.state != RequestState.REJECTED or request.decided_at is None:
+        return False
+    decided = (
+        request.decided_at
+        if request.decided_at.tzinfo
+        else request.decided_at.replace(tzinfo=utcnow().tzinfo)
+    )
+    return utcnow() >= decided + timedelta(days=settings.reapply_wait_days)

@@ -1,0 +1,113 @@
+"""The public side of access requests: the form, and the link that confirms the email."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from app.access import documents
+from app.access import service as access_service
+from app.access.forms import RequestForm, friendly
+from app.accounts.dependencies import CurrentUser, Db
+from app.accounts.sessions import client_ip
+from app.core import csrf
+from app.core.countries import COUNTRIES
+from app.core.forms import BodyTooLarge, text_fields, validate
+from app.core.policy import PROFESSION_LABELS
+from app.core.web import render
+
+router = APIRouter()
+
+
+def _form_page(
+    request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> Response:
+    context = {
+        "values": values,
+        "errors": errors,
+        "professions": [(p.value, label) for p, label in PROFESSION_LABELS.items()],
+        "countries": sorted(COUNTRIES.items(), key=lambda item: item[1]),
+        "max_mb": request.app.state.settings.upload_max_bytes // (1024 * 1024),
+    }
+    return render(request, "access/request.html", context, status_code=status)
+
+
+@router.get("/request-access", name="access.request", response_class=HTMLResponse)
+def request_form(request: Request, user: CurrentUser) -> Response:
+    """Show the access-request form (or the account page to someone logged in)."""
+    if user is not None:
+        return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+    return _form_page(request, {}, {})
+
+
+@router.post("/request-access", name="access.submit", response_class=HTMLResponse)
+async def submit(request: Request, db: Db) -> Response:
+    """Validate the request, store it unverified and send the confirmation email."""
+    settings = request.app.state.settings
+    limiter = request.app.state.rate_limiter
+    try:
+        form = await request.form(max_fields=60, max_files=1, max_part_size=64 * 1024)
+    except BodyTooLarge:
+        limit = settings.upload_max_bytes // (1024 * 1024)
+        error = f"The document is larger than {limit} MB. Choose a smaller file."
+        return _form_page(request, {}, {"document": error}, 413)
+    csrf.check(request, form)
+    values = text_fields(form)
+    parsed, errors = validate(RequestForm, values)
+    errors = friendly(errors)
+    upload = form.get("document")
+    document = None
+    if not errors and isinstance(upload, UploadFile):
+        try:
+            document = documents.store(upload, settings.upload_dir / "requests")
+        except documents.DocumentRefused as refused:
+            errors["document"] = f"{str(refused)[:1].upper()}{str(refused)[1:]}."
+    if errors or parsed is None:
+        values.pop("password", None), values.pop("password_confirm", None)
+        return _form_page(request, values, errors, 422)
+    if not limiter.allow(settings.form_rate_limit, "request", client_ip(request)):
+        return _form_page(
+            request, values, {"email": "Too many requests from your network. Please try again later."}, 429
+        )
+    access_service.submit(
+        db,
+        settings,
+        access_service.Application(
+            full_name=parsed.full_name,
+            email=parsed.email,
+            password=parsed.password,
+            profession=parsed.profession,
+            specialty=parsed.specialty,
+            licence_number=parsed.licence_number,
+            licence_country=parsed.licence_country,
+            institution=parsed.institution,
+            country=parsed.country,
+            group_membership=parsed.group_membership,
+        ),
+        document=document,
+        ip=client_ip(request),
+    )
+    db.commit()
+    request.session["submitted_email"] = parsed.email
+    return RedirectResponse(request.app.url_path_for("access.submitted"), 303)
+
+
+@router.get("/request-access/sent", name="access.submitted", response_class=HTMLResponse)
+def submitted(request: Request) -> Response:
+    """Tell the applicant to look for the confirmation email."""
+    return render(request, "access/submitted.html", {"email": request.session.get("submitted_email", "")})
+
+
+@router.get("/verify-email", name="access.verify", response_class=HTMLResponse)
+def verify(request: Request, db: Db, token: str = "") -> Response:
+    """Confirm the email address; the request then enters the review queue."""
+    user = (
+        access_service.verify_email(db, request.app.state.settings, token, ip=client_ip(request))
+        if token
+        else None
+    )
+    if user is None:
+        return render(request, "access/verify_failed.html", status_code=400)
+    db.commit()
+    return render(request, "access/verified.html", {"person": user})

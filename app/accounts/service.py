@@ -1,0 +1,190 @@
+"""Accounts: finding people, passwords, single-use email tokens and staff accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.accounts import audit, sessions
+from app.accounts.models import AuthToken, Role, TokenPurpose, User
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.security import hash_password, hash_token, new_token, verify_password
+from app.mail import service as mail_service
+
+
+class AccountExists(Exception):
+    """An account with this email address exists already."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_by_email(db: Session, email: str) -> User | None:
+    return db.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def reviewers(db: Session) -> Sequence[User]:
+    """Everyone who reviews access requests."""
+    return db.scalars(select(User).where(User.role.in_([Role.REVIEWER, Role.ADMIN])).order_by(User.id)).all()
+
+
+def staff(db: Session) -> Sequence[User]:
+    """The society's staff accounts, by name."""
+    return db.scalars(select(User).where(User.role != Role.MEMBER).order_by(User.full_name)).all()
+
+
+def authenticate(db: Session, settings: Settings, email: str, password: str) -> User | None:
+    """Return the user these credentials belong to, upgrading an outdated hash on the way."""
+    user = find_by_email(db, email)
+    ok, new_hash = verify_password(settings, password, user.password_hash if user else None)
+    if not ok or user is None:
+        return None
+    if new_hash:
+        user.password_hash = new_hash
+    return user
+
+
+def issue_token(db: Session, user: User, purpose: TokenPurpose, lifetime: timedelta) -> str:
+    """Create a single-use token for `user`; earlier unused tokens for the same purpose stop working."""
+    now = utcnow()
+    db.execute(
+        update(AuthToken)
+        .where(AuthToken.user_id == user.id, AuthToken.purpose == purpose, AuthToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    token, token_hash = new_token()
+    db.add(AuthToken(token_hash=token_hash, purpose=purpose, user_id=user.id, expires_at=now + lifetime))
+    db.flush()
+    return token
+
+
+def use_token(db: Session, token: str, purpose: TokenPurpose) -> User | None:
+    """Spend a token once; None when it is unknown, used, expired or for another purpose."""
+    now = utcnow()
+    found = db.scalar(
+        select(AuthToken).where(AuthToken.token_hash == hash_token(token), AuthToken.purpose == purpose)
+    )
+    if found is None:
+        return None
+    spent = db.execute(
+        update(AuthToken)
+        .where(AuthToken.id == found.id, AuthToken.used_at.is_(None), AuthToken.expires_at > now)
+        .values(used_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return db.get(User, found.user_id) if spent.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def send_verification(db: Session, settings: Settings, user: User) -> None:
+    token = issue_token(db, user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=settings.verify_email_hours))
+    mail_service.queue(
+        db,
+        message="confirm_email",
+        to=user.email,
+        context={
+            "name": user.full_name,
+            "society": settings.society_name,
+            "link": f"{settings.base_url}/verify-email?token={token}",
+        },
+    )
+
+
+def notify_existing_account(db: Session, settings: Settings, user: User) -> None:
+    """Someone used this address on the request form: tell its owner, or resend the confirmation."""
+    if user.email_verified_at is None and user.role == Role.MEMBER:
+        send_verification(db, settings, user)
+        return
+    mail_service.queue(
+        db,
+        message="account_exists",
+        to=user.email,
+        context={
+            "name": user.full_name,
+            "society": settings.society_name,
+            "login_link": f"{settings.base_url}/login",
+            "reset_link": f"{settings.base_url}/forgot-password",
+        },
+    )
+
+
+def start_password_reset(db: Session, settings: Settings, email: str) -> None:
+    """Email a reset link if the account exists; say nothing either way."""
+    user = find_by_email(db, email)
+    if user is None:
+        return
+    lifetime = timedelta(minutes=settings.reset_password_minutes)
+    token = issue_token(db, user, TokenPurpose.RESET_PASSWORD, lifetime)
+    mail_service.queue(
+        db,
+        message="password_reset",
+        to=user.email,
+        context={
+            "name": user.full_name,
+            "society": settings.society_name,
+            "link": f"{settings.base_url}/reset-password?token={token}",
+            "minutes": settings.reset_password_minutes,
+        },
+    )
+
+
+def reset_password(db: Session, settings: Settings, token: str, password: str, *, ip: str) -> User | None:
+    """Set a new password with a reset token, end every session, and tell the owner."""
+    user = use_token(db, token, TokenPurpose.RESET_PASSWORD)
+    if user is None:
+        return None
+    user.password_hash = hash_password(settings, password)
+    # Following the emailed link proves the address, as confirming it would.
+    user.email_verified_at = user.email_verified_at or utcnow()
+    sessions.end_all(db, user.id)
+    audit.record(
+        db, actor=user, action="account.password_reset", target_type="user", target_id=user.id, ip=ip
+    )
+    mail_service.queue(
+        db,
+        message="password_changed",
+        to=user.email,
+        context={"name": user.full_name, "society": settings.society_name},
+    )
+    return user
+
+
+def create_staff(
+    db: Session,
+    settings: Settings,
+    *,
+    email: str,
+    full_name: str,
+    role: Role,
+    actor: User | None,
+    password: str | None = None,
+    ip: str = "",
+) -> User:
+    """Create a staff account; without a password, email a link to set one."""
+    if find_by_email(db, email):
+        raise AccountExists(email)
+    user = User(
+        email=normalise_email(email),
+        full_name=full_name,
+        role=role,
+        password_hash=hash_password(settings, password) if password else "!",
+        email_verified_at=utcnow(),
+    )
+    db.add(user)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="account.created",
+        target_type="user",
+        target_id=user.id,
+        after=role.value,
+        ip=ip,
+    )
+    if password is None:
+        start_password_reset(db, settings, user.email)
+    return user

@@ -1,0 +1,108 @@
+"""Server-side login sessions. The cookie holds a random token; the database holds its hash."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import Request, Response
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User, UserSession
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.security import hash_token, new_token
+
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def cookie_name(settings: Settings) -> str:
+    # `__Host-` binds the cookie to this exact host over HTTPS (no Domain, Path=/, Secure).
+    return "__Host-portal_session" if settings.env == "production" else "portal_session"
+
+
+def start(db: Session, settings: Settings, user: User, request: Request) -> str:
+    """Open a new session for `user`, ending the one this browser had; return the cookie token."""
+    end_current(db, settings, request)
+    token, token_hash = new_token()
+    now = utcnow()
+    db.add(
+        UserSession(
+            token_hash=token_hash,
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.session_absolute_hours),
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent", "")[:300],
+        )
+    )
+    user.last_login_at = now
+    db.flush()
+    return token
+
+
+def set_cookie(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(
+        cookie_name(settings),
+        token,
+        max_age=settings.session_absolute_hours * 3600,
+        httponly=True,
+        secure=settings.env == "production",
+        samesite="lax",
+        path="/",
+    )
+
+
+def clear_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(cookie_name(settings), path="/", secure=settings.env == "production")
+
+
+def load(db: Session, settings: Settings, token: str | None, *, now: datetime | None = None) -> User | None:
+    """Return the user of a live session; idle or expired sessions count as ended."""
+    if not token:
+        return None
+    now = now or utcnow()
+    found = db.scalar(
+        select(UserSession).where(UserSession.token_hash == hash_token(token), UserSession.ended_at.is_(None))
+    )
+    if found is None:
+        return None
+    idle_limit = _aware(found.last_seen_at) + timedelta(minutes=settings.session_idle_minutes)
+    if now >= _aware(found.expires_at) or now >= idle_limit:
+        found.ended_at = now
+        db.commit()
+        return None
+    if now - _aware(found.last_seen_at) >= TOUCH_EVERY:
+        found.last_seen_at = now
+        db.commit()
+    return db.get(User, found.user_id)
+
+
+def end_current(db: Session, settings: Settings, request: Request) -> None:
+    """End the session named by this request's cookie, if any."""
+    token = request.cookies.get(cookie_name(settings))
+    if token:
+        db.execute(
+            update(UserSession)
+            .where(UserSession.token_hash == hash_token(token), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def end_all(db: Session, user_id: int) -> None:
+    """End every session of a user (password change, suspension, role change)."""
+    db.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite returns naive datetimes; everything stored is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)

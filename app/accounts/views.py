@@ -1,0 +1,195 @@
+"""Logging in and out, resetting a password, and the applicant's account page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from app.access import service as access_service
+from app.access.forms import LoginForm, ResetForm, friendly
+from app.access.models import RequestState
+from app.accounts import audit, sessions
+from app.accounts import service as accounts_service
+from app.accounts.dependencies import CurrentUser, Db, LoggedIn, safe_next
+from app.core import csrf
+from app.core.forms import form_data, text_fields, validate
+from app.core.web import flash, render
+
+router = APIRouter()
+Form = Annotated[FormData, Depends(form_data)]
+LOGIN_FAILED = "The email address or password is not correct."
+
+
+@router.get("/login", name="accounts.login", response_class=HTMLResponse)
+def login_form(request: Request, user: CurrentUser, next: str = "") -> Response:  # noqa: A002
+    """Show the login form."""
+    if user is not None:
+        return RedirectResponse(safe_next(next), 303)
+    return render(request, "accounts/login.html", {"values": {"next": next}, "errors": {}})
+
+
+@router.post("/login", name="accounts.login_submit", response_class=HTMLResponse)
+def login(request: Request, db: Db, form: Form) -> Response:
+    """Check the credentials, start a fresh session and go where the person was heading."""
+    settings = request.app.state.settings
+    values = text_fields(form)
+    values["password"] = str(form.get("password", ""))
+    parsed, errors = validate(LoginForm, values)
+    email = accounts_service.normalise_email(values.get("email", ""))
+    shown = {"email": values.get("email", ""), "next": values.get("next", "")}
+    limiter = request.app.state.rate_limiter
+    if not (
+        limiter.allow(settings.login_rate_limit, "login-ip", sessions.client_ip(request))
+        and limiter.allow(settings.login_rate_limit, "login-email", email)
+    ):
+        message = "Too many attempts. Please wait a few minutes and try again."
+        return render(
+            request, "accounts/login.html", {"values": shown, "errors": {"form": message}}, status_code=429
+        )
+    user = accounts_service.authenticate(db, settings, email, parsed.password) if parsed else None
+    if user is None:
+        errors = {"form": LOGIN_FAILED} if not errors else {"form": "Enter your email address and password."}
+        return render(request, "accounts/login.html", {"values": shown, "errors": errors}, status_code=422)
+    token = sessions.start(db, settings, user, request)
+    audit.record(
+        db,
+        actor=user,
+        action="account.login",
+        target_type="user",
+        target_id=user.id,
+        ip=sessions.client_ip(request),
+    )
+    db.commit()
+    csrf.rotate(request)
+    default = "/admin" if user.is_staff else "/account"
+    response = RedirectResponse(safe_next(values.get("next"), default), 303)
+    sessions.set_cookie(response, settings, token)
+    return response
+
+
+@router.post("/logout", name="accounts.logout")
+def logout(request: Request, db: Db, form: Form) -> Response:
+    """End this session."""
+    settings = request.app.state.settings
+    sessions.end_current(db, settings, request)
+    db.commit()
+    csrf.rotate(request)
+    flash(request, "You are logged out.")
+    response = RedirectResponse("/", 303)
+    sessions.clear_cookie(response, settings)
+    return response
+
+
+@router.get("/forgot-password", name="accounts.forgot", response_class=HTMLResponse)
+def forgot_form(request: Request) -> Response:
+    """Ask for the email address to send a reset link to."""
+    return render(request, "accounts/forgot.html", {"values": {}, "errors": {}})
+
+
+@router.post("/forgot-password", name="accounts.forgot_submit", response_class=HTMLResponse)
+def forgot(request: Request, db: Db, form: Form) -> Response:
+    """Send a reset link if the account exists; answer the same either way."""
+    settings = request.app.state.settings
+    email = accounts_service.normalise_email(str(form.get("email", "")))
+    limiter = request.app.state.rate_limiter
+    allowed = limiter.allow(
+        settings.form_rate_limit, "reset-ip", sessions.client_ip(request)
+    ) and limiter.allow(settings.form_rate_limit, "reset-email", email)
+    if not email:
+        return render(
+            request,
+            "accounts/forgot.html",
+            {"values": {}, "errors": {"email": "Enter your email address"}},
+            status_code=422,
+        )
+    if allowed:
+        accounts_service.start_password_reset(db, settings, email)
+        db.commit()
+    return render(request, "accounts/forgot_sent.html", {"email": email})
+
+
+@router.get("/reset-password", name="accounts.reset", response_class=HTMLResponse)
+def reset_form(request: Request, token: str = "") -> Response:
+    """Show the form to choose a new password."""
+    return render(request, "accounts/reset.html", {"token": token, "errors": {}})
+
+
+@router.post("/reset-password", name="accounts.reset_submit", response_class=HTMLResponse)
+def reset(request: Request, db: Db, form: Form) -> Response:
+    """Set the new password, end every session and ask the person to log in."""
+    settings = request.app.state.settings
+    token = str(form.get("token", ""))
+    values = {
+        "password": str(form.get("password", "")),
+        "password_confirm": str(form.get("password_confirm", "")),
+    }
+    parsed, errors = validate(ResetForm, values)
+    if parsed is None:
+        return render(
+            request, "accounts/reset.html", {"token": token, "errors": friendly(errors)}, status_code=422
+        )
+    user = accounts_service.reset_password(
+        db, settings, token, parsed.password, ip=sessions.client_ip(request)
+    )
+    if user is None:
+        return render(request, "accounts/reset_failed.html", status_code=400)
+    db.commit()
+    flash(request, "Your password has been changed. Please log in with the new one.", "success")
+    response = RedirectResponse(request.app.url_path_for("accounts.login"), 303)
+    sessions.clear_cookie(response, settings)
+    return response
+
+
+@router.get("/account", name="accounts.account", response_class=HTMLResponse)
+def account(request: Request, db: Db, user: LoggedIn) -> Response:
+    """Show the person's request, its state and its history."""
+    if user.is_staff:
+        return RedirectResponse("/admin", 303)
+    latest = access_service.latest_request(db, user.id)
+    history = audit.history(db, "access_request", latest.id) if latest else []
+    context = {"person": user, "access": latest, "history": history, "states": RequestState}
+    return render(request, "accounts/account.html", context)
+
+
+@router.post("/account/request", name="accounts.answer", response_class=HTMLResponse)
+def answer(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
+    """Answer the reviewer's question; the request goes back into the queue."""
+    settings = request.app.state.settings
+    latest = access_service.latest_request(db, user.id)
+    text = str(form.get("answer", "")).strip()
+    if latest is None or latest.state != RequestState.NEEDS_INFO:
+        flash(request, "There is no question waiting for an answer.", "warning")
+        return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+    if not text or len(text) > 5000:
+        history = audit.history(db, "access_request", latest.id)
+        context = {
+            "person": user,
+            "access": latest,
+            "history": history,
+            "states": RequestState,
+            "answer_error": "Write your answer (at most 5000 characters).",
+            "answer": text,
+        }
+        return render(request, "accounts/account.html", context, status_code=422)
+    access_service.answer(db, settings, latest, text=text, ip=sessions.client_ip(request))
+    db.commit()
+    flash(request, "Thank you. Your answer has been sent to the reviewers.", "success")
+    return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+
+
+@router.post("/account/withdraw", name="accounts.withdraw")
+def withdraw(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
+    """Withdraw a request that has not been decided."""
+    latest = access_service.latest_request(db, user.id)
+    try:
+        if latest is None:
+            raise LookupError
+        access_service.withdraw(db, latest, ip=sessions.client_ip(request))
+        db.commit()
+        flash(request, "Your request has been withdrawn.", "success")
+    except (LookupError, access_service.TransitionRefused):
+        flash(request, "This request can no longer be withdrawn.", "warning")
+    return RedirectResponse(request.app.url_path_for("accounts.account"), 303)

@@ -1,0 +1,51 @@
+"""Reading HTML forms: parse once, check CSRF, turn pydantic errors into messages by field."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from fastapi import HTTPException, Request
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartException
+
+from app.core import csrf
+
+MAX_FIELDS = 60
+M = TypeVar("M", bound=BaseModel)
+
+
+async def form_data(request: Request) -> FormData:
+    """Parse the posted form and check its CSRF token (a dependency of every POST view)."""
+    try:
+        form = await request.form(max_fields=MAX_FIELDS, max_files=1, max_part_size=64 * 1024)
+    except (MultiPartException, BodyTooLarge) as error:
+        raise HTTPException(413 if isinstance(error, BodyTooLarge) else 400, str(error)) from None
+    csrf.check(request, form)
+    return form
+
+
+class BodyTooLarge(Exception):
+    """The request body went past the size this route accepts."""
+
+
+def text_fields(form: FormData) -> dict[str, str]:
+    """The form's text fields, first value of each, stripped; files and the CSRF token left out."""
+    values: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if key != csrf.FIELD and not isinstance(value, UploadFile) and key not in values:
+            values[key] = value.strip()
+    return values
+
+
+def validate(model: type[M], values: dict[str, Any]) -> tuple[M | None, dict[str, str]]:
+    """Validate `values` with `model`; return the model, or the first message for each field."""
+    try:
+        return model.model_validate(values), {}
+    except ValidationError as error:
+        errors: dict[str, str] = {}
+        for item in error.errors():
+            field = str(item["loc"][0]) if item["loc"] else "__all__"
+            message = str(item["msg"]).removeprefix("Value error, ")
+            errors.setdefault(field, message[:1].upper() + message[1:])
+        return None, errors

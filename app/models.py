@@ -1,0 +1,21 @@
+"""Every model, imported once so that `Base.metadata` knows every table (Alembic, tests)."""
+
+from app.access.models import AccessRequest
+from app.accounts.models import AuditEvent, AuthToken, User, UserSession
+from app.articles.models import Article, ArticleRevision, Category, Reference, SlugRedirect, Tag
+from app.mail.models import OutboxMessage
+
+__all__ = [
+    "AccessRequest",
+    "Article",
+    "ArticleRevision",
+    "AuditEvent",
+    "AuthToken",
+    "Category",
+    "OutboxMessage",
+    "Reference",
+    "SlugRedirect",
+    "Tag",
+    "User",
+    "UserSession",
+]

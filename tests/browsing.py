@@ -1,0 +1,62 @@
+"""Act as a browser would: open the form, read its CSRF token, post it, read the mail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bs4 import BeautifulSoup
+from httpx2 import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from app.mail import service as mail_service
+from app.mail.models import OutboxMessage
+
+
+def csrf_from(client: TestClient, page: str) -> str:
+    """Open `page` and return the CSRF token of its first form."""
+    html = BeautifulSoup(client.get(page).text, "html.parser")
+    field = html.select_one('input[name="csrf_token"]')
+    assert field is not None, f"{page} has no form with a CSRF token"
+    return str(field["value"])
+
+
+def submit(
+    client: TestClient,
+    page: str,
+    data: dict[str, Any],
+    *,
+    action: str | None = None,
+    files: dict[str, Any] | None = None,
+    follow: bool = False,
+) -> Response:
+    """Fill in the form found on `page` and post it to `action` (default: the page itself)."""
+    token = csrf_from(client, page)
+    return client.post(
+        action or page, data={"csrf_token": token, **data}, files=files, follow_redirects=follow
+    )
+
+
+def login(client: TestClient, email: str, password: str, next_path: str = "") -> Response:
+    return submit(client, "/login", {"email": email, "password": password, "next": next_path})
+
+
+def logout(client: TestClient) -> Response:
+    return submit(client, "/", {}, action="/logout")
+
+
+def mails(db: Session, to: str, message: str | None = None) -> list[OutboxMessage]:
+    """The emails queued for `to`, oldest first, optionally of one kind."""
+    db.expire_all()
+    query = select(OutboxMessage).where(OutboxMessage.to_address == to)
+    if message:
+        query = query.where(OutboxMessage.message == message)
+    return list(db.scalars(query.order_by(OutboxMessage.id)))
+
+
+def link_in(mail: OutboxMessage, containing: str) -> str:
+    """The link in an email's text that contains `containing`, as a site-relative path."""
+    links = [link for link in mail_service.links_in(mail.text_body) if containing in link]
+    assert links, f"no link with {containing!r} in: {mail.text_body}"
+    return "/" + links[0].split("/", 3)[3]
