@@ -40,8 +40,12 @@ def test_the_demo_has_the_articles_the_society_needs(settings: Settings, db: Ses
     assert any(a.audience == "professional" for a in published)
     immunity = next(a for a in articles if a.slug == "addressing-immunity-in-depression")
     assert [r.authors.split()[0] for r in immunity.references] == [
-        "Schiepers", "Raison", "Dantzer", "Chesnokova", "Vindegaard",
-    ]  # fmt: skip
+        "Schiepers",
+        "Raison",
+        "Dantzer",
+        "Chesnokova",
+        "Vindegaard",
+    ]
     assert "Demo content" in immunity.body
 
 
