@@ -173,11 +173,11 @@ def test_the_country_code_is_read_case_insensitively(country: str) -> None:
     assert check_licence("1234567893", country).status == "valid"
 
 
-@pytest.mark.parametrize("country", ["IT", "it", "GB"])
-def test_a_country_without_a_known_format_asks_for_a_check_by_hand(country: str) -> None:
+@pytest.mark.parametrize(("country", "name"), [("IT", "Italy"), ("it", "Italy"), ("GB", "United Kingdom")])
+def test_a_country_without_a_known_format_asks_for_a_check_by_hand(country: str, name: str) -> None:
     result = check_licence("1234567893", country)
     assert (result.scheme, result.status) == (None, "unknown_format")
-    assert result.message == f"No known format for licences from {country.upper()}; check it by hand"
+    assert result.message == f"No known format for licences from {name}; check it by hand"
 
 
 def test_a_missing_country_asks_for_a_check_by_hand() -> None:

@@ -9,6 +9,8 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
+from app.core.countries import COUNTRIES
+
 LicenceStatus = Literal["valid", "invalid", "unknown_format"]
 DomainStatus = Literal["trusted", "disposable", "unknown"]
 
@@ -80,7 +82,8 @@ def check_licence(number: str, country: str) -> LicenceCheck:
     code = country.strip().upper()
     scheme = _SCHEMES.get(code)
     if scheme is None:
-        message = f"No known format for licences from {code or 'an unnamed country'}; check it by hand"
+        country_name = COUNTRIES.get(code, code) or "an unnamed country"
+        message = f"No known format for licences from {country_name}; check it by hand"
         return LicenceCheck(None, "unknown_format", message)
     problem = _licence_problem(scheme, _SEPARATORS.sub("", number))
     if problem:

@@ -7,7 +7,6 @@ never used. Without chromium they skip with the reason, except in CI, where they
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import threading
 import time
@@ -21,7 +20,7 @@ from app.core import migrations
 from app.core.config import PROJECT_ROOT, Settings
 from app.demo import seed
 from app.main import create_app
-from tests.conftest import IN_CI
+from tests.conftest import FAST_HASHING, IN_CI
 
 CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -61,14 +60,22 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Serve the demo site, as `make run` would, on a free port."""
+def live_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The demo database, as `make run` would build it."""
     database = tmp_path_factory.mktemp("browser") / "portal.db"
-    settings = Settings(env="test", database_url=f"sqlite:///{database}", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        env="test", database_url=f"sqlite:///{database}", _env_file=None, **FAST_HASHING
+    )
     migrations.upgrade(settings.database_url)
     seed.load_into_empty(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def live_server(live_settings: Settings) -> Iterator[str]:
+    """Serve the demo site on a free loopback port."""
     port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app(live_settings), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -96,5 +103,9 @@ def screenshot_dir() -> Path:
     return SCREENSHOTS
 
 
-def chromium_available() -> bool:
-    return shutil.which(CHROMIUM) is not None
+def assert_accessible(page) -> None:  # type: ignore[no-untyped-def]
+    """axe-core finds no WCAG violation on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()

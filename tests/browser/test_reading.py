@@ -5,14 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-
-from tests.browser.conftest import VIEWPORTS
-
-
-def assert_accessible(page) -> None:  # type: ignore[no-untyped-def]
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
+from tests.browser.conftest import VIEWPORTS, assert_accessible
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
