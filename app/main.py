@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -18,10 +22,29 @@ from app.core.db import make_engine, make_session_factory
 from app.core.limits import BodySizeLimit
 from app.core.ratelimit import RateLimiter
 from app.core.web import STATIC_DIR, build_templates
+from app.mail import sender
 from app.site import views as site_views
 
 # Room for the text fields of a form beside its largest allowed upload.
 FORM_OVERHEAD_BYTES = 256 * 1024
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """In development with an SMTP server configured, deliver mail from inside the server."""
+    settings: Settings = app.state.settings
+    stop = threading.Event()
+    if settings.env == "development" and settings.smtp_url:
+        worker = threading.Thread(
+            target=sender.run_loop,
+            args=(app.state.session_factory, sender.SmtpTransport(settings)),
+            kwargs={"settings": settings, "interval": 5.0, "stop": stop},
+            name="mail-sender",
+            daemon=True,
+        )
+        worker.start()
+    yield
+    stop.set()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None if production else "/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)

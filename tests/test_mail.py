@@ -7,6 +7,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -21,6 +22,7 @@ from click.testing import CliRunner
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
 
 import app.mail.models  # noqa: F401  (the outbox table on Base.metadata, whatever app.main imports)
 from app.cli import main
@@ -30,6 +32,7 @@ from app.mail import sender
 from app.mail import service as mail_service
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.sender import SmtpTransport, deliver_due
+from app.main import create_app
 
 LINK = "https://portal.example/verify-email?token=abc123&next=%2Farticles"
 CONTEXT = {"name": "Anna Example", "link": LINK, "society": "Society for Tests"}
@@ -513,3 +516,21 @@ def test_send_mail_delivers_the_due_outbox(
     assert result.exit_code == 0, result.output
     assert "mail: 1 sent, 0 deferred for retry, 0 failed" in result.output
     assert len(recorder.messages) == 1 and stored(factory, row_id).status == OutboxStatus.SENT
+
+
+def test_the_development_server_delivers_mail_in_the_background(
+    settings: Settings, smtp_servers: SmtpServers
+) -> None:
+    recorder = Recorder()
+    address = smtp_servers.start(recorder)
+    development = with_smtp(settings, f"smtp://{address}", env="development")
+    app = create_app(development)
+    with TestClient(app):
+        [row_id] = queue_committed(app.state.session_factory, to="dev@example.org")
+        # The sender wakes every few seconds; wait for it, bounded, rather than for a fixed time.
+        deadline = time.monotonic() + 20
+        while not recorder.messages and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [m["To"] for m in recorder.messages] == ["dev@example.org"]
+        assert stored(app.state.session_factory, row_id).status == OutboxStatus.SENT
+    app.state.engine.dispose()
