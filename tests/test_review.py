@@ -391,3 +391,15 @@ def test_create_admin_reads_the_password_from_stdin(monkeypatch, database_url: s
         main, ["create-admin", "boss@society.example", "--password-stdin"], input="a long admin password\n"
     )
     assert again.exit_code == 1 and "exists already" in again.output
+
+
+def test_an_editor_lands_on_a_dashboard_without_review_work(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    factories.applicant(db, settings, full_name="Dr. Hidden From Editors")
+    editor = factories.staff(db, settings, role=Role.EDITOR)
+    response = login(client, editor.email, factories.PASSWORD)
+    assert response.headers["location"] == "/admin"
+    page = client.get("/admin")
+    assert page.status_code == 200 and soup(page.text).h1.get_text() == "Staff dashboard"
+    assert "Dr. Hidden From Editors" not in page.text and 'href="/admin/requests"' not in page.text

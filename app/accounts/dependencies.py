@@ -67,6 +67,7 @@ def require_role(*roles: Role) -> Callable[..., User]:
 
 
 LoggedIn = Annotated[User, Depends(require_user)]
+Staff = Annotated[User, Depends(require_role(Role.REVIEWER, Role.EDITOR))]
 Reviewer = Annotated[User, Depends(require_role(Role.REVIEWER))]
 Admin = Annotated[User, Depends(require_role(Role.ADMIN))]
 

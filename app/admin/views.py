@@ -16,7 +16,7 @@ from app.access.forms import Email
 from app.access.models import AccessRequest, RequestState
 from app.accounts import audit
 from app.accounts import service as accounts_service
-from app.accounts.dependencies import Admin, Db, Reviewer
+from app.accounts.dependencies import Admin, Db, Reviewer, Staff
 from app.accounts.models import STAFF_ROLES, Role
 from app.accounts.sessions import client_ip
 from app.core.countries import COUNTRIES
@@ -47,10 +47,11 @@ DECISIONS = {
 
 
 @router.get("", name="admin.dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, db: Db, user: Reviewer) -> Response:
+def dashboard(request: Request, db: Db, user: Staff) -> Response:
     """Show what needs attention."""
-    waiting = access_service.queue(db, state=RequestState.PENDING, profession=None)
-    return render(request, "admin/dashboard.html", {"waiting": waiting, "now": utcnow()})
+    reviews = user.role in (Role.REVIEWER, Role.ADMIN)
+    waiting = access_service.queue(db, state=RequestState.PENDING, profession=None) if reviews else []
+    return render(request, "admin/dashboard.html", {"waiting": waiting, "reviews": reviews, "now": utcnow()})
 
 
 @router.get("/requests", name="admin.requests", response_class=HTMLResponse)

@@ -116,8 +116,8 @@ def _accounts(db: Session, settings: Settings) -> None:
 def print_logins() -> None:
     click.echo("\nDemo logins (demo only; a production site has none):")
     for email, _name, role, password in STAFF:
-        click.echo(f"  {role.value:<13} {email:<28} {password}")
+        click.echo(f"  {role.value:<26} {email:<28} {password}")
     for email, _name, profession, *_rest, approve in APPLICANTS:
         kind = f"{profession.value} ({'approved' if approve else 'pending'})"
-        click.echo(f"  {kind:<13} {email:<28} {APPLICANT_PASSWORD}")
+        click.echo(f"  {kind:<26} {email:<28} {APPLICANT_PASSWORD}")
     click.echo("Emails are not sent in the demo: staff read them at /admin/outbox.\n")
