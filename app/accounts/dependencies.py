@@ -46,9 +46,14 @@ def current_viewer(db: Db, user: CurrentUser) -> Viewer:
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
 
 
+def _here(request: Request) -> str:
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
 def require_user(request: Request, user: CurrentUser) -> User:
     if user is None:
-        raise LoginRequired(request.url.path)
+        raise LoginRequired(_here(request))
     return user
 
 
@@ -58,7 +63,7 @@ def require_role(*roles: Role) -> Callable[..., User]:
 
     def guard(request: Request, user: CurrentUser) -> User:
         if user is None:
-            raise LoginRequired(request.url.path)
+            raise LoginRequired(_here(request))
         if user.role not in allowed:
             raise HTTPException(403, "This page is for the society's staff.")
         return user

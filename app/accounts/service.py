@@ -63,6 +63,19 @@ def issue_token(db: Session, user: User, purpose: TokenPurpose, lifetime: timede
     return token
 
 
+def token_is_live(db: Session, token: str, purpose: TokenPurpose) -> bool:
+    """Whether a token would still work, without spending it."""
+    found = db.scalar(
+        select(AuthToken).where(
+            AuthToken.token_hash == hash_token(token),
+            AuthToken.purpose == purpose,
+            AuthToken.used_at.is_(None),
+            AuthToken.expires_at > utcnow(),
+        )
+    )
+    return found is not None
+
+
 def use_token(db: Session, token: str, purpose: TokenPurpose) -> User | None:
     """Spend a token once; None when it is unknown, used, expired or for another purpose."""
     now = utcnow()

@@ -14,6 +14,7 @@ from app.access.models import RequestState
 from app.accounts import audit, sessions
 from app.accounts import service as accounts_service
 from app.accounts.dependencies import CurrentUser, Db, LoggedIn, safe_next
+from app.accounts.models import TokenPurpose
 from app.core import csrf
 from app.core.forms import form_data, text_fields, validate
 from app.core.web import flash, render
@@ -41,16 +42,16 @@ def login(request: Request, db: Db, form: Form) -> Response:
     email = accounts_service.normalise_email(values.get("email", ""))
     shown = {"email": values.get("email", ""), "next": values.get("next", "")}
     limiter = request.app.state.rate_limiter
-    if not (
-        limiter.allow(settings.login_rate_limit, "login-ip", sessions.client_ip(request))
-        and limiter.allow(settings.login_rate_limit, "login-email", email)
-    ):
+    # Only failed attempts count, so a clinic behind one address is not locked out by its own logins.
+    keys = [("login-ip", sessions.client_ip(request)), ("login-email", email)]
+    if any(limiter.exhausted(settings.login_rate_limit, *key) for key in keys):
         message = "Too many attempts. Please wait a few minutes and try again."
-        return render(
-            request, "accounts/login.html", {"values": shown, "errors": {"form": message}}, status_code=429
-        )
+        context = {"values": shown, "errors": {"form": message}}
+        return render(request, "accounts/login.html", context, status_code=429)
     user = accounts_service.authenticate(db, settings, email, parsed.password) if parsed else None
     if user is None:
+        for key in keys:
+            limiter.allow(settings.login_rate_limit, *key)
         errors = {"form": LOGIN_FAILED} if not errors else {"form": "Enter your email address and password."}
         return render(request, "accounts/login.html", {"values": shown, "errors": errors}, status_code=422)
     token = sessions.start(db, settings, user, request)
@@ -112,8 +113,10 @@ def forgot(request: Request, db: Db, form: Form) -> Response:
 
 
 @router.get("/reset-password", name="accounts.reset", response_class=HTMLResponse)
-def reset_form(request: Request, token: str = "") -> Response:
-    """Show the form to choose a new password."""
+def reset_form(request: Request, db: Db, token: str = "") -> Response:
+    """Show the form to choose a new password, or say at once that the link no longer works."""
+    if not accounts_service.token_is_live(db, token, TokenPurpose.RESET_PASSWORD):
+        return render(request, "accounts/reset_failed.html", status_code=400)
     return render(request, "accounts/reset.html", {"token": token, "errors": {}})
 
 

@@ -10,12 +10,11 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from app.accounts.dependencies import CurrentViewer
-from app.articles import service
-from app.articles.markdown import render_body
+from app.articles import service, visibility
 from app.articles.models import Article
 from app.core.db import get_db
 from app.core.pagination import Page
-from app.core.policy import Audience, Viewer, may_read
+from app.core.policy import Audience, Viewer
 from app.core.text import is_slug
 from app.core.web import page_number, render
 
@@ -50,16 +49,11 @@ def detail(request: Request, slug: str, db: Db, viewer: CurrentViewer) -> Respon
     def panel(audience: Audience) -> str:
         return _locked_panel(request, audience, viewer)
 
-    readable = may_read(viewer, article.audience_rule)
-    body = (
-        render_body(article.body, viewer=viewer, references=service.reference_data(article), panel=panel)
-        if readable
-        else None
-    )
+    body = visibility.readable_body(article, viewer, panel=panel)
     context = {
         "article": article,
         "body": body,
-        "locked_panel": None if readable else Markup(panel(article.audience_rule)),  # noqa: S704
+        "locked_panel": None if body else Markup(panel(article.audience_rule)),  # noqa: S704
         "related": service.related(db, article),
     }
     return render(request, "articles/detail.html", context)

@@ -20,5 +20,9 @@ class RateLimiter:
         """Count one attempt for these identifiers; False once the limit is reached."""
         return self._limiter.hit(parse(limit), self._prefix, *identifiers)
 
+    def exhausted(self, limit: str, *identifiers: str) -> bool:
+        """True when these identifiers have used up the limit (nothing is counted)."""
+        return not self._limiter.test(parse(limit), self._prefix, *identifiers)
+
     def reset(self) -> None:
         self._limiter.storage.reset()

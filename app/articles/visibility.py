@@ -1,0 +1,32 @@
+"""What a viewer may see of an article: every surface (pages, API, feeds) asks here.
+
+The decision itself is `policy.may_read`; this module applies it to an article's parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app.articles import service
+from app.articles.markdown import RenderedBody, render_body
+from app.articles.models import Article
+from app.core.policy import VISITOR, Audience, Viewer, may_read
+
+
+def may_read_article(viewer: Viewer, article: Article) -> bool:
+    """Whether the viewer may read the article's body at all (title and summary are public)."""
+    return may_read(viewer, article.audience_rule)
+
+
+def readable_body(
+    article: Article, viewer: Viewer, *, panel: Callable[[Audience], str] = lambda _audience: ""
+) -> RenderedBody | None:
+    """The body as this viewer may read it, gated blocks replaced by `panel`; None if closed."""
+    if not may_read_article(viewer, article):
+        return None
+    return render_body(article.body, viewer=viewer, references=service.reference_data(article), panel=panel)
+
+
+def public_body(article: Article) -> RenderedBody | None:
+    """The body as an anonymous visitor reads it: for feeds, metadata and anything cached."""
+    return readable_body(article, VISITOR)
