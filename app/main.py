@@ -14,15 +14,20 @@ from app.access import views as access_views
 from app.accounts import views as account_views
 from app.accounts.dependencies import current_user
 from app.admin import views as admin_views
+from app.api import views as api_views
 from app.articles import views as article_views
 from app.core import errors, logging
 from app.core.caching import PrivatePages
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
 from app.core.limits import BodySizeLimit
+from app.core.policy import public
 from app.core.ratelimit import RateLimiter
 from app.core.web import STATIC_DIR, build_templates
+from app.feeds import views as feed_views
 from app.mail import sender
+from app.media import views as media_views
+from app.search import views as search_views
 from app.site import views as site_views
 
 # Room for the text fields of a form beside its largest allowed upload.
@@ -65,14 +70,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = build_templates()
     app.state.rate_limiter = RateLimiter(settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    # Every page knows who is looking, so the header and the access rule agree.
+    # Every page knows who is looking, so the header and the access rule agree. Routes open to
+    # everyone say so here; the others declare their guard on each route (see tests/test_routes.py).
     for router in (
         site_views.router,
         article_views.router,
-        access_views.router,
-        account_views.router,
-        admin_views.router,
+        search_views.router,
+        feed_views.router,
+        api_views.router,
+        media_views.router,
     ):
+        app.include_router(router, dependencies=[Depends(public), Depends(current_user)])
+    for router in (access_views.router, account_views.router, admin_views.router):
         app.include_router(router, dependencies=[Depends(current_user)])
     errors.install(app)
     # The flash cookie carries one-time messages and the CSRF secret, never who is logged in.

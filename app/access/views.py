@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -14,10 +14,11 @@ from app.accounts.sessions import client_ip
 from app.core import csrf
 from app.core.countries import COUNTRIES
 from app.core.forms import BodyTooLarge, text_fields, validate
-from app.core.policy import PROFESSION_LABELS
+from app.core.policy import PROFESSION_LABELS, public
 from app.core.web import render
 
 router = APIRouter()
+OPEN = [Depends(public)]  # anyone may open these routes
 
 
 def _form_page(
@@ -33,7 +34,7 @@ def _form_page(
     return render(request, "access/request.html", context, status_code=status)
 
 
-@router.get("/request-access", name="access.request", response_class=HTMLResponse)
+@router.get("/request-access", name="access.request", dependencies=OPEN, response_class=HTMLResponse)
 def request_form(request: Request, user: CurrentUser) -> Response:
     """Show the access-request form (or the account page to someone logged in)."""
     if user is not None:
@@ -41,7 +42,7 @@ def request_form(request: Request, user: CurrentUser) -> Response:
     return _form_page(request, {}, {})
 
 
-@router.post("/request-access", name="access.submit", response_class=HTMLResponse)
+@router.post("/request-access", name="access.submit", dependencies=OPEN, response_class=HTMLResponse)
 async def submit(request: Request, db: Db) -> Response:
     """Validate the request, store it unverified and send the confirmation email."""
     settings = request.app.state.settings
@@ -93,13 +94,18 @@ async def submit(request: Request, db: Db) -> Response:
     return RedirectResponse(request.app.url_path_for("access.submitted"), 303)
 
 
-@router.get("/request-access/sent", name="access.submitted", response_class=HTMLResponse)
+@router.get(
+    "/request-access/sent",
+    name="access.submitted",
+    dependencies=OPEN,
+    response_class=HTMLResponse,
+)
 def submitted(request: Request) -> Response:
     """Tell the applicant to look for the confirmation email."""
     return render(request, "access/submitted.html", {"email": request.session.get("submitted_email", "")})
 
 
-@router.get("/verify-email", name="access.verify", response_class=HTMLResponse)
+@router.get("/verify-email", name="access.verify", dependencies=OPEN, response_class=HTMLResponse)
 def verify(request: Request, db: Db, token: str = "") -> Response:
     """Confirm the email address; the request then enters the review queue."""
     user = (

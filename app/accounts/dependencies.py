@@ -14,7 +14,7 @@ from app.accounts import sessions
 from app.accounts.models import Role, User
 from app.core.db import get_db
 from app.core.errors import LoginRequired
-from app.core.policy import VISITOR, Viewer
+from app.core.policy import VISITOR, RouteAccess, Viewer
 
 Db = Annotated[Session, Depends(get_db)]
 
@@ -57,6 +57,9 @@ def require_user(request: Request, user: CurrentUser) -> User:
     return user
 
 
+require_user.route_access = RouteAccess.MEMBER  # type: ignore[attr-defined]
+
+
 def require_role(*roles: Role) -> Callable[..., User]:
     """A guard that lets in only these staff roles (admins always)."""
     allowed = {*roles, Role.ADMIN}
@@ -68,6 +71,13 @@ def require_role(*roles: Role) -> Callable[..., User]:
             raise HTTPException(403, "This page is for the society's staff.")
         return user
 
+    guard.route_access = (  # type: ignore[attr-defined]
+        RouteAccess.ADMIN
+        if allowed == {Role.ADMIN}
+        else RouteAccess.REVIEWER
+        if allowed == {Role.REVIEWER, Role.ADMIN}
+        else RouteAccess.STAFF
+    )
     return guard
 
 

@@ -17,14 +17,16 @@ from app.accounts.dependencies import CurrentUser, Db, LoggedIn, safe_next
 from app.accounts.models import TokenPurpose
 from app.core import csrf
 from app.core.forms import form_data, text_fields, validate
+from app.core.policy import public
 from app.core.web import flash, render
 
 router = APIRouter()
+OPEN = [Depends(public)]  # anyone may open these routes
 Form = Annotated[FormData, Depends(form_data)]
 LOGIN_FAILED = "The email address or password is not correct."
 
 
-@router.get("/login", name="accounts.login", response_class=HTMLResponse)
+@router.get("/login", name="accounts.login", dependencies=OPEN, response_class=HTMLResponse)
 def login_form(request: Request, user: CurrentUser, next: str = "") -> Response:  # noqa: A002
     """Show the login form."""
     if user is not None:
@@ -32,7 +34,7 @@ def login_form(request: Request, user: CurrentUser, next: str = "") -> Response:
     return render(request, "accounts/login.html", {"values": {"next": next}, "errors": {}})
 
 
-@router.post("/login", name="accounts.login_submit", response_class=HTMLResponse)
+@router.post("/login", name="accounts.login_submit", dependencies=OPEN, response_class=HTMLResponse)
 def login(request: Request, db: Db, form: Form) -> Response:
     """Check the credentials, start a fresh session and go where the person was heading."""
     settings = request.app.state.settings
@@ -71,7 +73,7 @@ def login(request: Request, db: Db, form: Form) -> Response:
     return response
 
 
-@router.post("/logout", name="accounts.logout")
+@router.post("/logout", name="accounts.logout", dependencies=OPEN)
 def logout(request: Request, db: Db, form: Form) -> Response:
     """End this session."""
     settings = request.app.state.settings
@@ -84,13 +86,18 @@ def logout(request: Request, db: Db, form: Form) -> Response:
     return response
 
 
-@router.get("/forgot-password", name="accounts.forgot", response_class=HTMLResponse)
+@router.get("/forgot-password", name="accounts.forgot", dependencies=OPEN, response_class=HTMLResponse)
 def forgot_form(request: Request) -> Response:
     """Ask for the email address to send a reset link to."""
     return render(request, "accounts/forgot.html", {"values": {}, "errors": {}})
 
 
-@router.post("/forgot-password", name="accounts.forgot_submit", response_class=HTMLResponse)
+@router.post(
+    "/forgot-password",
+    name="accounts.forgot_submit",
+    dependencies=OPEN,
+    response_class=HTMLResponse,
+)
 def forgot(request: Request, db: Db, form: Form) -> Response:
     """Send a reset link if the account exists; answer the same either way."""
     settings = request.app.state.settings
@@ -112,7 +119,7 @@ def forgot(request: Request, db: Db, form: Form) -> Response:
     return render(request, "accounts/forgot_sent.html", {"email": email})
 
 
-@router.get("/reset-password", name="accounts.reset", response_class=HTMLResponse)
+@router.get("/reset-password", name="accounts.reset", dependencies=OPEN, response_class=HTMLResponse)
 def reset_form(request: Request, db: Db, token: str = "") -> Response:
     """Show the form to choose a new password, or say at once that the link no longer works."""
     if not accounts_service.token_is_live(db, token, TokenPurpose.RESET_PASSWORD):
@@ -120,7 +127,12 @@ def reset_form(request: Request, db: Db, token: str = "") -> Response:
     return render(request, "accounts/reset.html", {"token": token, "errors": {}})
 
 
-@router.post("/reset-password", name="accounts.reset_submit", response_class=HTMLResponse)
+@router.post(
+    "/reset-password",
+    name="accounts.reset_submit",
+    dependencies=OPEN,
+    response_class=HTMLResponse,
+)
 def reset(request: Request, db: Db, form: Form) -> Response:
     """Set the new password, end every session and ask the person to log in."""
     settings = request.app.state.settings

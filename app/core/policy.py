@@ -112,3 +112,20 @@ def may_read(viewer: Viewer, audience: Audience) -> bool:
     if audience.is_public or viewer.is_staff:
         return True
     return viewer.profession is not None and viewer.profession in audience.professions
+
+
+class RouteAccess(StrEnum):
+    """Who may open a route. What the route then shows still passes through `may_read`."""
+
+    PUBLIC = "public"
+    MEMBER = "member"
+    STAFF = "staff"
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+
+def public() -> None:
+    """Anyone may open this route: a dependency that declares it, for the route audit."""
+
+
+public.route_access = RouteAccess.PUBLIC  # type: ignore[attr-defined]
