@@ -12,9 +12,10 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from app.access import views as access_views
 from app.accounts import views as account_views
-from app.accounts.dependencies import current_user
+from app.accounts.dependencies import current_viewer
 from app.admin import views as admin_views
 from app.api import views as api_views
+from app.articles import hub
 from app.articles import views as article_views
 from app.core import errors, logging
 from app.core.caching import PrivatePages
@@ -80,9 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_views.router,
         media_views.router,
     ):
-        app.include_router(router, dependencies=[Depends(public), Depends(current_user)])
-    for router in (access_views.router, account_views.router, admin_views.router):
-        app.include_router(router, dependencies=[Depends(current_user)])
+        app.include_router(router, dependencies=[Depends(public), Depends(current_viewer)])
+    for router in (access_views.router, account_views.router, admin_views.router, hub.router):
+        app.include_router(router, dependencies=[Depends(current_viewer)])
     errors.install(app)
     # The flash cookie carries one-time messages and the CSRF secret, never who is logged in.
     app.add_middleware(

@@ -31,16 +31,21 @@ def current_user(request: Request, db: Db) -> User | None:
 CurrentUser = Annotated[User | None, Depends(current_user)]
 
 
-def current_viewer(db: Db, user: CurrentUser) -> Viewer:
+def current_viewer(request: Request, db: Db, user: CurrentUser) -> Viewer:
     """The viewer class the access rule needs: visitor, applicant, professional or staff."""
+    if "viewer" in request.state._state:
+        return request.state.viewer  # type: ignore[no-any-return]
     if user is None:
-        return VISITOR
-    if user.is_staff:
-        return Viewer(is_staff=True, logged_in=True)
-    latest = access_service.latest_request(db, user.id)
-    state = latest.state if latest else None
-    profession = user.profession if state == RequestState.APPROVED else None
-    return Viewer(profession=profession, logged_in=True, request_state=state)
+        viewer = VISITOR
+    elif user.is_staff:
+        viewer = Viewer(is_staff=True, logged_in=True)
+    else:
+        latest = access_service.latest_request(db, user.id)
+        state = latest.state if latest else None
+        profession = user.profession if state == RequestState.APPROVED else None
+        viewer = Viewer(profession=profession, logged_in=True, request_state=state)
+    request.state.viewer = viewer
+    return viewer
 
 
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]

@@ -173,6 +173,11 @@ def block_audience(token: Token) -> Audience:
     return parse_audience(words or [GATE])
 
 
+def gated_audiences(source: str) -> list[Audience]:
+    """The audience of every gated block in a body, in order."""
+    return [block_audience(t) for t in parse(source) if t.type == f"container_{GATE}_open"]
+
+
 def _cut_gated(tokens: list[Token], viewer: Viewer) -> tuple[list[Token], list[Audience]]:
     """Replace each block the viewer may not read by a single `locked` token."""
     kept: list[Token] = []

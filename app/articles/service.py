@@ -6,10 +6,10 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.articles.markdown import ReferenceData
+from app.articles.markdown import GATE, ReferenceData, gated_audiences
 from app.articles.models import (
     Article,
     ArticleRevision,
@@ -22,6 +22,7 @@ from app.articles.models import (
 )
 from app.core.db import utcnow
 from app.core.pagination import Page
+from app.core.policy import Viewer, may_read
 from app.core.text import slugify
 
 
@@ -86,6 +87,18 @@ def related(db: Session, article: Article, *, limit: int = 3) -> Sequence[Articl
         .order_by(shared.desc(), func.coalesce(same_category, False).desc(), Article.published_at.desc())
     )
     return db.scalars(query.limit(limit)).unique().all()
+
+
+def professional_articles(db: Session, viewer: Viewer) -> list[Article]:
+    """Published articles with content for professionals that this viewer may read, newest first."""
+    query = _published().where(or_(Article.audience != "", Article.body.contains(f"::: {GATE}")))
+    return [article for article in db.scalars(query).unique() if _has_readable_gated_part(article, viewer)]
+
+
+def _has_readable_gated_part(article: Article, viewer: Viewer) -> bool:
+    if not article.audience_rule.is_public:
+        return may_read(viewer, article.audience_rule)
+    return any(may_read(viewer, audience) for audience in gated_audiences(article.body))
 
 
 def find_published(db: Session, slug: str) -> Article | None:

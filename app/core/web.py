@@ -66,6 +66,11 @@ def signed_in_user(request: Request) -> Any:
     return getattr(request.state, "user", None)
 
 
+def signed_in_viewer(request: Request) -> Any:
+    """The viewer class of this request (visitor, applicant, professional, staff), for the header."""
+    return getattr(request.state, "viewer", None)
+
+
 def build_templates() -> Jinja2Templates:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
@@ -80,6 +85,7 @@ def build_templates() -> Jinja2Templates:
     env.globals["csrf_token"] = csrf_token
     env.globals["pop_flashes"] = pop_flashes
     env.globals["signed_in_user"] = signed_in_user
+    env.globals["signed_in_viewer"] = signed_in_viewer
     env.globals["waiting_time"] = waiting_time
     env.globals["profession_labels"] = PROFESSION_LABELS
     return Jinja2Templates(env=env)

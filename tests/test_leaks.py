@@ -1,0 +1,178 @@
+"""Proof that gated text reaches only those who may read it, on every surface.
+
+Distinct markers are planted in gated blocks, whole-article bodies, a gated figure, a reference
+cited only in gated text, a draft and a scheduled article. Each kind of viewer then opens every
+GET route and follows every link it finds; a marker may appear only where the audience allows.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from app.articles.models import ArticleStatus
+from app.core.config import Settings
+from app.core.db import utcnow
+from tests import factories
+from tests.crawl import crawl
+from tests.test_routes import route_policies
+from tests.viewers import NOT_ENTITLED, PROFESSIONALS, STAFF, browser_for
+
+OPEN_BODY = """Open introduction about immunity.
+
+::: professional
+Notes for every profession: MARKER-BLOCK-ALL.
+
+![MARKER-ALT-GATED](/static/figures/immunity-depression.svg "MARKER-CAPTION-GATED")
+:::
+
+::: professional prescribers
+Prescribing notes: MARKER-BLOCK-PRESCRIBERS, as studied[^gated].
+:::
+
+::: professional psychotherapist
+Therapy notes: MARKER-BLOCK-PSYCHOTHERAPIST.
+:::
+
+Open conclusion.
+"""
+ALL_PROFESSIONS = {"MARKER-BLOCK-ALL", "MARKER-ALT-GATED", "MARKER-CAPTION-GATED", "MARKER-WHOLE-ALL"}
+PRESCRIBERS = {"MARKER-BLOCK-PRESCRIBERS", "MARKER-REF-GATED", "MARKER-WHOLE-PRESCRIBERS"}
+EXPECTED = {
+    "therapist": ALL_PROFESSIONS,
+    "psychotherapist": ALL_PROFESSIONS | {"MARKER-BLOCK-PSYCHOTHERAPIST"},
+    "physician": ALL_PROFESSIONS | PRESCRIBERS,
+    "pharmacist": ALL_PROFESSIONS | PRESCRIBERS,
+    **{kind: ALL_PROFESSIONS | PRESCRIBERS | {"MARKER-BLOCK-PSYCHOTHERAPIST"} for kind in STAFF},
+}
+MARKER = re.compile(r"MARKER-[A-Z-]+[A-Z]")
+
+
+def plant(db: Session) -> list[str]:
+    """Store the articles that carry the markers; return the slugs worth opening directly."""
+    factories.article(
+        db,
+        slug="open",
+        title="Immunity and mood",
+        body=OPEN_BODY,
+        tags=["Immunity"],
+        references=[factories.reference("gated", title="MARKER-REF-GATED")],
+    )
+    factories.article(
+        db,
+        slug="whole",
+        title="For clinicians",
+        summary="A public teaser.",
+        body="Body: MARKER-WHOLE-ALL.",
+        audience="professional",
+        tags=["Immunity"],
+    )
+    factories.article(
+        db,
+        slug="rx",
+        title="For prescribers",
+        summary="Another teaser.",
+        body="Body: MARKER-WHOLE-PRESCRIBERS.",
+        audience="prescribers",
+    )
+    factories.article(
+        db,
+        slug="draft",
+        title="MARKER-DRAFT-TITLE",
+        summary="MARKER-DRAFT-SUMMARY",
+        body="MARKER-DRAFT-BODY",
+        status=ArticleStatus.DRAFT,
+    )
+    factories.article(
+        db,
+        slug="later",
+        title="MARKER-SCHEDULED-TITLE",
+        summary="MARKER-SCHEDULED",
+        body="MARKER-SCHEDULED-BODY",
+        status=ArticleStatus.SCHEDULED,
+        published_at=utcnow() + timedelta(days=2),
+    )
+    return ["open", "whole", "rx", "draft", "later"]
+
+
+def start_paths(app: FastAPI, slugs: list[str]) -> list[str]:
+    plain = [
+        name.split(" ", 1)[1]
+        for name in route_policies(app)
+        if name.startswith("['GET']") and "{" not in name and "/logout" not in name
+    ]
+    searches = [
+        f"/search?q={word}" for word in ("MARKER", "notes", "prescribing", "therapy", "body", "immunity")
+    ]
+    articles = [f"/articles/{slug}" for slug in slugs] + [f"/api/v1/articles/{slug}" for slug in slugs]
+    return [*plain, *articles, *searches, "/categories/mental-health", "/tags/immunity", "/no/such/page"]
+
+
+def markers_seen(client: TestClient, app: FastAPI, slugs: list[str]) -> dict[str, set[str]]:
+    """Every marker in every response this viewer can reach, by the path that showed it."""
+    seen: dict[str, set[str]] = {}
+    for path, body in crawl(client, tuple(start_paths(app, slugs)), limit=400):
+        found = set(MARKER.findall(body))
+        if found:
+            seen[path] = found
+    return seen
+
+
+@pytest.mark.parametrize("kind", NOT_ENTITLED)
+def test_no_gated_text_reaches_a_viewer_who_may_not_read_it(
+    kind: str, app: FastAPI, db: Session, settings: Settings
+) -> None:
+    slugs = plant(db)
+    client = browser_for(kind, app, db, settings)
+    assert markers_seen(client, app, slugs) == {}
+    client.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("kind", [*PROFESSIONALS, *STAFF])
+def test_each_professional_reads_exactly_what_their_audience_allows(
+    kind: str, app: FastAPI, db: Session, settings: Settings
+) -> None:
+    slugs = plant(db)
+    client = browser_for(kind, app, db, settings)
+    seen = markers_seen(client, app, slugs)
+    client.__exit__(None, None, None)
+    everything = set().union(*seen.values()) if seen else set()
+    assert everything == EXPECTED[kind]
+    assert not any("DRAFT" in m or "SCHEDULED" in m for m in everything)
+
+
+def test_the_hub_lists_what_a_professional_may_read(app: FastAPI, db: Session, settings: Settings) -> None:
+    plant(db)
+    therapist = browser_for("therapist", app, db, settings)
+    titles = [a.get_text() for a in _soup(therapist.get("/professional").text).select(".card__title a")]
+    therapist.__exit__(None, None, None)
+    assert sorted(titles) == ["For clinicians", "Immunity and mood"]
+    physician = browser_for("physician", app, db, settings)
+    titles = [a.get_text() for a in _soup(physician.get("/professional").text).select(".card__title a")]
+    physician.__exit__(None, None, None)
+    assert sorted(titles) == ["For clinicians", "For prescribers", "Immunity and mood"]
+
+
+def test_the_hub_sends_others_to_login_or_their_status(app: FastAPI, db: Session, settings: Settings) -> None:
+    visitor = browser_for("visitor", app, db, settings)
+    assert (
+        visitor.get("/professional", follow_redirects=False).headers["location"]
+        == "/login?next=%2Fprofessional"
+    )
+    pending = browser_for("pending", app, db, settings)
+    response = pending.get("/professional")
+    assert response.url.path == "/account"
+    assert "opens once your access request has been approved" in response.text
+    for client in (visitor, pending):
+        client.__exit__(None, None, None)
+
+
+def _soup(html: str):  # type: ignore[no-untyped-def]
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(html, "html.parser")
