@@ -1,0 +1,98 @@
+"""Every route, by method, for every kind of viewer: the status each one gets.
+
+A new route fails `test_the_matrix_covers_every_route` until its row is added here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+from app.access.models import RequestState
+from app.core.config import Settings
+from tests import factories
+from tests.browsing import csrf_from
+from tests.test_routes import route_policies
+from tests.viewers import browser_for
+
+KINDS = ["visitor", "pending", "physician", "editor", "reviewer", "admin"]
+EVERYONE = dict.fromkeys(KINDS, 200)
+MEMBERS = {"visitor": 303, "pending": 200, "physician": 200, "editor": 303, "reviewer": 303, "admin": 303}
+STAFF = {"visitor": 303, "pending": 403, "physician": 403, "editor": 200, "reviewer": 200, "admin": 200}
+REVIEWERS = {**STAFF, "editor": 403}
+ADMINS = {**REVIEWERS, "reviewer": 403}
+VISITORS_ONLY = {**dict.fromkeys(KINDS, 303), "visitor": 200}
+
+
+def expect(base: dict[str, int], **changes: int) -> dict[str, int]:
+    return {**base, **changes}
+
+
+# (method, route as declared, path to request, expected status by kind)
+MATRIX = [
+    ("GET", "/", "/", EVERYONE),
+    ("GET", "/articles", "/articles", EVERYONE),
+    ("GET", "/articles/{slug}", "/articles/open", EVERYONE),
+    ("GET", "/categories/{slug}", "/categories/mental-health", EVERYONE),
+    ("GET", "/tags/{slug}", "/tags/immunity", EVERYONE),
+    ("GET", "/privacy", "/privacy", EVERYONE),
+    ("GET", "/terms", "/terms", EVERYONE),
+    ("GET", "/imprint", "/imprint", EVERYONE),
+    ("GET", "/healthz", "/healthz", EVERYONE),
+    ("GET", "/readyz", "/readyz", EVERYONE),
+    ("GET", "/login", "/login", VISITORS_ONLY),
+    ("GET", "/request-access", "/request-access", VISITORS_ONLY),
+    ("GET", "/request-access/sent", "/request-access/sent", EVERYONE),
+    ("GET", "/forgot-password", "/forgot-password", EVERYONE),
+    ("GET", "/reset-password", "/reset-password", dict.fromkeys(KINDS, 400)),
+    ("GET", "/verify-email", "/verify-email", dict.fromkeys(KINDS, 400)),
+    ("GET", "/account", "/account", MEMBERS),
+    ("GET", "/professional", "/professional", expect(STAFF, pending=303, physician=200)),
+    ("GET", "/admin", "/admin", STAFF),
+    ("GET", "/admin/requests", "/admin/requests", REVIEWERS),
+    ("GET", "/admin/requests/{request_id}", "/admin/requests/{request_id}", REVIEWERS),
+    ("GET", "/admin/requests/{request_id}/document", "/admin/requests/{request_id}/document",
+     expect(REVIEWERS, reviewer=404, admin=404)),
+    ("GET", "/admin/users", "/admin/users", ADMINS),
+    ("GET", "/admin/outbox", "/admin/outbox", REVIEWERS),
+    # Posts carry a valid CSRF token and no other data: guards answer first, then validation.
+    ("POST", "/login", "/login", dict.fromkeys(KINDS, 422)),
+    ("POST", "/request-access", "/request-access", dict.fromkeys(KINDS, 422)),
+    ("POST", "/forgot-password", "/forgot-password", dict.fromkeys(KINDS, 422)),
+    ("POST", "/reset-password", "/reset-password", dict.fromkeys(KINDS, 422)),
+    ("POST", "/account/request", "/account/request", dict.fromkeys(KINDS, 303)),
+    ("POST", "/account/withdraw", "/account/withdraw", dict.fromkeys(KINDS, 303)),
+    ("POST", "/admin/requests/{request_id}/{decision}", "/admin/requests/{request_id}/request-info",
+     expect(REVIEWERS, reviewer=422, admin=422)),
+    ("POST", "/admin/users", "/admin/users", expect(ADMINS, admin=422)),
+]  # fmt: skip
+
+
+def test_the_matrix_covers_every_route(app: FastAPI) -> None:
+    declared = {name for name in route_policies(app)}
+    covered = {f"['{method}'] {route}" for method, route, _path, _expected in MATRIX}
+    assert declared - covered == set()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_of_viewer_gets_the_expected_status_everywhere(
+    kind: str, app: FastAPI, db: Session, settings: Settings
+) -> None:
+    factories.article(db, slug="open", tags=["Immunity"])
+    request = factories.applicant(db, settings, state=RequestState.PENDING)
+    client = browser_for(kind, app, db, settings)
+    got = {}
+    for method, route, path, expected in MATRIX:
+        url = path.replace("{request_id}", str(request.id))
+        if method == "GET":
+            response = client.get(url, follow_redirects=False)
+        else:
+            token = csrf_from(client, "/forgot-password")
+            response = client.post(url, data={"csrf_token": token}, follow_redirects=False)
+        got[f"{method} {route}"] = (response.status_code, expected[kind])
+        if response.status_code == 303 and expected[kind] == 303 and kind == "visitor" and method == "GET":
+            assert response.headers["location"].startswith("/login?next="), route
+    client.__exit__(None, None, None)
+    wrong = {name: pair for name, pair in got.items() if pair[0] != pair[1]}
+    assert wrong == {}, "(got, expected)"
