@@ -66,6 +66,8 @@ MATRIX = [
     ("POST", "/admin/requests/{request_id}/{decision}", "/admin/requests/{request_id}/request-info",
      expect(REVIEWERS, reviewer=422, admin=422)),
     ("POST", "/admin/users", "/admin/users", expect(ADMINS, admin=422)),
+    # Last: it ends the session of whoever is logged in.
+    ("POST", "/logout", "/logout", dict.fromkeys(KINDS, 303)),
 ]  # fmt: skip
 
 
