@@ -39,12 +39,13 @@ def import_files(files: tuple[Path, ...]) -> None:
     """Import Markdown articles with YAML front matter; each file lands whole or not at all."""
     from app.articles.importer import ImportProblem, import_file
 
-    factory = make_session_factory(make_engine(Settings().database_url))
+    settings = Settings()
+    factory = make_session_factory(make_engine(settings.database_url))
     failed = 0
     for path in files:
         with factory() as session:
             try:
-                article = import_file(session, path)
+                article = import_file(session, path, media_dir=settings.media_dir)
                 session.commit()
             except ImportProblem as problem:
                 session.rollback()

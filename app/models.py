@@ -4,6 +4,7 @@ from app.access.models import AccessRequest
 from app.accounts.models import AuditEvent, AuthToken, User, UserSession
 from app.articles.models import Article, ArticleRevision, Category, Reference, SlugRedirect, Tag
 from app.mail.models import OutboxMessage
+from app.media.models import MediaFile, MediaUsage
 
 __all__ = [
     "AccessRequest",
@@ -12,6 +13,8 @@ __all__ = [
     "AuditEvent",
     "AuthToken",
     "Category",
+    "MediaFile",
+    "MediaUsage",
     "OutboxMessage",
     "Reference",
     "SlugRedirect",

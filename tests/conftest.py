@@ -103,6 +103,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         page_size=4,
         upload_dir=tmp_path / "uploads",
+        media_dir=tmp_path / "media",
         _env_file=None,
         **FAST_HASHING,
     )

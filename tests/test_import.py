@@ -57,7 +57,7 @@ def count(db: Session, model: type) -> int:
 def test_a_good_file_becomes_a_published_article_with_everything_it_names(
     db: Session, tmp_path: Path
 ) -> None:
-    article = import_file(db, write(tmp_path, GOOD))
+    article = import_file(db, write(tmp_path, GOOD), media_dir=tmp_path / "media")
     db.commit()
     stored = db.scalars(select(Article)).one()
     assert (stored.slug, stored.title, stored.status) == (
@@ -82,10 +82,10 @@ def test_a_good_file_becomes_a_published_article_with_everything_it_names(
 
 def test_importing_again_updates_the_article_and_keeps_the_old_version(db: Session, tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
-    import_file(db, path)
+    import_file(db, path, media_dir=tmp_path / "media")
     db.commit()
     write(tmp_path, GOOD.replace("Sleep shapes how we feel", "Sleep changes how we feel"))
-    import_file(db, path)
+    import_file(db, path, media_dir=tmp_path / "media")
     db.commit()
     assert count(db, Article) == 1
     assert "Sleep changes" in db.scalars(select(Article)).one().body
@@ -95,12 +95,16 @@ def test_importing_again_updates_the_article_and_keeps_the_old_version(db: Sessi
 
 
 def test_a_publish_time_in_the_future_schedules_the_article(db: Session, tmp_path: Path) -> None:
-    article = import_file(db, write(tmp_path, GOOD.replace("2026-03-01", "2099-01-01")))
+    article = import_file(
+        db, write(tmp_path, GOOD.replace("2026-03-01", "2099-01-01")), media_dir=tmp_path / "media"
+    )
     assert article.status == ArticleStatus.SCHEDULED
 
 
 def test_status_draft_keeps_the_article_unpublished(db: Session, tmp_path: Path) -> None:
-    article = import_file(db, write(tmp_path, GOOD.replace("audience: []", "status: draft")))
+    article = import_file(
+        db, write(tmp_path, GOOD.replace("audience: []", "status: draft")), media_dir=tmp_path / "media"
+    )
     assert article.status == ArticleStatus.DRAFT
 
 
@@ -136,7 +140,7 @@ def test_a_bad_file_names_the_line_and_stores_nothing(
 ) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ImportProblem) as raised:
-        import_file(db, path)
+        import_file(db, path, media_dir=tmp_path / "media")
     assert message in raised.value.message
     assert raised.value.line == line
     assert str(raised.value).startswith(f"{path}:{line}: ")

@@ -40,6 +40,7 @@ MATRIX = [
     ("GET", "/terms", "/terms", EVERYONE),
     ("GET", "/imprint", "/imprint", EVERYONE),
     ("GET", "/healthz", "/healthz", EVERYONE),
+    ("GET", "/media/{media_id}/{filename}", "/media/1/none.png", dict.fromkeys(KINDS, 404)),
     ("GET", "/readyz", "/readyz", EVERYONE),
     ("GET", "/login", "/login", VISITORS_ONLY),
     ("GET", "/request-access", "/request-access", VISITORS_ONLY),

@@ -5,6 +5,7 @@ A file either imports whole or not at all; every problem names the file and the 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from app.articles.models import Article, ArticleStatus
 from app.core.db import utcnow
 from app.core.policy import AudienceError, parse_audience
 from app.core.text import SLUG_PATTERN
+from app.media import service as media_service
 
 
 class ImportProblem(Exception):
@@ -143,9 +145,14 @@ def parse_file(path: Path) -> tuple[FrontMatter, str]:
     return meta, body
 
 
-def import_file(db: Session, path: Path) -> Article:
-    """Create or update the article a file describes; nothing is flushed if the file is bad."""
+def import_file(db: Session, path: Path, *, media_dir: Path) -> Article:
+    """Create or update the article a file describes; nothing is flushed if the file is bad.
+
+    Images given by a path relative to the file are copied into the media library, so they are
+    served through the access rule like the text around them.
+    """
     meta, body = parse_file(path)
+    body = _import_images(db, path, body, media_dir)
     audience = " ".join(meta.audience) if isinstance(meta.audience, list) else (meta.audience or "")
     return service.save_article(
         db,
@@ -172,3 +179,23 @@ def _status(meta: FrontMatter) -> ArticleStatus:
     if meta.published and meta.published > utcnow():
         return ArticleStatus.SCHEDULED
     return ArticleStatus.PUBLISHED
+
+
+LOCAL_IMAGE = re.compile(r"(!\[[^\]]*\]\()([^)\s]+)")
+
+
+def _import_images(db: Session, path: Path, body: str, media_dir: Path) -> str:
+    def replace(match: re.Match[str]) -> str:
+        src = match.group(2)
+        if src.startswith(("/", "http://", "https://", "data:")):
+            return match.group(0)
+        source = (path.parent / src).resolve()
+        if not source.is_file():
+            raise ImportProblem(path, 0, f"image {src!r} not found next to the file")
+        try:
+            media = media_service.store_file(db, source, media_dir)
+        except media_service.MediaRefused as refused:
+            raise ImportProblem(path, 0, str(refused)) from None
+        return match.group(1) + media_service.url_of(media)
+
+    return LOCAL_IMAGE.sub(replace, body)

@@ -24,6 +24,7 @@ from app.core.db import utcnow
 from app.core.pagination import Page
 from app.core.policy import Viewer, may_read
 from app.core.text import slugify
+from app.media import service as media_service
 
 
 def _published(now: datetime | None = None) -> Select[Article]:
@@ -216,4 +217,5 @@ def save_article(
     db.flush()
     article.references.extend(Reference(**fields) for fields in references)
     db.flush()
+    media_service.record_usage(db, article)
     return article

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     reset_password_minutes: int = Field(default=60, ge=5)
     reapply_wait_days: int = Field(default=30, ge=0)
     upload_dir: Path = PROJECT_ROOT / "var" / "uploads"
+    media_dir: Path = PROJECT_ROOT / "var" / "media"
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     terms_version: str = "2026-11"
     # Comma-separated email domains of known institutions, shown to reviewers as a good sign.

@@ -67,7 +67,7 @@ def load_into_empty(settings: Settings) -> None:
             click.echo("Database already has content; demo not loaded.")
             return
         for path in sorted(DEMO_ARTICLES.glob("*.md")):
-            import_file(session, path)
+            import_file(session, path, media_dir=settings.media_dir)
         if not session.scalar(select(func.count()).select_from(User)):
             _accounts(session, settings)
         session.commit()

@@ -64,7 +64,11 @@ def live_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The demo database, as `make run` would build it."""
     database = tmp_path_factory.mktemp("browser") / "portal.db"
     settings = Settings(  # type: ignore[call-arg]
-        env="test", database_url=f"sqlite:///{database}", _env_file=None, **FAST_HASHING
+        env="test",
+        database_url=f"sqlite:///{database}",
+        media_dir=database.parent / "media",
+        _env_file=None,
+        **FAST_HASHING,
     )
     migrations.upgrade(settings.database_url)
     seed.load_into_empty(settings)

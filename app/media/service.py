@@ -1,0 +1,103 @@
+"""Storing files, recording where articles use them, and deciding who may fetch one."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.articles.markdown import GATE, parse
+from app.articles.models import Article, ArticleStatus
+from app.core.db import utcnow
+from app.core.policy import Viewer, may_read, parse_audience
+from app.core.text import slugify
+from app.media.models import MediaFile, MediaUsage
+
+MEDIA_PATH = re.compile(r"^/media/(\d+)/[^/]+$")
+TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+    ".pdf": "application/pdf",
+}
+
+
+class MediaRefused(ValueError):
+    """A file of a kind the site does not serve."""
+
+
+def url_of(media: MediaFile) -> str:
+    return f"/media/{media.id}/{media.filename}"
+
+
+def store_file(db: Session, source: Path, directory: Path, *, alt: str = "") -> MediaFile:
+    """Keep a copy of `source` (once per content) and return its record."""
+    suffix = source.suffix.lower()
+    if suffix not in TYPES:
+        raise MediaRefused(f"{source.name}: only {', '.join(sorted(TYPES))} files can be used")
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    existing = db.scalar(select(MediaFile).where(MediaFile.sha256 == digest))
+    if existing is not None:
+        return existing
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{digest}{suffix}"
+    shutil.copyfile(source, target)
+    media = MediaFile(
+        filename=f"{slugify(source.stem)}{suffix}",
+        content_type=TYPES[suffix],
+        path=str(target),
+        sha256=digest,
+        size=target.stat().st_size,
+        alt=alt,
+    )
+    db.add(media)
+    db.flush()
+    return media
+
+
+def record_usage(db: Session, article: Article) -> None:
+    """Record which files the article shows and behind which audiences (after every save)."""
+    db.execute(delete(MediaUsage).where(MediaUsage.article_id == article.id))
+    enclosing: list[str] = [article.audience] if article.audience.strip() else []
+    for token in parse(article.body):
+        if token.type == f"container_{GATE}_open":
+            enclosing.append(" ".join(token.info.split()[1:]) or GATE)
+        elif token.type == f"container_{GATE}_close":
+            enclosing.pop()
+        for child in token.children or []:
+            match = MEDIA_PATH.match(str(child.attrGet("src") or "")) if child.type == "image" else None
+            if match:
+                db.add(
+                    MediaUsage(
+                        media_id=int(match.group(1)), article_id=article.id, audiences="|".join(enclosing)
+                    )
+                )
+    db.flush()
+
+
+def servable(db: Session, media_id: int, filename: str, viewer: Viewer) -> MediaFile | None:
+    """The file, if this viewer may see at least one place where a published article shows it."""
+    media = db.get(MediaFile, media_id)
+    if media is None or media.filename != filename:
+        return None
+    if viewer.is_staff:
+        return media
+    usages = db.execute(
+        select(MediaUsage.audiences)
+        .join(Article, Article.id == MediaUsage.article_id)
+        .where(
+            MediaUsage.media_id == media_id,
+            Article.status == ArticleStatus.PUBLISHED,
+            Article.published_at <= utcnow(),
+        )
+    ).scalars()
+    for audiences in usages:
+        if all(may_read(viewer, parse_audience(words)) for words in audiences.split("|") if words):
+            return media
+    return None
