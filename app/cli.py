@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -65,6 +66,8 @@ def import_files(files: tuple[Path, ...]) -> None:
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
 def serve(host: str, port: int, demo: bool, reload: bool) -> None:
     """Serve the portal with uvicorn."""
+    # Links in emails should lead back to this server unless a public address was configured.
+    os.environ.setdefault("PORTAL_BASE_URL", f"http://{host}:{port}")
     settings = Settings()
     if demo:
         from app.demo import seed

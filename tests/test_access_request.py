@@ -148,7 +148,7 @@ def test_invalid_input_is_explained_beside_each_field_and_kept(client: TestClien
     assert errors["email"] == "Enter an email address such as name@example.org"
     assert errors["password"] == "Choose a password of at least 12 characters"
     assert errors["profession"] == "Choose your profession from the list"
-    assert errors["licence_country"] == "Choose a country from the list"
+    assert errors["licence_country"] == "Choose the country that issued the licence"
     assert "accept the terms" in errors["accept_terms"]
     assert html.select_one("#full_name")["value"] == "Dr. Kept Name"
     assert html.select_one("#email")["value"] == "not-an-address"
@@ -244,3 +244,25 @@ def test_an_applicant_may_withdraw_an_undecided_request(
     db.refresh(request)
     assert request.state == RequestState.WITHDRAWN
     assert "Withdraw my request" not in response.text
+
+
+def test_a_request_without_the_terms_ticked_is_refused(client: TestClient, db: Session) -> None:
+    values = form()
+    del values["accept_terms"]
+    response = submit(client, "/request-access", values)
+    assert response.status_code == 422
+    assert "accept the terms" in soup(response.text).select_one("#accept_terms-error").get_text()
+    assert count(db, AccessRequest) == 0
+
+
+def test_the_error_summary_follows_the_order_of_the_form(client: TestClient) -> None:
+    response = submit(
+        client, "/request-access", form(full_name="", licence_country="", country="", password="x")
+    )
+    summary = [a["href"] for a in soup(response.text).select(".error-summary a")]
+    assert summary == ["#full_name", "#password", "#licence_country", "#country"]
+    texts = [a.get_text() for a in soup(response.text).select(".error-summary a")]
+    assert (
+        "Choose the country that issued the licence" in texts
+        and "Choose the country where you practise" in texts
+    )

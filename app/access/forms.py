@@ -62,7 +62,8 @@ class RequestForm(PasswordPair):
     institution: Required
     country: Country
     group_membership: str = Field(default="", max_length=300)
-    accept_terms: Annotated[str, AfterValidator(_accepted)] = ""
+    # validate_default: an unticked box is not sent at all, and must still be refused.
+    accept_terms: Annotated[str, AfterValidator(_accepted), Field(validate_default=True)] = ""
 
 
 class LoginForm(BaseModel):
@@ -85,14 +86,38 @@ FIELD_MESSAGES = {
 }
 
 
+COUNTRY_MESSAGES = {
+    "licence_country": "Choose the country that issued the licence",
+    "country": "Choose the country where you practise",
+}
+FORM_ORDER = [
+    "full_name",
+    "email",
+    "password",
+    "password_confirm",
+    "profession",
+    "specialty",
+    "licence_number",
+    "licence_country",
+    "institution",
+    "country",
+    "group_membership",
+    "document",
+    "accept_terms",
+]
+
+
 def friendly(errors: dict[str, str]) -> dict[str, str]:
-    """Replace pydantic's wording with ours where we have a better sentence."""
+    """Replace pydantic's wording with ours where we have a better sentence, in the form's order."""
     out = {}
     for field, message in errors.items():
         if field == "__all__" or (field == "password" and "same" in message):
             out["password_confirm"] = "The two passwords are not the same"  # noqa: S105 (a message)
         elif field in FIELD_MESSAGES and not message.startswith(("Please", "Choose a country", "Enter an")):
             out[field] = FIELD_MESSAGES[field]
+        elif field in COUNTRY_MESSAGES:
+            out[field] = COUNTRY_MESSAGES[field]
         else:
             out[field] = message
-    return out
+    order = {name: index for index, name in enumerate(FORM_ORDER)}
+    return dict(sorted(out.items(), key=lambda item: order.get(item[0], len(order))))

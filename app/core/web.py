@@ -28,6 +28,17 @@ def static_version(path: str) -> str:
     return hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
 
 
+HISTORY_LABELS = {
+    "request.submitted": "Request sent",
+    "request.verified": "Email address confirmed; request in the review queue",
+    "request.info_requested": "The reviewers asked a question",
+    "request.answered": "Question answered; request back in the queue",
+    "request.approved": "Approved",
+    "request.rejected": "Not approved",
+    "request.withdrawn": "Request withdrawn",
+}
+
+
 def format_date(value: datetime | None) -> str:
     return value.strftime("%-d %B %Y") if value else ""
 
@@ -87,6 +98,7 @@ def build_templates() -> Jinja2Templates:
     env.globals["signed_in_user"] = signed_in_user
     env.globals["signed_in_viewer"] = signed_in_viewer
     env.globals["waiting_time"] = waiting_time
+    env.globals["history_labels"] = HISTORY_LABELS
     env.globals["profession_labels"] = PROFESSION_LABELS
     return Jinja2Templates(env=env)
 

@@ -1,0 +1,46 @@
+"""Four people open the same article: each sees what the access rule allows, and no more."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.demo import seed
+from tests.browser.conftest import VIEWPORTS, assert_accessible
+
+ARTICLE = "/articles/preparing-for-a-medicines-review"
+GATED_TEXT = "Points to discuss with colleagues"
+PEOPLE = {
+    "visitor": (None, "Log in"),
+    "pending": ("pending1@portico.example", "Your request is pending"),
+    "therapist": ("therapist@portico.example", "your professional access does not include it"),
+    "physician": ("physician@portico.example", None),
+}
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_each_person_sees_what_their_access_allows(
+    browser, live_server: str, screenshot_dir: Path, person: str
+) -> None:  # type: ignore[no-untyped-def]
+    email, panel_text = PEOPLE[person]
+    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    if email:
+        page.goto(live_server + "/login")
+        page.get_by_label("Email address").fill(email)
+        page.get_by_label("Password").fill(seed.APPLICANT_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/account")
+    page.goto(live_server + ARTICLE)
+    body = page.locator(".prose")
+    if panel_text:
+        assert GATED_TEXT not in page.content()
+        assert panel_text in body.locator(".locked-panel").inner_text()
+    else:
+        assert GATED_TEXT in body.inner_text()
+        assert body.locator(".locked-panel").count() == 0
+    page.locator(".prose").screenshot(path=screenshot_dir / f"article-as-{person}.png")
+    assert_accessible(page)
+    context.close()
