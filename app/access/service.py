@@ -18,9 +18,14 @@ from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.policy import PROFESSION_LABELS, Profession
 from app.core.security import hash_password
-from app.mail import service as mail_service
 
 REVIEWABLE = (RequestState.PENDING, RequestState.NEEDS_INFO)
+# A reviewer's outcome: the audit action it records and the email the applicant receives.
+OUTCOMES = {
+    RequestState.APPROVED: ("request.approved", "approved"),
+    RequestState.REJECTED: ("request.rejected", "rejected"),
+    RequestState.NEEDS_INFO: ("request.info_requested", "more_info_needed"),
+}
 
 
 class TransitionRefused(Exception):
@@ -130,12 +135,7 @@ def verify_email(db: Session, settings: Settings, token: str, *, ip: str) -> Use
             after=RequestState.PENDING,
             ip=ip,
         )
-        mail_service.queue(
-            db,
-            message="request_received",
-            to=user.email,
-            context={"name": user.full_name, "society": settings.society_name},
-        )
+        accounts_service.email_person(db, settings, user, "request_received")
         _tell_reviewers(db, settings, request)
     return user
 
@@ -143,17 +143,14 @@ def verify_email(db: Session, settings: Settings, token: str, *, ip: str) -> Use
 def _tell_reviewers(db: Session, settings: Settings, request: AccessRequest) -> None:
     link = f"{settings.base_url}/admin/requests/{request.id}"
     for reviewer in accounts_service.reviewers(db):
-        mail_service.queue(
+        accounts_service.email_person(
             db,
-            message="new_request",
-            to=reviewer.email,
-            context={
-                "name": reviewer.full_name,
-                "applicant": request.user.full_name,
-                "profession": PROFESSION_LABELS[request.profession],
-                "link": link,
-                "society": settings.society_name,
-            },
+            settings,
+            reviewer,
+            "new_request",
+            applicant=request.user.full_name,
+            profession=PROFESSION_LABELS[request.profession],
+            link=link,
         )
 
 
@@ -199,11 +196,7 @@ def decide(
     allowed = {RequestState.PENDING} if outcome == RequestState.NEEDS_INFO else set(REVIEWABLE)
     if not _move(db, request, allowed, outcome, revision=revision, **values):
         raise TransitionRefused(request)
-    action = {
-        RequestState.APPROVED: "request.approved",
-        RequestState.REJECTED: "request.rejected",
-        RequestState.NEEDS_INFO: "request.info_requested",
-    }[outcome]
+    action, message = OUTCOMES[outcome]
     audit.record(
         db,
         actor=reviewer,
@@ -215,21 +208,16 @@ def decide(
         reason=reason,
         ip=ip,
     )
-    user = request.user
-    context = {
-        "name": user.full_name,
-        "society": settings.society_name,
-        "login_link": f"{settings.base_url}/login",
-        "link": f"{settings.base_url}/account",
-        "reason": reason,
-        "question": reason,
-    }
-    message = {
-        RequestState.APPROVED: "approved",
-        RequestState.REJECTED: "rejected",
-        RequestState.NEEDS_INFO: "more_info_needed",
-    }[outcome]
-    mail_service.queue(db, message=message, to=user.email, context=context)
+    accounts_service.email_person(
+        db,
+        settings,
+        request.user,
+        message,
+        login_link=f"{settings.base_url}/login",
+        link=f"{settings.base_url}/account",
+        reason=reason,
+        question=reason,
+    )
 
 
 def answer(db: Session, settings: Settings, request: AccessRequest, *, text: str, ip: str) -> None:

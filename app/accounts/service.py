@@ -93,18 +93,15 @@ def use_token(db: Session, token: str, purpose: TokenPurpose) -> User | None:
     return db.get(User, found.user_id) if spent.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
+def email_person(db: Session, settings: Settings, user: User, message: str, **context: object) -> None:
+    """Queue `message` to `user`, addressed by name and signed by the society."""
+    full = {"name": user.full_name, "society": settings.society_name, **context}
+    mail_service.queue(db, message=message, to=user.email, context=full)
+
+
 def send_verification(db: Session, settings: Settings, user: User) -> None:
     token = issue_token(db, user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=settings.verify_email_hours))
-    mail_service.queue(
-        db,
-        message="confirm_email",
-        to=user.email,
-        context={
-            "name": user.full_name,
-            "society": settings.society_name,
-            "link": f"{settings.base_url}/verify-email?token={token}",
-        },
-    )
+    email_person(db, settings, user, "confirm_email", link=f"{settings.base_url}/verify-email?token={token}")
 
 
 def notify_existing_account(db: Session, settings: Settings, user: User) -> None:
@@ -112,16 +109,13 @@ def notify_existing_account(db: Session, settings: Settings, user: User) -> None
     if user.email_verified_at is None and user.role == Role.MEMBER:
         send_verification(db, settings, user)
         return
-    mail_service.queue(
+    email_person(
         db,
-        message="account_exists",
-        to=user.email,
-        context={
-            "name": user.full_name,
-            "society": settings.society_name,
-            "login_link": f"{settings.base_url}/login",
-            "reset_link": f"{settings.base_url}/forgot-password",
-        },
+        settings,
+        user,
+        "account_exists",
+        login_link=f"{settings.base_url}/login",
+        reset_link=f"{settings.base_url}/forgot-password",
     )
 
 
@@ -132,16 +126,13 @@ def start_password_reset(db: Session, settings: Settings, email: str) -> None:
         return
     lifetime = timedelta(minutes=settings.reset_password_minutes)
     token = issue_token(db, user, TokenPurpose.RESET_PASSWORD, lifetime)
-    mail_service.queue(
+    email_person(
         db,
-        message="password_reset",
-        to=user.email,
-        context={
-            "name": user.full_name,
-            "society": settings.society_name,
-            "link": f"{settings.base_url}/reset-password?token={token}",
-            "minutes": settings.reset_password_minutes,
-        },
+        settings,
+        user,
+        "password_reset",
+        link=f"{settings.base_url}/reset-password?token={token}",
+        minutes=settings.reset_password_minutes,
     )
 
 
@@ -157,12 +148,7 @@ def reset_password(db: Session, settings: Settings, token: str, password: str, *
     audit.record(
         db, actor=user, action="account.password_reset", target_type="user", target_id=user.id, ip=ip
     )
-    mail_service.queue(
-        db,
-        message="password_changed",
-        to=user.email,
-        context={"name": user.full_name, "society": settings.society_name},
-    )
+    email_person(db, settings, user, "password_changed")
     return user
 
 
