@@ -40,6 +40,8 @@ MATRIX = [
     ("GET", "/terms", "/terms", EVERYONE),
     ("GET", "/imprint", "/imprint", EVERYONE),
     ("GET", "/healthz", "/healthz", EVERYONE),
+    ("GET", "/api/v1/articles", "/api/v1/articles", EVERYONE),
+    ("GET", "/api/v1/articles/{slug}", "/api/v1/articles/open", EVERYONE),
     ("GET", "/media/{media_id}/{filename}", "/media/1/none.png", dict.fromkeys(KINDS, 404)),
     ("GET", "/readyz", "/readyz", EVERYONE),
     ("GET", "/login", "/login", VISITORS_ONLY),

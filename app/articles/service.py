@@ -109,7 +109,8 @@ def find_published(db: Session, slug: str) -> Article | None:
 
 def find_redirect(db: Session, slug: str) -> str | None:
     """Return the current slug of an article that used to live at `slug`."""
-    query = select(Article.slug).join(SlugRedirect, SlugRedirect.article_id == Article.id)
+    # Only to a published article: a redirect must not reveal where a draft now lives.
+    query = _published().with_only_columns(Article.slug).join(SlugRedirect, SlugRedirect.article_id == Article.id)
     return db.scalar(query.where(SlugRedirect.old_slug == slug))
 
 
