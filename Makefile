@@ -9,9 +9,9 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: run test lint install clean
 
+# uv comes from PyPI into .tools/ (pip's --target needs no venv module); it then builds .venv.
 $(UV):
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target $(TOOLS) uv==$(UV_VERSION)
 
 $(VENV)/.installed: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --locked --python $(PYTHON)
