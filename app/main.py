@@ -21,10 +21,12 @@ from app.core import errors, logging
 from app.core.caching import PrivatePages
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
+from app.core.etag import ETags
 from app.core.limits import BodySizeLimit
 from app.core.policy import public
 from app.core.ratelimit import RateLimiter
 from app.core.web import STATIC_DIR, build_templates
+from app.feeds import share
 from app.feeds import views as feed_views
 from app.mail import sender
 from app.media import views as media_views
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.database_url)
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.templates = build_templates()
+    share.register(app.state.templates.env)
     app.state.rate_limiter = RateLimiter(settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Every page knows who is looking, so the header and the access rule agree. Routes open to
@@ -95,4 +98,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.upload_max_bytes + FORM_OVERHEAD_BYTES)
     app.add_middleware(PrivatePages)
+    # Outermost, so it sees the final headers: it validates only what PrivatePages leaves public.
+    app.add_middleware(ETags)
     return app

@@ -5,6 +5,7 @@ from app.accounts.models import AuditEvent, AuthToken, User, UserSession
 from app.articles.models import Article, ArticleRevision, Category, Reference, SlugRedirect, Tag
 from app.mail.models import OutboxMessage
 from app.media.models import MediaFile, MediaUsage
+from app.search.models import SearchEntry, SearchSource
 
 __all__ = [
     "AccessRequest",
@@ -17,6 +18,8 @@ __all__ = [
     "MediaUsage",
     "OutboxMessage",
     "Reference",
+    "SearchEntry",
+    "SearchSource",
     "SlugRedirect",
     "Tag",
     "User",

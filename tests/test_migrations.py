@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from app.core import migrations
 from app.core.db import Base
+from app.search.schema import include_name
 from tests.conftest import POSTGRES_URL, database_name
 
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
@@ -40,7 +41,8 @@ def test_upgrade_from_empty_matches_the_models_and_downgrade_removes_everything(
         tables = set(inspect(connection).get_table_names())
         assert {t.name for t in Base.metadata.sorted_tables} <= tables
         drift = compare_metadata(
-            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+            MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name}),
+            Base.metadata,
         )
         assert drift == []
 

@@ -25,6 +25,7 @@ from app.core.pagination import Page
 from app.core.policy import Viewer, may_read
 from app.core.text import slugify
 from app.media import service as media_service
+from app.search import service as search_service
 
 
 def _published(now: datetime | None = None) -> Select[Article]:
@@ -110,7 +111,9 @@ def find_published(db: Session, slug: str) -> Article | None:
 def find_redirect(db: Session, slug: str) -> str | None:
     """Return the current slug of an article that used to live at `slug`."""
     # Only to a published article: a redirect must not reveal where a draft now lives.
-    query = _published().with_only_columns(Article.slug).join(SlugRedirect, SlugRedirect.article_id == Article.id)
+    query = (
+        _published().with_only_columns(Article.slug).join(SlugRedirect, SlugRedirect.article_id == Article.id)
+    )
     return db.scalar(query.where(SlugRedirect.old_slug == slug))
 
 
@@ -219,4 +222,5 @@ def save_article(
     article.references.extend(Reference(**fields) for fields in references)
     db.flush()
     media_service.record_usage(db, article)
+    search_service.index_article(db, article)
     return article

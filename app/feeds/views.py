@@ -2,6 +2,37 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy.orm import Session
+
+from app.articles import service as articles_service
+from app.core.db import get_db
+from app.feeds import documents
+from app.feeds.links import linker
 
 router = APIRouter()
+Db = Annotated[Session, Depends(get_db)]
+
+
+@router.get("/feed.xml", name="feeds.atom", response_class=Response)
+def atom(request: Request, db: Db) -> Response:
+    """Offer the newest published articles as an Atom feed: titles and summaries, never bodies."""
+    articles = articles_service.latest(db, limit=documents.FEED_SIZE)
+    feed = documents.atom_feed(articles, settings=request.app.state.settings, link=linker(request))
+    return Response(feed, media_type=documents.ATOM_MEDIA_TYPE)
+
+
+@router.get("/sitemap.xml", name="feeds.sitemap", response_class=Response)
+def sitemap(request: Request, db: Db) -> Response:
+    """List the public pages for search engines, with when each last changed."""
+    articles = articles_service.latest(db, limit=documents.SITEMAP_ARTICLES)
+    return Response(documents.sitemap(articles, link=linker(request)), media_type=documents.XML_MEDIA_TYPE)
+
+
+@router.get("/robots.txt", name="feeds.robots", response_class=PlainTextResponse)
+def robots(request: Request) -> PlainTextResponse:
+    """Tell crawlers which pages to skip and where the sitemap is."""
+    return PlainTextResponse(documents.robots_txt(sitemap_url=linker(request)("feeds.sitemap")))

@@ -1,7 +1,25 @@
-"""Routes of this package; see the package docstring."""
+"""The search page: `/search?q=`, over the text the viewer may read."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.accounts.dependencies import CurrentViewer, Db
+from app.core.web import page_number, render
+from app.search import service
 
 router = APIRouter()
+
+
+@router.get("/search", name="search.results", response_class=HTMLResponse)
+def results(
+    request: Request, db: Db, viewer: CurrentViewer, q: str = "", page: str | None = None
+) -> Response:
+    """Show the search form and, for a query, the matching articles this viewer may read."""
+    query = q[: service.MAX_QUERY_CHARS].strip()
+    found = None
+    if query:
+        size = request.app.state.settings.page_size
+        found = service.search(db, query, viewer, page=page_number(page), size=size)
+    return render(request, "search/results.html", {"query": query, "page": found})

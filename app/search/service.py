@@ -1,0 +1,136 @@
+"""Index articles for search, and search them as one viewer. Services flush; the caller commits."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+from sqlalchemy import ColumnElement, Subquery, and_, delete, func, insert, literal, or_, select, true
+from sqlalchemy.orm import Session, selectinload
+
+from app.articles.models import Article, ArticleStatus
+from app.core.db import utcnow
+from app.core.pagination import Page
+from app.core.policy import Viewer
+from app.search import engines
+from app.search.models import SearchEntry, SearchSource
+from app.search.sections import MARK_END, MARK_START, sections
+
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 12
+_WORD = re.compile(r"[^\W_]+")
+_MARKED = re.compile(f"{MARK_START}([^{MARK_START}{MARK_END}]*){MARK_END}")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One article found, with the best-matching text the viewer may read."""
+
+    article: Article
+    snippet_html: Markup
+    rank: float
+
+
+def index_article(db: Session, article: Article) -> None:
+    """Replace the article's search rows by its current text, each part with its audience."""
+    db.flush()
+    db.execute(delete(SearchEntry).where(SearchEntry.article_id == article.id))
+    db.execute(delete(SearchSource).where(SearchSource.article_id == article.id))
+    parts = sections(
+        title=article.title, summary=article.summary, body=article.body, audience=article.audience
+    )
+    rows = [
+        {
+            "article_id": article.id,
+            "public": part.readers is None,
+            "audience": " ".join(sorted(part.readers or ())),
+            "title": part.title,
+            "body": part.body,
+        }
+        for part in parts
+    ]
+    db.execute(insert(SearchEntry), rows)
+    db.execute(
+        insert(SearchSource).values(article_id=article.id, body=article.body, audience=article.audience)
+    )
+
+
+def reindex_all(db: Session) -> int:
+    """Rebuild the search rows of every article; return how many articles were indexed."""
+    articles = db.scalars(select(Article)).all()
+    for article in articles:
+        index_article(db, article)
+    return len(articles)
+
+
+def query_terms(query: str) -> list[str]:
+    """The plain words of a query, lowercased and capped: no operator or syntax survives."""
+    text = unicodedata.normalize("NFKC", query[:MAX_QUERY_CHARS]).lower()
+    return list(dict.fromkeys(_WORD.findall(text)))[:MAX_TERMS]
+
+
+def readable_by(viewer: Viewer) -> ColumnElement[bool]:
+    """`policy.may_read` in SQL: public rows; rows naming the viewer's profession; all for staff."""
+    if viewer.is_staff:
+        return true()
+    if viewer.profession is None:
+        return SearchEntry.public.is_(True)
+    professions = literal(" ") + SearchEntry.audience + literal(" ")
+    named = professions.contains(f" {viewer.profession.value} ", autoescape=True)
+    return or_(SearchEntry.public.is_(True), named)
+
+
+def search(db: Session, query: str, viewer: Viewer, *, page: int, size: int) -> Page[SearchHit]:
+    """Find published articles by the words of `query`, in the text this viewer may read."""
+    terms = query_terms(query)
+    if not terms:
+        return Page([], page, size, 0)
+    dialect = db.get_bind().dialect.name
+    best = _best_row_per_article(dialect, terms, viewer)
+    total = db.scalar(select(func.count()).select_from(best)) or 0
+    order = (best.c.score.desc(), best.c.published_at.desc(), best.c.article_id.desc())
+    found = db.execute(select(best).order_by(*order).limit(size).offset((page - 1) * size)).all()
+    ids = [row.article_id for row in found]
+    query_articles = select(Article).where(Article.id.in_(ids)).options(selectinload(Article.tags))
+    articles = {a.id: a for a in db.scalars(query_articles)}
+    cuts = engines.snippets(db, dialect, terms, [row.id for row in found])
+    hits = [SearchHit(articles[r.article_id], highlight(cuts.get(r.id, "")), float(r.score)) for r in found]
+    return Page(hits, page, size, total)
+
+
+def _best_row_per_article(dialect: str, terms: list[str], viewer: Viewer) -> Subquery:
+    """The readable rows of published articles that hold every term, best row per article."""
+    # Rows leave the index as built from the article's current body and audience, or not at all.
+    current = and_(
+        SearchSource.article_id == Article.id,
+        SearchSource.body == Article.body,
+        SearchSource.audience == Article.audience,
+    )
+    rows = (
+        engines.matching_rows(dialect, terms)
+        .add_columns(Article.published_at)
+        .join(Article, Article.id == SearchEntry.article_id)
+        .join(SearchSource, current)
+        .where(
+            readable_by(viewer),
+            Article.status == ArticleStatus.PUBLISHED,
+            Article.published_at <= utcnow(),
+        )
+        .subquery()
+    )
+    place = func.row_number().over(partition_by=rows.c.article_id, order_by=(rows.c.score.desc(), rows.c.id))
+    ranked = select(*rows.c, place.label("place")).subquery()
+    return (
+        select(ranked.c.id, ranked.c.article_id, ranked.c.score, ranked.c.published_at)
+        .where(ranked.c.place == 1)
+        .subquery()
+    )
+
+
+def highlight(snippet: str) -> Markup:
+    """Escape a snippet, then turn the engine's highlight sentinels into `<mark>` elements."""
+    marked = _MARKED.sub(r"<mark>\1</mark>", str(escape(snippet)))
+    # Every character of the text was escaped above; only our own <mark> tags are markup.
+    return Markup(marked.replace(MARK_START, "").replace(MARK_END, ""))  # noqa: S704
