@@ -34,6 +34,19 @@ def db_upgrade() -> None:
     click.echo("Database schema is up to date.")
 
 
+@db.command("reindex")
+def db_reindex() -> None:
+    """Rebuild the search index of every article (after restoring a backup, say)."""
+    from app.search import service as search_service
+
+    engine = make_engine(Settings().database_url)
+    with make_session_factory(engine)() as session:
+        count = search_service.reindex_all(session)
+        session.commit()
+    engine.dispose()
+    click.echo(f"Search index rebuilt for {count} articles.")
+
+
 @main.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def import_files(files: tuple[Path, ...]) -> None:

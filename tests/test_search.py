@@ -7,15 +7,19 @@ from datetime import timedelta
 
 import pytest
 from bs4 import BeautifulSoup
+from click.testing import CliRunner
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.articles.models import ArticleStatus
+from app.cli import main
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.policy import VISITOR, Profession, Viewer, may_read, parse_audience
 from app.search import service
+from app.search.models import SearchEntry
 from tests import factories
 from tests.browsing import login
 from tests.conftest import page_text, soup
@@ -336,3 +340,16 @@ def test_the_sql_filter_agrees_with_the_access_rule(db: Session) -> None:
             found = service.search(db, f"marker{n}", viewer, page=1, size=10).total
             assert found == int(may_read(viewer, parse_audience(audience))), (viewer, audience)
         assert service.search(db, "marker9", viewer, page=1, size=10).total == 1
+
+
+def test_the_reindex_command_rebuilds_search_for_every_article(
+    client: TestClient, db: Session, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    factories.article(db, title="Sleep and mood", body="How rest shapes the day.")
+    db.execute(delete(SearchEntry))
+    db.commit()
+    assert search(client, "sleep").titles == []
+    monkeypatch.setenv("PORTAL_DATABASE_URL", database_url)
+    result = CliRunner().invoke(main, ["db", "reindex"])
+    assert result.exit_code == 0 and "Search index rebuilt for 1 articles." in result.output
+    assert search(client, "sleep").titles == ["Sleep and mood"]
