@@ -403,3 +403,18 @@ def test_an_editor_lands_on_a_dashboard_without_review_work(
     page = client.get("/admin")
     assert page.status_code == 200 and soup(page.text).h1.get_text() == "Staff dashboard"
     assert "Dr. Hidden From Editors" not in page.text and 'href="/admin/requests"' not in page.text
+
+
+def test_a_usual_reason_can_be_picked_and_edited_before_rejecting(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    request = factories.applicant(db, settings, email="preset@clinic.example")
+    as_reviewer(client, db, settings)
+    page = soup(client.get(f"/admin/requests/{request.id}").text)
+    link = page.select(".presets a")[0]["href"]
+    filled = soup(client.get(f"/admin/requests/{request.id}{link.split('#')[0]}").text)
+    reason = filled.select_one("textarea#reason").get_text()
+    assert reason.startswith("We could not confirm your licence")
+    decide(client, request, "reject", reason=reason + " Please send a copy of your licence.")
+    db.refresh(request)
+    assert request.decision_reason.endswith("Please send a copy of your licence.")

@@ -105,9 +105,13 @@ def _detail(
 
 
 @router.get("/requests/{request_id}", name="admin.request", response_class=HTMLResponse)
-def request_detail(request: Request, db: Db, user: Reviewer, request_id: int) -> Response:
+def request_detail(
+    request: Request, db: Db, user: Reviewer, request_id: int, preset: int | None = None
+) -> Response:
     """Show everything the applicant entered, the reviewer checks and the decision buttons."""
-    return _detail(request, db, _find(db, request_id))
+    # `?preset=N` puts a usual reason into the rejection box, to send as it is or edit first.
+    chosen = PRESET_REASONS[preset] if preset is not None and 0 <= preset < len(PRESET_REASONS) else ""
+    return _detail(request, db, _find(db, request_id), values={"reason": chosen} if chosen else None)
 
 
 @router.post("/requests/{request_id}/{decision}", name="admin.decide", response_class=HTMLResponse)
