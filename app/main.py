@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.access import views as access_views
+from app.accounts import password_views
 from app.accounts import views as account_views
 from app.accounts.dependencies import current_viewer
 from app.admin import views as admin_views
@@ -85,7 +86,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         media_views.router,
     ):
         app.include_router(router, dependencies=[Depends(public), Depends(current_viewer)])
-    for router in (access_views.router, account_views.router, admin_views.router, hub.router):
+    for router in (
+        access_views.router,
+        account_views.router,
+        admin_views.router,
+        hub.router,
+        password_views.router,
+    ):
         app.include_router(router, dependencies=[Depends(current_viewer)])
     errors.install(app)
     # The flash cookie carries one-time messages and the CSRF secret, never who is logged in.

@@ -1,0 +1,57 @@
+"""Changing one's password while logged in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ConfigDict
+from starlette.datastructures import FormData
+
+from app.access.forms import PasswordPair, friendly
+from app.accounts import audit, sessions
+from app.accounts import service as accounts_service
+from app.accounts.dependencies import Db, LoggedIn
+from app.core.forms import form_data, validate
+from app.core.security import hash_password, verify_password
+from app.core.web import flash, render
+
+router = APIRouter()
+Form = Annotated[FormData, Depends(form_data)]
+
+
+class ChangeForm(PasswordPair):
+    model_config = ConfigDict(extra="ignore")
+
+
+@router.get("/account/password", name="accounts.password", response_class=HTMLResponse)
+def password_form(request: Request, user: LoggedIn) -> Response:
+    """Show the form to change the password."""
+    return render(request, "accounts/password.html", {"errors": {}})
+
+
+@router.post("/account/password", name="accounts.password_submit", response_class=HTMLResponse)
+def change_password(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
+    """Check the current password, set the new one, and end every other session."""
+    settings = request.app.state.settings
+    values = {name: str(form.get(name, "")) for name in ("current_password", "password", "password_confirm")}
+    parsed, errors = validate(ChangeForm, values)
+    errors = friendly(errors)
+    if not verify_password(settings, values["current_password"], user.password_hash)[0]:
+        errors = {"current_password": "This is not your current password", **errors}
+    if errors or parsed is None:
+        return render(request, "accounts/password.html", {"errors": errors}, status_code=422)
+    user.password_hash = hash_password(settings, parsed.password)
+    sessions.end_all(db, user.id)
+    token = sessions.start(db, settings, user, request)
+    ip = sessions.client_ip(request)
+    audit.record(
+        db, actor=user, action="account.password_changed", target_type="user", target_id=user.id, ip=ip
+    )
+    accounts_service.email_person(db, settings, user, "password_changed")
+    db.commit()
+    flash(request, "Your password has been changed. Other devices have been logged out.", "success")
+    response = RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+    sessions.set_cookie(response, settings, token)
+    return response
