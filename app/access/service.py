@@ -76,6 +76,8 @@ def submit(
     """
     existing = accounts_service.find_by_email(db, form.email)
     if existing is not None:
+        # Spend the time a new account's hashing takes, so timing cannot tell the two apart.
+        hash_password(settings, form.password)
         accounts_service.notify_existing_account(db, settings, existing)
         return
     user = User(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import UploadFile
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 
 from app.access import documents
 from app.access import service as access_service
@@ -46,7 +48,6 @@ def request_form(request: Request, user: CurrentUser) -> Response:
 async def submit(request: Request, db: Db) -> Response:
     """Validate the request, store it unverified and send the confirmation email."""
     settings = request.app.state.settings
-    limiter = request.app.state.rate_limiter
     try:
         form = await request.form(max_fields=60, max_files=1, max_part_size=64 * 1024)
     except BodyTooLarge:
@@ -54,6 +55,13 @@ async def submit(request: Request, db: Db) -> Response:
         error = f"The document is larger than {limit} MB. Choose a smaller file."
         return _form_page(request, {}, {"document": error}, 413)
     csrf.check(request, form)
+    # Hashing the password and writing the document are slow: keep them off the event loop.
+    return await run_in_threadpool(_submit_parsed, request, db, form)
+
+
+def _submit_parsed(request: Request, db: Session, form: FormData) -> Response:
+    settings = request.app.state.settings
+    limiter = request.app.state.rate_limiter
     values = text_fields(form)
     parsed, errors = validate(RequestForm, values)
     errors = friendly(errors)
