@@ -1,0 +1,169 @@
+"""Renewal by the professional: confirm the details and renew at once, or, when the licence or
+the profession changed (or access was suspended), send a new request to the review queue."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from app.access import lifecycle
+from app.access import service as access_service
+from app.access.forms import Country, Required, friendly
+from app.access.models import AccessRequest, RequestState
+from app.accounts import audit
+from app.accounts import service as accounts_service
+from app.core.config import Settings
+from app.core.countries import COUNTRIES
+from app.core.db import utcnow
+from app.core.forms import validate
+from app.core.policy import PROFESSION_LABELS, Profession
+
+_SEPARATORS = re.compile(r"[\s-]+")
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """The details a professional confirms or updates to renew."""
+
+    profession: Profession
+    licence_number: str
+    licence_country: str
+    institution: str
+
+
+class RenewalForm(BaseModel):
+    """The renewal form on the account page; only these fields are read."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    profession: Profession
+    licence_number: Annotated[str, Field(min_length=3, max_length=60)]
+    licence_country: Country
+    institution: Required
+    confirm: Literal["on"]
+
+
+def parse_form(values: dict[str, str]) -> tuple[Renewal | None, dict[str, str]]:
+    """Read the renewal form: the details, or the messages to show beside its fields."""
+    parsed, errors = validate(RenewalForm, values)
+    errors = friendly(errors)
+    if "confirm" in errors:
+        errors["confirm"] = "Please confirm that these details are correct and current"
+    if parsed is None:
+        return None, errors
+    return Renewal(parsed.profession, parsed.licence_number, parsed.licence_country, parsed.institution), {}
+
+
+def form_context(
+    latest: AccessRequest | None, values: dict[str, str] | None = None, errors: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """What the account page needs to offer renewal, filled with the current details."""
+    fields = ("profession", "licence_number", "licence_country", "institution")
+    current = {name: str(getattr(latest, name, "") or "") for name in fields}
+    return {
+        "renewal_open": lifecycle.renewal_open(latest),
+        "renewal_values": {**current, **(values or {})},
+        "renewal_errors": errors or {},
+        "professions": [(p.value, label) for p, label in PROFESSION_LABELS.items()],
+        "countries": sorted(COUNTRIES.items(), key=lambda item: item[1]),
+    }
+
+
+def needs_review(request: AccessRequest, details: Renewal) -> bool:
+    """Whether a person must look again: a new licence (number or issuing country), a new
+    profession, or access that a reviewer suspended."""
+    return (
+        request.state == RequestState.SUSPENDED
+        or details.profession != request.profession
+        or details.licence_country != request.licence_country
+        or _licence_key(details.licence_number) != _licence_key(request.licence_number)
+    )
+
+
+def _licence_key(number: str) -> str:
+    return _SEPARATORS.sub("", number).upper()
+
+
+def renew(
+    db: Session, settings: Settings, request: AccessRequest, details: Renewal, *, revision: int, ip: str = ""
+) -> AccessRequest:
+    """Renew with confirmed details at once, or open a new request for review if they changed.
+
+    Returns the request that now stands for the person's access: the same one renewed, or the
+    new pending one.
+    """
+    if not lifecycle.renewal_open(request):
+        raise lifecycle.AccessChangeRefused(request)
+    if needs_review(request, details):
+        return _send_to_review(db, settings, request, details, revision=revision, ip=ip)
+    now = utcnow()
+    # Renewing early loses nothing: the new period starts where the current one ends.
+    start = max(now, lifecycle.aware(request.access_until)) if request.access_until else now
+    before = request.state
+    if not lifecycle.move(
+        db,
+        request,
+        frozenset({RequestState.APPROVED, RequestState.EXPIRED}),
+        RequestState.APPROVED,
+        revision=revision,
+        institution=details.institution,
+        **lifecycle.approval_values(settings, start),
+    ):
+        raise lifecycle.AccessChangeRefused(request)
+    lifecycle.record(db, request, request.user, "access.renewed", before, ip=ip)
+    assert request.access_until is not None
+    lifecycle.email(db, settings, request.user, "access_renewed", until=lifecycle.day(request.access_until))
+    return request
+
+
+def _send_to_review(
+    db: Session, settings: Settings, old: AccessRequest, details: Renewal, *, revision: int, ip: str
+) -> AccessRequest:
+    """The changed details need a reviewer: access stops, and a new request enters the queue."""
+    now = utcnow()
+    if old.state == RequestState.APPROVED:
+        # The approval was for the old licence or profession; it does not carry over.
+        approved = frozenset({RequestState.APPROVED})
+        if not lifecycle.move(db, old, approved, RequestState.EXPIRED, revision=revision, access_until=now):
+            raise lifecycle.AccessChangeRefused(old)
+        reason = "Renewed with changed details, which are under review."
+        lifecycle.record(db, old, old.user, "access.expired", RequestState.APPROVED, reason=reason, ip=ip)
+    else:
+        # The old request stays as it is; its revision still stops a second click opening two.
+        unchanged = AccessRequest.revision == revision
+        if not lifecycle.claim(db, old, unchanged, revision=AccessRequest.revision + 1):
+            raise lifecycle.AccessChangeRefused(old)
+    new = AccessRequest(
+        user_id=old.user_id,
+        state=RequestState.PENDING,
+        profession=details.profession,
+        specialty=old.specialty,
+        licence_number=details.licence_number,
+        licence_country=details.licence_country,
+        institution=details.institution,
+        country=old.country,
+        group_membership=old.group_membership,
+        document_path=None,
+        terms_version=old.terms_version,
+        terms_accepted_at=old.terms_accepted_at,
+        submitted_at=now,
+    )
+    db.add(new)
+    db.flush()
+    audit.record(
+        db,
+        actor=old.user,
+        action="request.renewal_submitted",
+        target_type="access_request",
+        target_id=new.id,
+        after=RequestState.PENDING,
+        reason=f"Renewal of request #{old.id}",
+        ip=ip,
+    )
+    accounts_service.email_person(db, settings, old.user, "request_received")
+    access_service._tell_reviewers(db, settings, new)
+    return new

@@ -1,0 +1,66 @@
+"""Jobs outside the access lifecycle: scheduled articles, old tokens and sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.accounts import audit
+from app.accounts.models import AuthToken, UserSession
+from app.articles.models import Article, ArticleStatus
+from app.core.config import Settings
+
+
+def publish_scheduled(db: Session, settings: Settings, now: datetime) -> int:
+    """Publish scheduled articles whose publication time has come."""
+    due = (Article.status == ArticleStatus.SCHEDULED, Article.published_at <= now)
+    published = 0
+    for article_id in db.scalars(select(Article.id).where(*due).order_by(Article.published_at)).all():
+        claimed = db.execute(
+            update(Article).where(Article.id == article_id, *due).values(status=ArticleStatus.PUBLISHED),
+            execution_options={"synchronize_session": False},
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            db.rollback()
+            continue
+        audit.record(
+            db,
+            actor=None,
+            action="article.published",
+            target_type="article",
+            target_id=article_id,
+            before=ArticleStatus.SCHEDULED,
+            after=ArticleStatus.PUBLISHED,
+        )
+        db.commit()
+        published += 1
+    return published
+
+
+def purge_tokens(db: Session, settings: Settings, now: datetime) -> int:
+    """Delete email tokens that were used or have expired: they can never work again."""
+    result = db.execute(
+        delete(AuthToken).where(or_(AuthToken.used_at.is_not(None), AuthToken.expires_at <= now)),
+        execution_options={"synchronize_session": False},
+    )
+    db.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def purge_sessions(db: Session, settings: Settings, now: datetime) -> int:
+    """Delete sessions that were ended or have run past their idle or absolute limit."""
+    idle_since = now - timedelta(minutes=settings.session_idle_minutes)
+    result = db.execute(
+        delete(UserSession).where(
+            or_(
+                UserSession.ended_at.is_not(None),
+                UserSession.expires_at <= now,
+                UserSession.last_seen_at <= idle_since,
+            )
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    db.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
