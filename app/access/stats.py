@@ -1,0 +1,70 @@
+"""Figures for the reviewers' dashboard: how big the queue is, and how fast it moves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.access import service as access_service
+from app.access.models import AccessRequest
+
+WINDOW = timedelta(days=30)
+# Far more decisions than a month brings; the median is taken over the newest this many.
+MAX_DECISIONS = 20_000
+
+
+@dataclass(frozen=True)
+class ReviewStats:
+    waiting: int
+    oldest_since: datetime | None
+    decided: int
+    median_to_decision: timedelta | None
+    window: timedelta
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands timestamps back without their zone; they were stored in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _median(values: list[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def review_stats(db: Session, *, now: datetime, window: timedelta = WINDOW) -> ReviewStats:
+    """Count the queue, find its oldest request and the median time to a decision within `window`."""
+    since = func.coalesce(AccessRequest.submitted_at, AccessRequest.created_at)
+    waiting, oldest = db.execute(
+        select(func.count(), func.min(since)).where(AccessRequest.state.in_(access_service.REVIEWABLE))
+    ).one()
+    durations = decision_times(db, start=now - window, end=now)
+    return ReviewStats(
+        waiting=waiting,
+        oldest_since=_utc(oldest) if oldest else None,
+        decided=len(durations),
+        median_to_decision=_median(durations),
+        window=window,
+    )
+
+
+def decision_times(db: Session, *, start: datetime, end: datetime) -> list[timedelta]:
+    """How long each request decided between `start` and `end` waited, from submission to decision."""
+    query = (
+        select(AccessRequest.submitted_at, AccessRequest.decided_at)
+        .where(
+            AccessRequest.decided_at > start,
+            AccessRequest.decided_at <= end,
+            AccessRequest.submitted_at.is_not(None),
+        )
+        .order_by(AccessRequest.decided_at.desc())
+        .limit(MAX_DECISIONS)
+    )
+    rows = db.execute(query).all()
+    return [_utc(decided) - _utc(submitted) for submitted, decided in rows if submitted and decided]

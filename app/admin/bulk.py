@@ -1,0 +1,153 @@
+"""Deciding several access requests at once, from the queue page.
+
+Each request is still decided on its own by `access_service.decide`: its own compare-and-set
+against the revision the reviewer saw, its own audit event and its own email. A request that
+changed after the page was loaded is skipped and named, never decided on stale information.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from app.access import service as access_service
+from app.access.models import AccessRequest, RequestState
+from app.accounts.dependencies import Db, Reviewer
+from app.accounts.models import User
+from app.accounts.sessions import client_ip
+from app.admin.views import PRESET_REASONS, Form
+from app.core.db import utcnow
+from app.core.forms import text_fields
+from app.core.policy import Profession
+from app.core.web import flash, render
+
+router = APIRouter(prefix="/admin")
+
+OUTCOMES = {"approve": RequestState.APPROVED, "reject": RequestState.REJECTED}
+# The form parser takes at most 60 fields (app/core/forms.py); the queue page promises 50.
+MAX_SELECTED = 50
+DONE = {RequestState.APPROVED: "approved", RequestState.REJECTED: "rejected"}
+
+
+@dataclass
+class Tally:
+    decided: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def _selection(form: FormData) -> dict[int, int]:
+    """The ticked requests as {id: revision seen}; each box's value is "<id>:<revision>"."""
+    chosen: dict[int, int] = {}
+    for value in form.getlist("selected"):
+        # ASCII digits, and few enough of them for the database's integers.
+        if found := re.fullmatch(r"(\d{1,9}):(\d{1,9})", str(value), re.ASCII):
+            chosen.setdefault(int(found[1]), int(found[2]))
+    return chosen
+
+
+def _reason(values: dict[str, str]) -> str:
+    """The reviewer's own words, else the usual reason they picked, else nothing."""
+    presets = {str(number): text for number, text in enumerate(PRESET_REASONS)}
+    return (values.get("reason") or presets.get(values.get("preset", ""), ""))[:5000]
+
+
+def _errors(chosen: dict[int, int], decision: str, reason: str) -> dict[str, str]:
+    errors = {}
+    if not chosen:
+        errors["selected"] = "Select at least one request."
+    elif len(chosen) > MAX_SELECTED:
+        errors["selected"] = f"Select at most {MAX_SELECTED} requests at a time."
+    if decision not in OUTCOMES:
+        errors["decision"] = "Choose whether to approve or reject the selected requests."
+    elif decision == "reject" and not reason:
+        errors["reason"] = "A rejection needs a reason: pick a usual one or write your own."
+    return errors
+
+
+def _decide_each(
+    request: Request, db: Db, reviewer: User, chosen: dict[int, int], outcome: RequestState, reason: str
+) -> Tally:
+    """Decide each request against the revision the reviewer saw; in id order, so locks never cross."""
+    tally = Tally()
+    for request_id, revision in sorted(chosen.items()):
+        item = db.get(AccessRequest, request_id)
+        if item is None:
+            tally.skipped.append(f"request #{request_id}")
+            continue
+        try:
+            access_service.decide(
+                db,
+                request.app.state.settings,
+                item,
+                reviewer=reviewer,
+                outcome=outcome,
+                revision=revision,
+                reason=reason if outcome == RequestState.REJECTED else "",
+                ip=client_ip(request),
+            )
+        except access_service.TransitionRefused:
+            tally.skipped.append(item.user.full_name)
+            continue
+        tally.decided += 1
+    return tally
+
+
+def _summary(tally: Tally, outcome: RequestState) -> str:
+    done = f"{tally.decided} {DONE[outcome]}"
+    if not tally.skipped:
+        return f"{done}. Each applicant has been emailed."
+    pronoun = "it" if len(tally.skipped) == 1 else "they"
+    names = ", ".join(tally.skipped)
+    return f"{done}; {len(tally.skipped)} skipped because {pronoun} changed meanwhile ({names})."
+
+
+def _queue_page(
+    request: Request,
+    db: Db,
+    status: str,
+    profession: str,
+    values: dict[str, str],
+    errors: dict[str, str],
+    chosen: set[str],
+) -> Response:
+    """The queue page again, as the reviewer filtered it, with their choices and what to fix."""
+    state = RequestState(status) if status in RequestState.__members__.values() else None
+    picked = Profession(profession) if profession in Profession.__members__.values() else None
+    context = {
+        "items": access_service.queue(db, state=state, profession=picked),
+        "status": status if state else "",
+        "profession": profession if picked else "",
+        "states": [s for s in RequestState if s != RequestState.UNVERIFIED],
+        "now": utcnow(),
+        "reasons": PRESET_REASONS,
+        "values": values,
+        "errors": errors,
+        "chosen": chosen,
+    }
+    return render(request, "admin/requests.html", context, status_code=422)
+
+
+@router.post("/requests", name="admin.requests_decide", response_class=HTMLResponse)
+def decide_selected(
+    request: Request, db: Db, user: Reviewer, form: Form, status: str = "pending", profession: str = ""
+) -> Response:
+    """Approve or reject the ticked requests with one reason; skip any that changed meanwhile."""
+    values = text_fields(form)
+    chosen = _selection(form)
+    decision = values.get("decision", "")
+    reason = _reason(values)
+    errors = _errors(chosen, decision, reason)
+    if errors:
+        ticked = {str(value) for value in form.getlist("selected")}
+        return _queue_page(request, db, status, profession, values, errors, ticked)
+    outcome = OUTCOMES[decision]
+    tally = _decide_each(request, db, user, chosen, outcome, reason)
+    db.commit()
+    flash(request, _summary(tally, outcome), "warning" if tally.skipped else "success")
+    back = request.app.url_path_for("admin.requests")
+    return RedirectResponse(f"{back}?{urlencode({'status': status, 'profession': profession})}", 303)
