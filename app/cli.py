@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -87,15 +89,22 @@ def serve(host: str, port: int, demo: bool, reload: bool) -> None:
 
         seed.load_into_empty(settings)
     click.echo(f"Serving {settings.site_name} on http://{host}:{port}")
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        reload=reload,
-        proxy_headers=True,
-        log_level=settings.log_level.lower(),
-    )
+    # In development the time-based jobs run beside the server; production runs `portal tick`
+    # from a timer, or `portal send-mail --loop`, which ticks too.
+    stop_ticking = _tick_in_background(settings) if settings.env == "development" else None
+    try:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            reload=reload,
+            proxy_headers=True,
+            log_level=settings.log_level.lower(),
+        )
+    finally:
+        if stop_ticking:
+            stop_ticking()
 
 
 @main.command("send-mail")
@@ -136,15 +145,69 @@ def send_mail(loop: bool, interval: float) -> None:
                 click.echo(str(report))
 
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        click.echo(f"Delivering mail every {interval:g} s; stop with Ctrl-C.")
+        click.echo(f"Delivering mail and running the time-based jobs every {interval:g} s; stop with Ctrl-C.")
+        stop_ticking = _tick_in_background(settings, interval=interval, stop=stop)
         try:
             sender.run_loop(
                 factory, transport, settings=settings, interval=interval, stop=stop, on_report=echo_busy_run
             )
         except KeyboardInterrupt:
             click.echo("Stopped.")
+        finally:
+            stop_ticking()
     finally:
         engine.dispose()
+
+
+@main.command()
+def tick() -> None:
+    """Run the time-based jobs once: reminders, expiries, the review digest, scheduled articles, clean-up.
+
+    Safe to run as often as you like, and from several machines at once: nothing is done twice.
+    """
+    from app.core import logging
+    from app.jobs import tick as jobs
+
+    settings = Settings()
+    logging.configure(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        report = jobs.run(make_session_factory(engine), settings)
+    finally:
+        engine.dispose()
+    click.echo(str(report))
+    if report.failed:
+        sys.exit(1)
+
+
+def _tick_in_background(
+    settings: Settings, *, interval: float | None = None, stop: threading.Event | None = None
+) -> Callable[[], None]:
+    """Run `portal tick` every `interval` seconds in a thread; return what stops it."""
+    from app.jobs import tick as jobs
+
+    stop = stop or threading.Event()
+    engine = make_engine(settings.database_url)
+
+    def echo_busy(report: jobs.TickReport) -> None:
+        if report.busy:
+            click.echo(str(report))
+
+    worker = threading.Thread(
+        target=jobs.run_loop,
+        args=(make_session_factory(engine), settings),
+        kwargs={"interval": interval or settings.tick_interval_seconds, "stop": stop, "on_report": echo_busy},
+        name="tick",
+        daemon=True,
+    )
+    worker.start()
+
+    def halt() -> None:
+        stop.set()
+        worker.join(timeout=30)
+        engine.dispose()
+
+    return halt
 
 
 @main.command("create-admin")

@@ -11,9 +11,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.access import views as access_views
-from app.accounts import password_views
+from app.accounts import password_views, privacy_views, second_factor_views
 from app.accounts import views as account_views
 from app.accounts.dependencies import current_viewer
+from app.admin import bulk as admin_bulk
 from app.admin import views as admin_views
 from app.api import views as api_views
 from app.articles import hub
@@ -47,7 +48,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = threading.Thread(
             target=sender.run_loop,
             args=(app.state.session_factory, sender.SmtpTransport(settings)),
-            kwargs={"settings": settings, "interval": 5.0, "stop": stop},
+            kwargs={"settings": settings, "interval": settings.mail_poll_seconds, "stop": stop},
             name="mail-sender",
             daemon=True,
         )
@@ -90,10 +91,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         access_views.router,
         account_views.router,
         admin_views.router,
+        admin_bulk.router,
         hub.router,
         password_views.router,
+        privacy_views.router,
+        second_factor_views.router,
     ):
-        app.include_router(router, dependencies=[Depends(current_viewer)])
+        # Members who have not accepted the current terms are asked to, before anything else.
+        app.include_router(
+            router, dependencies=[Depends(current_viewer), Depends(privacy_views.consent_gate)]
+        )
     errors.install(app)
     # The flash cookie carries one-time messages and the CSRF secret, never who is logged in.
     app.add_middleware(

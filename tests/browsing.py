@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.accounts import totp
+from app.core.db import utcnow
 from app.mail import service as mail_service
 from app.mail.models import OutboxMessage
 
@@ -38,8 +40,14 @@ def submit(
     )
 
 
-def login(client: TestClient, email: str, password: str, next_path: str = "") -> Response:
-    return submit(client, "/login", {"email": email, "password": password, "next": next_path})
+def login(
+    client: TestClient, email: str, password: str, next_path: str = "", *, secret: str = ""
+) -> Response:
+    """Log in; with the `secret` of a second factor, also pass the code step as the app would."""
+    response = submit(client, "/login", {"email": email, "password": password, "next": next_path})
+    if secret and response.headers.get("location") == "/login/two-factor":
+        response = submit(client, "/login/two-factor", {"code": totp.code_at(secret, utcnow())})
+    return response
 
 
 def logout(client: TestClient) -> Response:

@@ -523,12 +523,12 @@ def test_the_development_server_delivers_mail_in_the_background(
 ) -> None:
     recorder = Recorder()
     address = smtp_servers.start(recorder)
-    development = with_smtp(settings, f"smtp://{address}", env="development")
+    development = with_smtp(settings, f"smtp://{address}", env="development", mail_poll_seconds=0.2)
     app = create_app(development)
     with TestClient(app):
         [row_id] = queue_committed(app.state.session_factory, to="dev@example.org")
         # The sender wakes every few seconds; wait for it, bounded, rather than for a fixed time.
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while not recorder.messages and time.monotonic() < deadline:
             time.sleep(0.1)
         assert [m["To"] for m in recorder.messages] == ["dev@example.org"]

@@ -331,7 +331,7 @@ def test_an_admin_adds_a_reviewer_who_sets_a_password_by_email(
     client: TestClient, app: FastAPI, db: Session, settings: Settings
 ) -> None:
     admin = factories.staff(db, settings, role=Role.ADMIN)
-    login(client, admin.email, factories.PASSWORD)
+    login(client, admin.email, factories.PASSWORD, secret=factories.second_factor(db, settings, admin))
     bad = submit(client, "/admin/users", {"full_name": "Rhea", "email": "nope", "role": "member"})
     assert bad.status_code == 422 and soup(bad.text).select_one("#full_name")["value"] == "Rhea"
     assert soup(bad.text).select_one("#role-error").get_text() == "Choose a role"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User, string_enum
@@ -20,6 +20,9 @@ class RequestState(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    # An approved request's access ended: revoked by a reviewer, or its period ran out.
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
 
 
 OPEN_STATES = frozenset({RequestState.UNVERIFIED, RequestState.PENDING, RequestState.NEEDS_INFO})
@@ -52,6 +55,20 @@ class AccessRequest(Base):
     question: Mapped[str] = mapped_column(Text, default="")
     answer: Mapped[str] = mapped_column(Text, default="")
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # Set at approval; the lifecycle (app/access/lifecycle.py) reminds before it and expires at it.
+    access_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # The days-before-the-end of the last reminder sent for this period (30, then 7), so each goes once.
+    reminded_days_before: Mapped[int | None] = mapped_column(Integer)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class ReviewDigest(Base):
+    """The daily digest of long-waiting requests went to the reviewers on this day (at most once)."""
+
+    __tablename__ = "review_digest"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    request_count: Mapped[int] = mapped_column(Integer, default=0)

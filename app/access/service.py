@@ -10,8 +10,9 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app.access import lifecycle
 from app.access.models import DECIDED_STATES, OPEN_STATES, AccessRequest, RequestState
-from app.accounts import audit
+from app.accounts import audit, privacy
 from app.accounts import service as accounts_service
 from app.accounts.models import TokenPurpose, User
 from app.core.config import Settings
@@ -107,6 +108,8 @@ def submit(
     )
     db.add(request)
     db.flush()
+    # Accepting on the form is the person's first consent to the terms and the privacy notice.
+    privacy.record_consent(db, user=user, version=settings.terms_version, at=now)
     audit.record(
         db,
         actor=user,
@@ -137,6 +140,8 @@ def verify_email(db: Session, settings: Settings, token: str, *, ip: str) -> Use
             after=RequestState.PENDING,
             ip=ip,
         )
+        if lifecycle.auto_approve(db, settings, request, ip=ip):  # off unless domains are configured
+            return user
         accounts_service.email_person(db, settings, user, "request_received")
         _tell_reviewers(db, settings, request)
     return user
@@ -195,9 +200,13 @@ def decide(
         values = {"decided_at": utcnow(), "decided_by_id": reviewer.id, "decision_reason": reason}
     else:
         values = {"question": reason, "answer": "", "decided_by_id": reviewer.id}
+    if outcome == RequestState.APPROVED:
+        values.update(lifecycle.approval_values(settings, utcnow()))  # the access period starts
     allowed = {RequestState.PENDING} if outcome == RequestState.NEEDS_INFO else set(REVIEWABLE)
     if not _move(db, request, allowed, outcome, revision=revision, **values):
         raise TransitionRefused(request)
+    if outcome == RequestState.APPROVED:
+        request.user.profession = request.profession  # a renewal may have changed it
     action, message = OUTCOMES[outcome]
     audit.record(
         db,

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
+from app.access import lifecycle
 from app.access import service as access_service
-from app.access.models import RequestState
-from app.accounts import sessions
+from app.accounts import second_factor, sessions
 from app.accounts.models import Role, User
 from app.core.db import get_db
 from app.core.errors import LoginRequired
@@ -24,7 +24,13 @@ def current_user(request: Request, db: Db) -> User | None:
     if "user" not in request.state._state:
         settings = request.app.state.settings
         token = request.cookies.get(sessions.cookie_name(settings))
-        request.state.user = sessions.load(db, settings, token)
+        user = sessions.load(db, settings, token)
+        # Access whose period is over ends on the very next request: it expires and every session
+        # begun while it lasted ends, this one too (a session begun after the end survives).
+        latest = access_service.latest_request(db, user.id) if user and not user.is_staff else None
+        if lifecycle.end_if_lapsed(db, settings, latest):
+            user = sessions.load(db, settings, token)
+        request.state.user = user
     return request.state.user  # type: ignore[no-any-return]
 
 
@@ -42,7 +48,8 @@ def current_viewer(request: Request, db: Db, user: CurrentUser) -> Viewer:
     else:
         latest = access_service.latest_request(db, user.id)
         state = latest.state if latest else None
-        profession = user.profession if state == RequestState.APPROVED else None
+        # Only approved access within its period gives a profession: the one that was reviewed.
+        profession = latest.profession if latest and lifecycle.has_access(latest) else None
         viewer = Viewer(profession=profession, logged_in=True, request_state=state)
     request.state.viewer = viewer
     return viewer
@@ -65,15 +72,25 @@ def require_user(request: Request, user: CurrentUser) -> User:
 require_user.route_access = RouteAccess.MEMBER  # type: ignore[attr-defined]
 
 
-def require_role(*roles: Role) -> Callable[..., User]:
-    """A guard that lets in only these staff roles (admins always)."""
+class SecondFactorRequired(HTTPException):
+    """An admin without a second factor: sent to set one up (the error handler passes headers on)."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(303, "second factor required", headers={"Location": location})
+
+
+def require_role(*roles: Role, admin_second_factor: bool = True) -> Callable[..., User]:
+    """A guard that lets in only these staff roles (admins always, once they have a second factor)."""
     allowed = {*roles, Role.ADMIN}
 
-    def guard(request: Request, user: CurrentUser) -> User:
+    def guard(request: Request, db: Db, user: CurrentUser) -> User:
         if user is None:
             raise LoginRequired(_here(request))
         if user.role not in allowed:
             raise HTTPException(403, "This page is for the society's staff.")
+        # SPEC 5: admins must use a second factor; only the page that sets it up opts out.
+        if admin_second_factor and user.role == Role.ADMIN and not second_factor.is_enabled(db, user):
+            raise SecondFactorRequired(request.app.url_path_for("accounts.second_factor"))
         return user
 
     guard.route_access = (  # type: ignore[attr-defined]

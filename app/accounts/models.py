@@ -80,8 +80,26 @@ class AuthToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class ConsentDocument(StrEnum):
+    TERMS = "terms"
+    PRIVACY_NOTICE = "privacy_notice"
+
+
+class Consent(Base):
+    """One acceptance of the terms or the privacy notice, in the version shown at the time."""
+
+    __tablename__ = "consent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    document: Mapped[ConsentDocument] = mapped_column(string_enum(ConsentDocument))
+    version: Mapped[str] = mapped_column(String(20))
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class AuditEvent(Base):
-    """Who did what to whom, from which state to which, and why. Never updated or deleted."""
+    """Who did what to whom, from which state to which, and why. Never deleted; when a person
+    erases their account, their identity in these rows is replaced by an anonymous marker."""
 
     __tablename__ = "audit_event"
 
@@ -96,3 +114,30 @@ class AuditEvent(Base):
     after_state: Mapped[str] = mapped_column(String(40), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SecondFactor(Base):
+    """A staff member's authenticator app (TOTP). Its secret is stored encrypted, never in clear."""
+
+    __tablename__ = "second_factor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
+    secret_sealed: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # None while the first code has not been confirmed: until then the login does not ask for it.
+    enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The time step of the last accepted code, so that no code works twice.
+    last_step: Mapped[int | None] = mapped_column(Integer)
+
+
+class RecoveryCode(Base):
+    """A single-use code for a lost authenticator; only a keyed hash of it is stored."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

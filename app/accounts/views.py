@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from app.access import lifecycle, renewal
 from app.access import service as access_service
 from app.access.forms import LoginForm, ResetForm, friendly
 from app.access.models import RequestState
-from app.accounts import audit, sessions
+from app.accounts import audit, privacy, second_factor, sessions
 from app.accounts import service as accounts_service
 from app.accounts.dependencies import CurrentUser, Db, LoggedIn, safe_next
-from app.accounts.models import TokenPurpose
+from app.accounts.models import TokenPurpose, User
 from app.core import csrf
 from app.core.forms import form_data, text_fields, validate
 from app.core.policy import public
@@ -56,6 +59,17 @@ def login(request: Request, db: Db, form: Form) -> Response:
             limiter.allow(settings.login_rate_limit, *key)
         errors = {"form": LOGIN_FAILED} if not errors else {"form": "Enter your email address and password."}
         return render(request, "accounts/login.html", {"values": shown, "errors": errors}, status_code=422)
+    if second_factor.is_enabled(db, user):
+        # Right password, but no session before the code too: the browser may only ask for the code.
+        db.commit()  # an upgraded password hash
+        second_factor.hold_login(request.session, settings, user, next_path=values.get("next", ""))
+        return RedirectResponse(request.app.url_path_for("accounts.second_factor_login"), 303)
+    return start_session(request, db, user, values.get("next"))
+
+
+def start_session(request: Request, db: Session, user: User, next_path: str | None) -> Response:
+    """Start a fresh session for `user`, who passed every login step, and go where they were heading."""
+    settings = request.app.state.settings
     token = sessions.start(db, settings, user, request)
     audit.record(
         db,
@@ -68,7 +82,11 @@ def login(request: Request, db: Db, form: Form) -> Response:
     db.commit()
     csrf.rotate(request)
     default = "/admin" if user.is_staff else "/account"
-    response = RedirectResponse(safe_next(values.get("next"), default), 303)
+    target = safe_next(next_path, default)
+    if privacy.needs_consent(db, settings, user):
+        # The terms changed since this person accepted them: that comes before anything else.
+        target = f"{request.app.url_path_for('accounts.consent')}?{urlencode({'next': target})}"
+    response = RedirectResponse(target, 303)
     sessions.set_cookie(response, settings, token)
     return response
 
@@ -166,12 +184,14 @@ def account(request: Request, db: Db, user: LoggedIn) -> Response:
     latest = access_service.latest_request(db, user.id)
     history = audit.history(db, "access_request", latest.id) if latest else []
     context = {"person": user, "access": latest, "history": history, "states": RequestState}
-    return render(request, "accounts/account.html", context)
+    return render(request, "accounts/account.html", {**context, **renewal.form_context(latest)})
 
 
 @router.post("/account/request", name="accounts.answer", response_class=HTMLResponse)
 def answer(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
-    """Answer the reviewer's question; the request goes back into the queue."""
+    """Answer the reviewer's question (the request goes back into the queue), or renew access."""
+    if form.get("action") == "renew":
+        return _renew(request, db, user, form)
     settings = request.app.state.settings
     latest = access_service.latest_request(db, user.id)
     text = str(form.get("answer", "")).strip()
@@ -207,4 +227,36 @@ def withdraw(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
         flash(request, "Your request has been withdrawn.", "success")
     except (LookupError, access_service.TransitionRefused):
         flash(request, "This request can no longer be withdrawn.", "warning")
+    return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+
+
+# Renewal (SPEC 2): confirm or update the details; a changed licence or profession goes to review.
+def _renew(request: Request, db: Session, user: User, form: FormData) -> Response:
+    """Renew at once with confirmed details, or send changed ones to the review queue."""
+    latest = access_service.latest_request(db, user.id)
+    if latest is None or not lifecycle.renewal_open(latest):
+        flash(request, "There is nothing to renew at the moment.", "warning")
+        return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+    values = text_fields(form)
+    details, errors = renewal.parse_form(values)
+    if details is None:
+        history = audit.history(db, "access_request", latest.id)
+        context = {"person": user, "access": latest, "history": history, "states": RequestState}
+        context |= renewal.form_context(latest, values, errors)
+        return render(request, "accounts/account.html", context, status_code=422)
+    revision_text = values.get("revision", "")
+    revision = int(revision_text) if revision_text.isascii() and revision_text.isdigit() else -1
+    settings, ip = request.app.state.settings, sessions.client_ip(request)
+    try:
+        result = renewal.renew(db, settings, latest, details, revision=revision, ip=ip)
+    except lifecycle.AccessChangeRefused:
+        db.rollback()
+        flash(request, "Your access changed meanwhile; please look at it again.", "warning")
+        return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+    db.commit()
+    if result.id == latest.id and result.access_until:
+        message = f"Thank you. Your access now runs until {lifecycle.day(result.access_until)}."
+    else:
+        message = "Thank you. Your changed details are with the reviewers; we will email you."
+    flash(request, message, "success")
     return RedirectResponse(request.app.url_path_for("accounts.account"), 303)

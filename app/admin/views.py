@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -10,14 +11,15 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
-from app.access import checks
+from app.access import checks, lifecycle
 from app.access import service as access_service
+from app.access import stats as access_stats
 from app.access.forms import Email
 from app.access.models import AccessRequest, RequestState
-from app.accounts import audit
+from app.accounts import audit, second_factor
 from app.accounts import service as accounts_service
 from app.accounts.dependencies import Admin, Db, Reviewer, Staff
-from app.accounts.models import STAFF_ROLES, Role
+from app.accounts.models import STAFF_ROLES, Role, User
 from app.accounts.sessions import client_ip
 from app.core.countries import COUNTRIES
 from app.core.db import utcnow
@@ -50,8 +52,9 @@ DECISIONS = {
 def dashboard(request: Request, db: Db, user: Staff) -> Response:
     """Show what needs attention."""
     reviews = user.role in (Role.REVIEWER, Role.ADMIN)
-    waiting = access_service.queue(db, state=RequestState.PENDING, profession=None) if reviews else []
-    return render(request, "admin/dashboard.html", {"waiting": waiting, "reviews": reviews, "now": utcnow()})
+    now = utcnow()
+    stats = access_stats.review_stats(db, now=now) if reviews else None
+    return render(request, "admin/dashboard.html", {"stats": stats, "reviews": reviews, "now": now})
 
 
 @router.get("/requests", name="admin.requests", response_class=HTMLResponse)
@@ -68,6 +71,7 @@ def requests(
         "profession": profession if chosen else "",
         "states": [s for s in RequestState if s != RequestState.UNVERIFIED],
         "now": utcnow(),
+        "reasons": PRESET_REASONS,
     }
     return render(request, "admin/requests.html", context)
 
@@ -100,6 +104,7 @@ def _detail(
         "errors": errors or {},
         "values": values or {},
         "now": utcnow(),
+        **_access_context(request, db, item),
     }
     return render(request, "admin/request.html", context, status_code=status)
 
@@ -117,6 +122,8 @@ def request_detail(
 @router.post("/requests/{request_id}/{decision}", name="admin.decide", response_class=HTMLResponse)
 def decide(request: Request, db: Db, user: Reviewer, form: Form, request_id: int, decision: str) -> Response:
     """Approve, reject with a reason, or ask for more information: once, whoever clicks first."""
+    if decision in ACCESS_CHANGES:
+        return _change_access(request, db, user, form, _find(db, request_id), decision)
     outcome = DECISIONS.get(decision)
     if outcome is None:
         raise HTTPException(404, "There is no such decision.")
@@ -129,7 +136,8 @@ def decide(request: Request, db: Db, user: Reviewer, form: Form, request_id: int
             "Write the question to the applicant." if field == "question" else "A rejection needs a reason."
         )
         return _detail(request, db, item, {field: message}, values, 422)
-    revision = int(values["revision"]) if values.get("revision", "").isdigit() else -1
+    revision_text = values.get("revision", "")
+    revision = int(revision_text) if revision_text.isascii() and revision_text.isdigit() else -1
     try:
         access_service.decide(
             db,
@@ -157,6 +165,74 @@ def decide(request: Request, db: Db, user: Reviewer, form: Form, request_id: int
         "success",
     )
     return RedirectResponse(request.app.url_path_for("admin.requests"), 303)
+
+
+# Managing a professional's access, on the page of their newest request (SPEC 1: reviewers).
+ACCESS_CHANGES = {"suspend", "reinstate", "extend"}
+ACCESS_DONE = {
+    "suspend": "suspended; they have been logged out everywhere and emailed the reason",
+    "reinstate": "reinstated, and they have been emailed",
+    "extend": "extended, and they have been emailed",
+}
+
+
+def _access_context(request: Request, db: Db, item: AccessRequest) -> dict[str, object]:
+    settings = request.app.state.settings
+    latest = access_service.latest_request(db, item.user_id)
+    start = max(utcnow(), lifecycle.aware(item.access_until)) if item.access_until else utcnow()
+    return {
+        "manage_access": latest is not None and latest.id == item.id,
+        "extend_until": lifecycle.period_end(settings, start).date().isoformat(),
+    }
+
+
+def _change_access(
+    request: Request, db: Db, user: User, form: FormData, item: AccessRequest, change: str
+) -> Response:
+    """Suspend (with a reason, emailed), reinstate or extend a professional's access."""
+    settings = request.app.state.settings
+    values = text_fields(form)
+    reason = values.get("extend_reason" if change == "extend" else "reason", "")[:5000]
+    revision_text = values.get("revision", "")
+    revision = int(revision_text) if revision_text.isascii() and revision_text.isdigit() else -1
+    until = _future_date(values.get("until", ""))
+    errors = {}
+    if change == "suspend" and not reason:
+        errors["reason"] = "A suspension needs a reason; it is sent to the professional."
+    if change == "extend" and until is None:
+        errors["until"] = "Choose a date in the future, within ten years."
+    if errors:
+        return _detail(request, db, item, errors, values, 422)
+    latest = access_service.latest_request(db, item.user_id)
+    ip = client_ip(request)
+    try:
+        if latest is None or latest.id != item.id:
+            raise lifecycle.AccessChangeRefused(item)
+        if change == "suspend":
+            lifecycle.suspend(db, settings, item, reviewer=user, reason=reason, revision=revision, ip=ip)
+        elif change == "reinstate":
+            lifecycle.reinstate(db, settings, item, reviewer=user, reason=reason, revision=revision, ip=ip)
+        elif until is not None:
+            lifecycle.extend(
+                db, settings, item, reviewer=user, until=until, reason=reason, revision=revision, ip=ip
+            )
+    except lifecycle.AccessChangeRefused as refused:
+        db.rollback()
+        flash(request, str(refused), "warning")
+    else:
+        db.commit()
+        flash(request, f"The access of {item.user.full_name} was {ACCESS_DONE[change]}.", "success")
+    return RedirectResponse(request.app.url_path_for("admin.request", request_id=item.id), 303)
+
+
+def _future_date(text: str) -> datetime | None:
+    """The end of the day a date field names, if it lies ahead and within ten years."""
+    try:
+        chosen = date.fromisoformat(text)
+    except ValueError:
+        return None
+    end = datetime(chosen.year, chosen.month, chosen.day, 23, 59, 59, tzinfo=UTC)
+    return end if utcnow() < end <= utcnow() + timedelta(days=3653) else None
 
 
 @router.get("/requests/{request_id}/document", name="admin.document")
@@ -191,6 +267,7 @@ def _users_page(
         "values": values,
         "errors": errors,
         "roles": [(r.value, r.value.capitalize()) for r in Role if r in STAFF_ROLES],
+        "second_factor_on": second_factor.enabled_among(db, [person.id for person in staff]),
     }
     return render(request, "admin/users.html", context, status_code=status)
 
@@ -223,6 +300,23 @@ def create_user(request: Request, db: Db, user: Admin, form: Form) -> Response:
         return _users_page(request, db, values, errors, 422)
     db.commit()
     flash(request, f"{values['full_name']} can now set a password from the email we sent.", "success")
+    return RedirectResponse(request.app.url_path_for("admin.users"), 303)
+
+
+@router.post("/users/{user_id}/second-factor/reset", name="admin.second_factor_reset")
+def reset_second_factor(request: Request, db: Db, user: Admin, form: Form, user_id: int) -> Response:
+    """Reset a colleague's two-step login (a lost phone): their sessions end, they set it up again."""
+    person = db.get(User, user_id)
+    if person is None or not person.is_staff:
+        raise HTTPException(404, "There is no such staff account.")
+    if person.id == user.id:
+        flash(request, "Change your own two-step login from your account page.", "warning")
+        return RedirectResponse(request.app.url_path_for("admin.users"), 303)
+    if second_factor.disable(db, person, actor=user, ip=client_ip(request)):
+        db.commit()
+        flash(request, f"Two-step login of {person.full_name} was reset; they set it up again.", "success")
+    else:
+        flash(request, f"{person.full_name} has no two-step login to reset.", "warning")
     return RedirectResponse(request.app.url_path_for("admin.users"), 303)
 
 

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     mail_from: str = "Portico <no-reply@society.example>"
     mail_max_attempts: int = Field(default=8, ge=1)
     mail_retry_base_seconds: int = Field(default=60, ge=1)
+    mail_poll_seconds: float = Field(default=5.0, gt=0)
 
     # Accounts and sessions
     redis_url: str = ""
@@ -56,6 +57,16 @@ class Settings(BaseSettings):
     login_rate_limit: str = "10/minute"
     form_rate_limit: str = "5/10minutes"
 
+    # Access lifecycle and scheduled work (`portal tick`)
+    access_valid_days: int = Field(default=730, ge=1)
+    # Comma-separated email domains whose confirmed applicants with a valid licence number are
+    # approved at once, as decided by the system. Empty: every request is reviewed by a person.
+    auto_approve_domains: str = ""
+    review_reminder_hours: int = Field(default=48, ge=1)
+    review_digest_hour: int = Field(default=7, ge=0, le=23)  # UTC hour from which the daily digest goes
+    document_retention_days: int = Field(default=90, ge=0)
+    tick_interval_seconds: float = Field(default=60.0, ge=1)
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env != "production":
@@ -74,6 +85,11 @@ class Settings(BaseSettings):
     @property
     def trusted_domains(self) -> frozenset[str]:
         return frozenset(d.strip().lower() for d in self.trusted_email_domains.split(",") if d.strip())
+
+    @property
+    def auto_approve_domain_set(self) -> frozenset[str]:
+        domains = (d.strip().rstrip(".").lower() for d in self.auto_approve_domains.split(","))
+        return frozenset(d for d in domains if d)
 
     @cached_property
     def is_sqlite(self) -> bool:

@@ -36,6 +36,13 @@ HISTORY_LABELS = {
     "request.approved": "Approved",
     "request.rejected": "Not approved",
     "request.withdrawn": "Request withdrawn",
+    "request.renewal_submitted": "Renewal with changed details sent for review",
+    "request.document_deleted": "Credential document deleted",
+    "access.expired": "Access expired",
+    "access.suspended": "Access suspended",
+    "access.reinstated": "Access reinstated",
+    "access.extended": "Access extended",
+    "access.renewed": "Access renewed",
 }
 
 
