@@ -1,0 +1,43 @@
+"""A professional whose access has run out renews it in a real browser."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from app.access.models import RequestState
+from app.core import clock
+from app.core.config import Settings
+from app.core.db import make_engine, make_session_factory
+from tests import factories
+from tests.browser.conftest import VIEWPORTS, assert_accessible
+
+
+def test_an_expired_professional_renews_with_unchanged_details(
+    browser, live_server: str, live_settings: Settings, screenshot_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(live_settings.database_url)
+    with make_session_factory(engine)() as db:
+        email = factories.applicant(
+            db, live_settings, state=RequestState.APPROVED, email="renew@clinic.example"
+        ).user.email
+    engine.dispose()
+    # The live server runs in this process, so moving the application clock moves its time too.
+    with clock.travel(timedelta(days=live_settings.access_valid_days + 1)):
+        context = browser.new_context(viewport=VIEWPORTS["phone"])
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.goto(live_server + "/login")
+        page.get_by_label("Email address").fill(email)
+        page.get_by_label("Password").fill(factories.PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/account**")
+        assert page.locator("#renew-heading").is_visible()
+        page.screenshot(path=screenshot_dir / "renewal-phone.png", full_page=True)
+        assert_accessible(page)
+        page.get_by_label("I confirm that these details are correct and current").check()
+        page.get_by_role("button", name="Renew my access").click()
+        assert "Approved" in page.locator(".status-card").inner_text()
+        assert page.locator("#renew-heading").count() == 0
+        assert_accessible(page)
+        context.close()
