@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.access import lifecycle
 from app.access import service as access_service
 from app.access.models import AccessRequest, RequestState
 from app.accounts import second_factor as second_factor_service
@@ -149,6 +150,19 @@ def applicant(
     if state != RequestState.UNVERIFIED:
         token = accounts_service.issue_token(db, user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=1))
         access_service.verify_email(db, settings, token, ip="")
+    if state in (RequestState.SUSPENDED, RequestState.EXPIRED):
+        reviewer = reviewer or staff(db, settings)
+        access_service.decide(
+            db, settings, request, reviewer=reviewer, outcome=RequestState.APPROVED, revision=request.revision
+        )
+        if state == RequestState.SUSPENDED:
+            lifecycle.suspend(
+                db, settings, request, reviewer=reviewer, reason="Test", revision=request.revision
+            )
+        else:
+            lifecycle.expire(
+                db, settings, request, now=utcnow() + timedelta(days=settings.access_valid_days + 1)
+            )
     if state in (RequestState.APPROVED, RequestState.REJECTED, RequestState.NEEDS_INFO):
         reviewer = reviewer or staff(db, settings)
         access_service.decide(

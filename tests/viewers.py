@@ -16,7 +16,16 @@ from tests import factories
 from tests.browsing import login
 
 # Kinds that must never see gated content, and professionals by profession.
-NOT_ENTITLED = ["visitor", "unverified", "pending", "needs_info", "rejected", "withdrawn"]
+NOT_ENTITLED = [
+    "visitor",
+    "unverified",
+    "pending",
+    "needs_info",
+    "rejected",
+    "withdrawn",
+    "suspended",
+    "expired",
+]
 PROFESSIONALS = {
     "therapist": Profession.THERAPIST,
     "psychotherapist": Profession.PSYCHOTHERAPIST,
