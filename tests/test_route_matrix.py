@@ -93,6 +93,7 @@ MATRIX = [
      expect(REVIEWERS, reviewer=422, admin=422)),
     ("POST", "/admin/users", "/admin/users", expect(ADMINS, admin=422)),
     ("POST", "/admin/requests", "/admin/requests", expect(REVIEWERS, reviewer=422, admin=422)),
+    ("POST", "/admin/users/{user_id}/role", "/admin/users/0/role", expect(ADMINS, admin=404)),
     # Last: it ends the session of whoever is logged in.
     ("POST", "/logout", "/logout", dict.fromkeys(KINDS, 303)),
 ]  # fmt: skip

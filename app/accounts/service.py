@@ -187,3 +187,30 @@ def create_staff(
     if password is None:
         start_password_reset(db, settings, user.email)
     return user
+
+
+class RoleChangeRefused(ValueError):
+    """A role change that would leave the person or the site without what it needs."""
+
+
+def change_role(db: Session, *, user: User, role: Role, actor: User, ip: str = "") -> None:
+    """Give a staff member another staff role; their sessions end, so the new role applies at once."""
+    if user.id == actor.id:
+        raise RoleChangeRefused("You cannot change your own role; ask another admin.")
+    if user.role == Role.MEMBER or role == Role.MEMBER:
+        raise RoleChangeRefused("Only staff accounts change roles here.")
+    if user.role == role:
+        return
+    before = user.role
+    user.role = role
+    sessions.end_all(db, user.id)
+    audit.record(
+        db,
+        actor=actor,
+        action="account.role_changed",
+        target_type="user",
+        target_id=user.id,
+        before=before.value,
+        after=role.value,
+        ip=ip,
+    )

@@ -1,0 +1,58 @@
+"""An admin changes a colleague's role; the change applies at once because their sessions end."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from app.accounts.models import AuditEvent, Role
+from app.core.config import Settings
+from tests import factories
+from tests.browsing import login, submit
+from tests.conftest import page_text, soup
+
+
+def as_admin(client: TestClient, db: Session, settings: Settings):  # type: ignore[no-untyped-def]
+    admin = factories.staff(db, settings, role=Role.ADMIN)
+    login(client, admin.email, factories.PASSWORD, secret=factories.second_factor(db, settings, admin))
+    return admin
+
+
+def test_a_role_change_ends_the_colleagues_sessions_and_is_audited(
+    app: FastAPI, client: TestClient, db: Session, settings: Settings
+) -> None:
+    admin = as_admin(client, db, settings)
+    reviewer = factories.staff(db, settings, role=Role.REVIEWER, name="Rita Colleague")
+    colleague = TestClient(app)
+    login(colleague, reviewer.email, factories.PASSWORD)
+    assert colleague.get("/admin/requests").status_code == 200
+    done = submit(
+        client, "/admin/users", {"role": "editor"}, action=f"/admin/users/{reviewer.id}/role", follow=True
+    )
+    assert "Rita Colleague is now editor; they must log in again." in page_text(done.text)
+    db.refresh(reviewer)
+    assert reviewer.role == Role.EDITOR
+    assert colleague.get("/admin/requests", follow_redirects=False).headers["location"].startswith("/login")
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "account.role_changed")).one()
+    assert (event.actor_id, event.target_id, event.before_state, event.after_state) == (
+        admin.id,
+        reviewer.id,
+        "reviewer",
+        "editor",
+    )
+    login(colleague, reviewer.email, factories.PASSWORD)
+    assert colleague.get("/admin/requests").status_code == 403
+
+
+def test_an_admin_cannot_change_their_own_role(client: TestClient, db: Session, settings: Settings) -> None:
+    admin = as_admin(client, db, settings)
+    page = soup(client.get("/admin/users").text)
+    assert page.select_one(f'form[action="/admin/users/{admin.id}/role"]') is None
+    refused = submit(
+        client, "/admin/users", {"role": "editor"}, action=f"/admin/users/{admin.id}/role", follow=True
+    )
+    assert "You cannot change your own role" in page_text(refused.text)
+    db.refresh(admin)
+    assert admin.role == Role.ADMIN
