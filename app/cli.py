@@ -240,3 +240,24 @@ def create_admin(email: str, name: str, password_stdin: bool) -> None:
         session.commit()
     engine.dispose()
     click.echo(f"Admin {email} created. Log in at {settings.base_url}/login")
+
+
+@main.command("reset-second-factor")
+@click.argument("email")
+def reset_second_factor(email: str) -> None:
+    """Remove a staff member's two-step login, e.g. when the last admin lost device and codes."""
+    from app.accounts import second_factor
+    from app.accounts import service as accounts_service
+
+    engine = make_engine(Settings().database_url)
+    with make_session_factory(engine)() as session:
+        user = accounts_service.find_by_email(session, email)
+        if user is None:
+            click.echo(f"error: there is no account for {email}.", err=True)
+            sys.exit(1)
+        removed = second_factor.disable(
+            session, user, actor=None, ip="", reason="reset from the command line"
+        )
+        session.commit()
+    engine.dispose()
+    click.echo(f"Two-step login of {email} removed." if removed else f"{email} had no two-step login.")

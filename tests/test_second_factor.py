@@ -437,3 +437,21 @@ def test_a_reset_from_the_command_line_is_recorded_as_the_system(
     assert live_sessions(db, admin) == 0
     assert login(client, admin.email, PASSWORD).headers["location"] == "/admin"
     assert client.get("/admin", follow_redirects=False).headers["location"] == "/account/two-factor"
+
+
+def test_the_command_line_removes_a_lost_second_factor(
+    db: Session, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    admin = factories.staff(db, settings, role=Role.ADMIN)
+    factories.second_factor(db, settings, admin)
+    monkeypatch.setenv("PORTAL_DATABASE_URL", database_url)
+    result = CliRunner().invoke(main, ["reset-second-factor", admin.email])
+    assert result.exit_code == 0 and f"Two-step login of {admin.email} removed." in result.output
+    again = CliRunner().invoke(main, ["reset-second-factor", admin.email])
+    assert f"{admin.email} had no two-step login." in again.output
+    missing = CliRunner().invoke(main, ["reset-second-factor", "nobody@example.org"])
+    assert missing.exit_code == 1 and "there is no account" in missing.output
