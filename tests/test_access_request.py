@@ -266,3 +266,12 @@ def test_the_error_summary_follows_the_order_of_the_form(client: TestClient) -> 
         "Choose the country that issued the licence" in texts
         and "Choose the country where you practise" in texts
     )
+
+
+def test_an_automatically_approved_applicant_is_told_so_when_confirming(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    settings.auto_approve_domains = "charite.example"
+    submit(client, "/request-access", form(email="anna@charite.example", licence_number="1234567893"))
+    link = link_in(mails(db, "anna@charite.example", "confirm_email")[0], "/verify-email")
+    assert "Your access has been approved at once" in page_text(client.get(link).text)

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData, UploadFile
 from app.access import documents
 from app.access import service as access_service
 from app.access.forms import RequestForm, friendly
+from app.access.models import RequestState
 from app.accounts.dependencies import CurrentUser, Db
 from app.accounts.sessions import client_ip
 from app.core import csrf
@@ -124,4 +125,6 @@ def verify(request: Request, db: Db, token: str = "") -> Response:
     if user is None:
         return render(request, "access/verify_failed.html", status_code=400)
     db.commit()
-    return render(request, "access/verified.html", {"person": user})
+    latest = access_service.latest_request(db, user.id)
+    approved = latest is not None and latest.state == RequestState.APPROVED
+    return render(request, "access/verified.html", {"person": user, "approved": approved})
