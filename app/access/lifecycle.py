@@ -156,15 +156,7 @@ def expire(db: Session, settings: Settings, request: AccessRequest, *, now: date
         .values(ended_at=now),
         execution_options={"synchronize_session": False},
     )
-    audit.record(
-        db,
-        actor=None,
-        action="access.expired",
-        target_type="access_request",
-        target_id=request.id,
-        before=RequestState.APPROVED,
-        after=RequestState.EXPIRED,
-    )
+    record(db, request, None, "access.expired", RequestState.APPROVED)
     email(db, settings, request.user, "access_expired")
     return True
 

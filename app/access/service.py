@@ -130,16 +130,7 @@ def verify_email(db: Session, settings: Settings, token: str, *, ip: str) -> Use
     user.email_verified_at = user.email_verified_at or utcnow()
     request = latest_request(db, user.id)
     if request and _move(db, request, {RequestState.UNVERIFIED}, RequestState.PENDING, submitted_at=utcnow()):
-        audit.record(
-            db,
-            actor=user,
-            action="request.verified",
-            target_type="access_request",
-            target_id=request.id,
-            before=RequestState.UNVERIFIED,
-            after=RequestState.PENDING,
-            ip=ip,
-        )
+        lifecycle.record(db, request, user, "request.verified", RequestState.UNVERIFIED, ip=ip)
         if lifecycle.auto_approve(db, settings, request, ip=ip):  # off unless domains are configured
             return user
         accounts_service.email_person(db, settings, user, "request_received")
@@ -208,17 +199,7 @@ def decide(
     if outcome == RequestState.APPROVED:
         request.user.profession = request.profession  # a renewal may have changed it
     action, message = OUTCOMES[outcome]
-    audit.record(
-        db,
-        actor=reviewer,
-        action=action,
-        target_type="access_request",
-        target_id=request.id,
-        before=before,
-        after=outcome,
-        reason=reason,
-        ip=ip,
-    )
+    lifecycle.record(db, request, reviewer, action, before, reason=reason, ip=ip)
     accounts_service.email_person(
         db,
         settings,
@@ -235,16 +216,8 @@ def answer(db: Session, settings: Settings, request: AccessRequest, *, text: str
     """Record the applicant's answer and put the request back in the queue."""
     if not _move(db, request, {RequestState.NEEDS_INFO}, RequestState.PENDING, answer=text):
         raise TransitionRefused(request)
-    audit.record(
-        db,
-        actor=request.user,
-        action="request.answered",
-        target_type="access_request",
-        target_id=request.id,
-        before=RequestState.NEEDS_INFO,
-        after=RequestState.PENDING,
-        reason=text,
-        ip=ip,
+    lifecycle.record(
+        db, request, request.user, "request.answered", RequestState.NEEDS_INFO, reason=text, ip=ip
     )
     _tell_reviewers(db, settings, request)
 
@@ -254,16 +227,7 @@ def withdraw(db: Session, request: AccessRequest, *, ip: str) -> None:
     before = request.state
     if not _move(db, request, set(OPEN_STATES), RequestState.WITHDRAWN):
         raise TransitionRefused(request)
-    audit.record(
-        db,
-        actor=request.user,
-        action="request.withdrawn",
-        target_type="access_request",
-        target_id=request.id,
-        before=before,
-        after=RequestState.WITHDRAWN,
-        ip=ip,
-    )
+    lifecycle.record(db, request, request.user, "request.withdrawn", before, ip=ip)
 
 
 def queue(
