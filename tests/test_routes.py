@@ -77,7 +77,7 @@ def test_nothing_else_is_served(app: FastAPI) -> None:
 def test_staff_routes_are_guarded_for_staff(app: FastAPI) -> None:
     for name, policies in route_policies(app).items():
         if " /admin" in name:
-            assert policies & {RouteAccess.STAFF, RouteAccess.REVIEWER, RouteAccess.ADMIN}, name
+            assert policies & {RouteAccess.STAFF, RouteAccess.REVIEWER, RouteAccess.EDITOR, RouteAccess.ADMIN}, name
 
 
 def test_the_audit_sees_every_route(app: FastAPI) -> None:

@@ -93,19 +93,18 @@ def require_role(*roles: Role, admin_second_factor: bool = True) -> Callable[...
             raise SecondFactorRequired(request.app.url_path_for("accounts.second_factor"))
         return user
 
-    guard.route_access = (  # type: ignore[attr-defined]
-        RouteAccess.ADMIN
-        if allowed == {Role.ADMIN}
-        else RouteAccess.REVIEWER
-        if allowed == {Role.REVIEWER, Role.ADMIN}
-        else RouteAccess.STAFF
-    )
+    guard.route_access = {  # type: ignore[attr-defined]
+        frozenset({Role.ADMIN}): RouteAccess.ADMIN,
+        frozenset({Role.REVIEWER, Role.ADMIN}): RouteAccess.REVIEWER,
+        frozenset({Role.EDITOR, Role.ADMIN}): RouteAccess.EDITOR,
+    }.get(frozenset(allowed), RouteAccess.STAFF)
     return guard
 
 
 LoggedIn = Annotated[User, Depends(require_user)]
 Staff = Annotated[User, Depends(require_role(Role.REVIEWER, Role.EDITOR))]
 Reviewer = Annotated[User, Depends(require_role(Role.REVIEWER))]
+Editor = Annotated[User, Depends(require_role(Role.EDITOR))]
 Admin = Annotated[User, Depends(require_role(Role.ADMIN))]
 
 

@@ -121,6 +121,7 @@ class RouteAccess(StrEnum):
     MEMBER = "member"
     STAFF = "staff"
     REVIEWER = "reviewer"
+    EDITOR = "editor"
     ADMIN = "admin"
 
 
