@@ -210,6 +210,33 @@ def _tick_in_background(
     return halt
 
 
+@main.command()
+def check() -> None:
+    """Report whether settings, database, Redis, mail and file directories are ready for production."""
+    from pydantic import ValidationError
+
+    from app.core.checkup import Verdict, run_checks
+
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            click.echo(f"problem  settings: {problem['msg'].removeprefix('Value error, ')}")
+        sys.exit(1)
+    findings = run_checks(settings)
+    for finding in findings:
+        click.echo(str(finding))
+    problems = sum(finding.verdict == Verdict.PROBLEM for finding in findings)
+    warnings = sum(finding.verdict == Verdict.WARNING for finding in findings)
+    click.echo(f"{_count(problems, 'problem')}, {_count(warnings, 'warning')}.")
+    if problems:
+        sys.exit(1)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 @main.command("create-admin")
 @click.argument("email")
 @click.option("--name", default="Administrator", show_default=True, help="The admin's full name.")

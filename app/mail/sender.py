@@ -61,18 +61,30 @@ class SmtpTransport:
 
     def send(self, message: EmailMessage) -> None:
         """Open a connection, upgrade and log in as the URL says, and send one message."""
+        with self._session() as smtp:
+            smtp.send_message(message)
+
+    def probe(self) -> None:
+        """Connect, upgrade and log in as for sending, then hang up (for `portal check`)."""
+        with self._session() as smtp:
+            smtp.noop()
+
+    def _session(self) -> smtplib.SMTP:
         context = self.tls_context or ssl.create_default_context()
         smtp: smtplib.SMTP
         if self.implicit_tls:
             smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        with smtp:
+        try:
             if self.starttls:
                 smtp.starttls(context=context)
             if self.username:
                 smtp.login(self.username, self.password)
-            smtp.send_message(message)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
 
 
 @dataclass

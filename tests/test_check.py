@@ -1,0 +1,111 @@
+"""`portal check` tells an operator what stands between this installation and production."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from app.cli import main
+from app.core.config import Settings
+from tests.test_login import redis_url  # noqa: F401  (fixture)
+from tests.test_mail import Recorder, SmtpServers, free_port, smtp_servers  # noqa: F401  (fixture)
+
+SECRET = "s" * 40
+
+
+def check(monkeypatch: pytest.MonkeyPatch, settings: Settings, **env: str) -> tuple[int, str]:
+    """Run `portal check` with the test's database and directories, plus `env`."""
+    values = {
+        "PORTAL_DATABASE_URL": settings.database_url,
+        "PORTAL_UPLOAD_DIR": str(settings.upload_dir),
+        "PORTAL_MEDIA_DIR": str(settings.media_dir),
+        **env,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    settings.upload_dir.mkdir(parents=True, exist_ok=True)
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    result = CliRunner().invoke(main, ["check"])
+    return result.exit_code, result.output
+
+
+def line(output: str, topic: str) -> str:
+    return next(text for text in output.splitlines() if f" {topic}:" in text)
+
+
+def test_a_development_install_passes_with_warnings_that_say_what_to_set(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    code, output = check(monkeypatch, settings, PORTAL_ENV="development")
+    assert code == 0
+    assert line(output, "environment").startswith("warning")
+    assert "PORTAL_ENV is development" in output
+    assert line(output, "redis") == (
+        "warning  redis: PORTAL_REDIS_URL is not set: rate limits are counted per process, not shared"
+    )
+    assert "PORTAL_SMTP_URL is not set" in line(output, "mail")
+    assert "ok       database: reachable, schema at the newest migration" in output
+    # Environment, Redis and mail; SQLite adds its own.
+    assert output.rstrip().endswith(f"0 problems, {4 if settings.is_sqlite else 3} warnings.")
+
+
+def test_unsafe_production_settings_are_named(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    code, output = check(monkeypatch, settings, PORTAL_ENV="production", PORTAL_BASE_URL="http://x.example")
+    assert code == 1
+    assert "PORTAL_SECRET_KEY must be set" in output
+    assert "PORTAL_BASE_URL must be an https:// address" in output
+
+
+def test_a_missing_database_is_a_problem_and_is_not_created(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nowhere.db"
+    code, output = check(monkeypatch, settings, PORTAL_DATABASE_URL=f"sqlite:///{missing}")
+    assert code == 1
+    assert line(output, "database") == f"problem  database: {missing} does not exist: run `portal db upgrade`"
+    assert not missing.exists()
+
+
+def test_unreachable_redis_and_mail_server_are_problems(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    closed = free_port()
+    code, output = check(
+        monkeypatch,
+        settings,
+        PORTAL_REDIS_URL=f"redis://127.0.0.1:{closed}/0",
+        PORTAL_SMTP_URL=f"smtp://127.0.0.1:{closed}",
+    )
+    assert code == 1
+    assert line(output, "redis").startswith("problem  redis: cannot reach PORTAL_REDIS_URL")
+    assert line(output, "mail").startswith("problem  mail: cannot use PORTAL_SMTP_URL")
+
+
+def test_a_complete_production_setup_has_no_problems(
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Settings,
+    redis_url: str,  # noqa: F811
+    smtp_servers: SmtpServers,  # noqa: F811
+) -> None:
+    address = smtp_servers.start(Recorder())
+    code, output = check(
+        monkeypatch,
+        settings,
+        PORTAL_ENV="production",
+        PORTAL_SECRET_KEY=SECRET,
+        PORTAL_BASE_URL="https://portal.example",
+        PORTAL_REDIS_URL=redis_url,
+        PORTAL_SMTP_URL=f"smtp://{address}",
+    )
+    assert code == 0, output
+    assert not [text for text in output.splitlines() if text.startswith("problem")]
+    assert line(output, "redis") == "ok       redis: reachable; rate limits are shared by every process"
+    assert line(output, "mail") == "ok       mail: the SMTP server accepted a connection and the login"
+    warnings = [text for text in output.splitlines() if text.startswith("warning")]
+    if settings.is_sqlite:
+        assert len(warnings) == 1
+        assert warnings[0].startswith("warning  database: SQLite serves one process only")
+    else:
+        assert warnings == []
