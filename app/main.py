@@ -25,6 +25,7 @@ from app.core.caching import PrivatePages
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
 from app.core.etag import ETags
+from app.core.head import HeadAsGet
 from app.core.limits import BodySizeLimit
 from app.core.policy import public
 from app.core.ratelimit import RateLimiter
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.upload_max_bytes + FORM_OVERHEAD_BYTES)
     app.add_middleware(PrivatePages)
-    # Outermost, so it sees the final headers: it validates only what PrivatePages leaves public.
+    # Outside PrivatePages, so it sees the final headers: it validates only what stays public.
     app.add_middleware(ETags)
+    app.add_middleware(HeadAsGet)
     return app

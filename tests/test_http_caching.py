@@ -158,3 +158,14 @@ def test_private_responses_and_cookies_are_left_alone() -> None:
 def test_a_views_own_cache_policy_is_kept() -> None:
     response = small_app().get("/chosen")
     assert response.headers["cache-control"] == "public, max-age=3600" and response.headers["etag"]
+
+
+def test_head_answers_like_get_without_a_body(client: TestClient, db: Session) -> None:
+    factories.article(db, slug="open", body="Public words.")
+    got = client.get("/articles/open")
+    head = client.head("/articles/open")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["etag"] == got.headers["etag"]
+    assert client.head("/articles/nowhere").status_code == 404
