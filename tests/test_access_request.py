@@ -239,6 +239,10 @@ def test_an_applicant_may_withdraw_an_undecided_request(
 ) -> None:
     request = factories.applicant(db, settings, email="w@clinic.example", state=RequestState.PENDING)
     login(client, "w@clinic.example", factories.PASSWORD)
+    confirm = soup(client.get("/account").text).select_one("details.confirm")
+    assert confirm is not None and confirm.select_one("summary").get_text() == "Withdraw my request"
+    button = confirm.select_one('form[action="/account/withdraw"] button')
+    assert button.get_text() == "Yes, withdraw my request"
     response = submit(client, "/account", {}, action="/account/withdraw", follow=True)
     assert "Your request has been withdrawn." in page_text(response.text)
     db.refresh(request)
