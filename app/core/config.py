@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     site_name: str = "Portico"
     society_name: str = "Society for Psychoneuroimmunology (demo)"
     contact_email: str = "office@society.example"
+    # Comma-separated addresses that receive the contact form's messages; empty: `contact_email`.
+    contact_emails: str = ""
     page_size: int = Field(default=10, ge=1, le=100)
     log_level: str = "INFO"
 
@@ -56,6 +58,7 @@ class Settings(BaseSettings):
     trusted_email_domains: str = ""
     login_rate_limit: str = "10/minute"
     form_rate_limit: str = "5/10minutes"
+    contact_rate_limit: str = "5/hour"
 
     # Access lifecycle and scheduled work (`portal tick`)
     access_valid_days: int = Field(default=730, ge=1)
@@ -85,6 +88,11 @@ class Settings(BaseSettings):
     @property
     def trusted_domains(self) -> frozenset[str]:
         return frozenset(d.strip().lower() for d in self.trusted_email_domains.split(",") if d.strip())
+
+    @property
+    def contact_recipients(self) -> list[str]:
+        addresses = (a.strip() for a in self.contact_emails.split(","))
+        return list(dict.fromkeys(a for a in addresses if a)) or [self.contact_email]
 
     @property
     def auto_approve_domain_set(self) -> frozenset[str]:
