@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +70,14 @@ class Settings(BaseSettings):
     review_digest_hour: int = Field(default=7, ge=0, le=23)  # UTC hour from which the daily digest goes
     document_retention_days: int = Field(default=90, ge=0)
     tick_interval_seconds: float = Field(default=60.0, ge=1)
+
+    @field_validator("contact_emails")
+    @classmethod
+    def _plain_addresses(cls, value: str) -> str:
+        for address in (a.strip() for a in value.split(",")):
+            if address and not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+", address):
+                raise ValueError(f"PORTAL_CONTACT_EMAILS: {address!r} is not a plain email address")
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
