@@ -15,11 +15,13 @@ from app.accounts import password_views, privacy_views, second_factor_views
 from app.accounts import views as account_views
 from app.accounts.dependencies import current_viewer
 from app.admin import bulk as admin_bulk
+from app.admin import messages as admin_messages
 from app.admin import staff as admin_staff
 from app.admin import views as admin_views
 from app.api import views as api_views
 from app.articles import hub
 from app.articles import views as article_views
+from app.contact import views as contact_views
 from app.core import errors, logging
 from app.core.caching import PrivatePages
 from app.core.config import Settings
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feed_views.router,
         api_views.router,
         media_views.router,
+        contact_views.router,
     ):
         app.include_router(router, dependencies=[Depends(public), Depends(current_viewer)])
     for router in (
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         account_views.router,
         admin_views.router,
         admin_bulk.router,
+        admin_messages.router,
         admin_staff.router,
         hub.router,
         password_views.router,

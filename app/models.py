@@ -3,6 +3,7 @@
 from app.access.models import AccessRequest
 from app.accounts.models import AuditEvent, AuthToken, User, UserSession
 from app.articles.models import Article, ArticleRevision, Category, Reference, SlugRedirect, Tag
+from app.contact.models import ContactMessage, ContactReply
 from app.mail.models import OutboxMessage
 from app.media.models import MediaFile, MediaUsage
 from app.search.models import SearchEntry, SearchSource
@@ -14,6 +15,8 @@ __all__ = [
     "AuditEvent",
     "AuthToken",
     "Category",
+    "ContactMessage",
+    "ContactReply",
     "MediaFile",
     "MediaUsage",
     "OutboxMessage",

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from app.access.models import OPEN_STATES, AccessRequest, RequestState
 from app.accounts import audit
 from app.accounts.models import AuditEvent, AuthToken, Consent, ConsentDocument, User, UserSession
+from app.contact import service as contact_service
+from app.contact.models import ContactMessage
 from app.core.config import Settings
 from app.core.db import Base, utcnow
 from app.mail import service as mail_service
@@ -31,6 +33,8 @@ EXPORT_NOTES = {
     "document_type); the files "
     "themselves are not part of this download. Write to the society for a copy.",
     "other_people": "Decisions name the reviewer who made them; nothing else about other people is included.",
+    "contact_messages": "Messages sent with the contact form from your address, with the society's "
+    "replies and the name of the member of staff who wrote each.",
     "secrets": "Your password and the tokens of your sessions and emailed links are stored only "
     "as one-way hashes and are left out; links in the copies of emails have their tokens removed.",
 }
@@ -105,6 +109,7 @@ def export(db: Session, user: User) -> dict[str, Any]:
         "events": _events(db, user, [item.id for item in requests]),
         "consents": [_fields(consent) for consent in consents(db, user.id)],
         "sessions": [_fields(session) for session in sessions],
+        "contact_messages": [_contact(item) for item in contact_service.sent_from(db, user.email)],
         "emails": [
             {
                 "created_at": _iso(m.created_at),
@@ -127,6 +132,21 @@ def _fields(row: Base) -> dict[str, Any]:
         value = getattr(row, column.key)
         values[column.key] = _iso(value) if isinstance(value, datetime) else value
     return values
+
+
+def _contact(item: ContactMessage) -> dict[str, Any]:
+    """A message sent with the contact form from the account's address, and the answers to it."""
+    return {
+        **_fields(item),
+        "replies": [
+            {
+                "at": _iso(answer.created_at),
+                "by": answer.author.full_name if answer.author else None,
+                "text": answer.body,
+            }
+            for answer in item.replies
+        ],
+    }
 
 
 def _request(item: AccessRequest) -> dict[str, Any]:
@@ -197,6 +217,7 @@ def delete_account(db: Session, settings: Settings, user: User) -> list[Path]:
         context={"society": settings.society_name, "contact": settings.contact_email},
     )
     _erase_mail(db, user.email, [user.email, user.full_name], anonymous, keep=farewell.id)
+    contact_service.delete_sent_from(db, user.email)
     _anonymise_events(db, user, [item.id for item in requests], names, anonymous)
     for item in requests:
         _close_and_erase(db, item, user, anonymous)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +28,8 @@ class Settings(BaseSettings):
     site_name: str = "Portico"
     society_name: str = "Society for Psychoneuroimmunology (demo)"
     contact_email: str = "office@society.example"
+    # Comma-separated addresses that receive the contact form's messages; empty: `contact_email`.
+    contact_emails: str = ""
     page_size: int = Field(default=10, ge=1, le=100)
     log_level: str = "INFO"
 
@@ -56,6 +59,7 @@ class Settings(BaseSettings):
     trusted_email_domains: str = ""
     login_rate_limit: str = "10/minute"
     form_rate_limit: str = "5/10minutes"
+    contact_rate_limit: str = "5/hour"
 
     # Access lifecycle and scheduled work (`portal tick`)
     access_valid_days: int = Field(default=730, ge=1)
@@ -66,6 +70,14 @@ class Settings(BaseSettings):
     review_digest_hour: int = Field(default=7, ge=0, le=23)  # UTC hour from which the daily digest goes
     document_retention_days: int = Field(default=90, ge=0)
     tick_interval_seconds: float = Field(default=60.0, ge=1)
+
+    @field_validator("contact_emails")
+    @classmethod
+    def _plain_addresses(cls, value: str) -> str:
+        for address in (a.strip() for a in value.split(",")):
+            if address and not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+", address):
+                raise ValueError(f"PORTAL_CONTACT_EMAILS: {address!r} is not a plain email address")
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -85,6 +97,11 @@ class Settings(BaseSettings):
     @property
     def trusted_domains(self) -> frozenset[str]:
         return frozenset(d.strip().lower() for d in self.trusted_email_domains.split(",") if d.strip())
+
+    @property
+    def contact_recipients(self) -> list[str]:
+        addresses = (a.strip() for a in self.contact_emails.split(","))
+        return list(dict.fromkeys(a for a in addresses if a)) or [self.contact_email]
 
     @property
     def auto_approve_domain_set(self) -> frozenset[str]:

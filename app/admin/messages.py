@@ -1,0 +1,115 @@
+"""The staff inbox: messages sent with the contact form, read, answered and closed by any staff role."""
+
+from __future__ import annotations
+
+from typing import Annotated, get_args
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from app.accounts import audit
+from app.accounts.dependencies import Db, Staff
+from app.accounts.sessions import client_ip
+from app.contact import service as contact_service
+from app.contact.forms import ReplyForm, friendly
+from app.contact.models import ContactMessage
+from app.core.forms import form_data, text_fields, validate
+from app.core.web import flash, page_number, render
+
+router = APIRouter(prefix="/admin/messages")
+Form = Annotated[FormData, Depends(form_data)]
+FILTERS: tuple[contact_service.Status, ...] = get_args(contact_service.Status)
+ACTION_LABELS = {
+    "contact.replied": "replied",
+    "contact.handled": "marked it handled",
+    "contact.reopened": "reopened it",
+}
+
+
+@router.get("", name="admin.messages", response_class=HTMLResponse)
+def inbox(request: Request, db: Db, user: Staff, status: str = "open", page: str | None = None) -> Response:
+    """List the messages, newest first: open, handled or all."""
+    chosen: contact_service.Status = next((f for f in FILTERS if f == status), "open")
+    size = request.app.state.settings.page_size
+    items = contact_service.inbox(db, status=chosen, page=page_number(page), size=size)
+    if items.number > 1 and not items.items:
+        raise HTTPException(404, "There is no such page in this list.")
+    return render(request, "admin/messages/index.html", {"page": items, "status": chosen, "filters": FILTERS})
+
+
+def _find(db: Db, message_id: int) -> ContactMessage:
+    found = db.get(ContactMessage, message_id)
+    if found is None:
+        raise HTTPException(404, "There is no such message.")
+    return found
+
+
+def _detail(
+    request: Request,
+    db: Db,
+    item: ContactMessage,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int,
+) -> Response:
+    context = {
+        "item": item,
+        "values": values,
+        "errors": errors,
+        "history": audit.history(db, contact_service.TARGET, item.id),
+        "action_labels": ACTION_LABELS,
+    }
+    return render(request, "admin/messages/detail.html", context, status_code=status)
+
+
+@router.get("/{message_id}", name="admin.message", response_class=HTMLResponse)
+def detail(request: Request, db: Db, user: Staff, message_id: int) -> Response:
+    """Show one message, its replies and the reply form; opening it marks it read."""
+    item = _find(db, message_id)
+    contact_service.mark_read(db, item=item)
+    db.commit()
+    return _detail(request, db, item, {"handled": "on"}, {}, 200)
+
+
+@router.post("/{message_id}/reply", name="admin.message_reply", response_class=HTMLResponse)
+def reply(request: Request, db: Db, user: Staff, form: Form, message_id: int) -> Response:
+    """Email a reply to the sender and, unless unticked, mark the message handled."""
+    item = _find(db, message_id)
+    values = text_fields(form)
+    parsed, errors = validate(ReplyForm, values)
+    if parsed is None:
+        return _detail(request, db, item, values, friendly(errors), 422)
+    handled = values.get("handled") == "on"
+    contact_service.reply(
+        db,
+        request.app.state.settings,
+        item=item,
+        author=user,
+        body=parsed.body,
+        handled=handled,
+        ip=client_ip(request),
+    )
+    db.commit()
+    flash(request, f"Your reply to {item.email} is on its way.", "success")
+    return RedirectResponse(request.app.url_path_for("admin.message", message_id=item.id), 303)
+
+
+@router.post("/{message_id}/handled", name="admin.message_handled")
+def mark_handled(request: Request, db: Db, user: Staff, form: Form, message_id: int) -> Response:
+    """Mark the message handled (a colleague may have done so a moment earlier: that is fine)."""
+    item = _find(db, message_id)
+    changed = contact_service.mark_handled(db, item=item, actor=user, ip=client_ip(request))
+    db.commit()
+    flash(request, "Marked handled." if changed else "This message was already marked handled.", "success")
+    return RedirectResponse(request.app.url_path_for("admin.messages"), 303)
+
+
+@router.post("/{message_id}/reopen", name="admin.message_reopen")
+def reopen(request: Request, db: Db, user: Staff, form: Form, message_id: int) -> Response:
+    """Put the message back among the open ones."""
+    item = _find(db, message_id)
+    changed = contact_service.reopen(db, item=item, actor=user, ip=client_ip(request))
+    db.commit()
+    flash(request, "Reopened." if changed else "This message was already open.", "success")
+    return RedirectResponse(request.app.url_path_for("admin.message", message_id=item.id), 303)
