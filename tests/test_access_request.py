@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from app.access.models import AccessRequest, RequestState
 from app.accounts.models import Role, User
 from app.core.config import Settings
+from app.mail.models import OutboxMessage
 from tests import factories
 from tests.browsing import link_in, login, mails, submit
 from tests.conftest import page_text, soup
@@ -279,3 +280,14 @@ def test_an_automatically_approved_applicant_is_told_so_when_confirming(
     submit(client, "/request-access", form(email="anna@charite.example", licence_number="1234567893"))
     link = link_in(mails(db, "anna@charite.example", "confirm_email")[0], "/verify-email")
     assert "Your access has been approved at once" in page_text(client.get(link).text)
+
+
+def test_an_address_that_would_break_a_mail_header_is_refused_on_the_form(
+    client: TestClient, db: Session
+) -> None:
+    response = submit(client, "/request-access", form(email="a,b@clinic.example"))
+    assert response.status_code == 422
+    assert soup(response.text).select_one("#email-error").get_text() == (
+        "Enter an email address such as name@example.org"
+    )
+    assert count(db, User) == 0 and count(db, OutboxMessage) == 0

@@ -10,7 +10,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from app.core.countries import COUNTRIES
 from app.core.policy import Profession
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No characters that would break or extend a mail header: the outbox refuses such addresses later.
+EMAIL = re.compile(r'^[^@\s<>,;"]+@[^@\s<>,;"]+\.[^@\s<>,;"]+$')
 MIN_PASSWORD = 12
 
 

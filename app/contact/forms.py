@@ -12,14 +12,6 @@ from app.access.forms import Email
 HONEYPOT = "website"
 MAX_MESSAGE = 5000
 MAX_REPLY = 10000
-# Characters an address may not hold in a mail header; the form refuses them rather than the outbox.
-_HEADER_BREAKERS = frozenset('<>,;"')
-
-
-def _deliverable(value: str) -> str:
-    if _HEADER_BREAKERS & set(value):
-        raise ValueError("enter an email address such as name@example.org")
-    return value
 
 
 def _consented(value: str) -> str:
@@ -34,7 +26,7 @@ class ContactForm(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    email: Annotated[Email, AfterValidator(_deliverable)]
+    email: Email
     subject: Annotated[str, Field(min_length=1, max_length=200)]
     message: Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE)]
     # validate_default: an unticked box is not sent at all, and must still be refused.
