@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
@@ -12,7 +14,9 @@ from app.access.models import RequestState
 from app.accounts.models import AuditEvent, Role, User
 from app.contact import service as contact_service
 from app.contact.models import ContactMessage, ContactReply
+from app.core import clock
 from app.core.config import Settings
+from app.jobs import tick
 from app.mail import service as mail_service
 from app.mail.models import OutboxMessage
 from tests import factories
@@ -408,3 +412,27 @@ def test_the_export_holds_the_messages_sent_from_the_accounts_address_and_deleti
     submit(client, "/account/delete", {"password": factories.PASSWORD})
     assert [item.subject for item in stored(db)] == ["Someone else's"]
     assert db.scalar(select(func.count()).select_from(ContactReply)) == 0
+
+
+def test_handled_messages_are_deleted_with_their_replies_after_the_retention_period(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    client, _ = staff_browser(app, db, settings)
+    closed = message(db, settings, subject="Closed matter")
+    still_open = message(db, settings, subject="Still open")
+    submit(
+        client,
+        f"/admin/messages/{closed.id}",
+        {"body": "Thank you.", "handled": "on"},
+        action=f"/admin/messages/{closed.id}/reply",
+    )
+    assert [m.subject for m in stored(db) if m.is_handled] == ["Closed matter"]
+    days = settings.contact_retention_days
+    with clock.travel(timedelta(days=days - 1)):
+        assert tick.run(app.state.session_factory, settings).done["handled contact messages deleted"] == 0
+    with clock.travel(timedelta(days=days, minutes=1)):
+        report = tick.run(app.state.session_factory, settings)
+    assert report.done["handled contact messages deleted"] == 1
+    assert [m.subject for m in stored(db)] == ["Still open"]
+    assert db.scalar(select(func.count()).select_from(ContactReply)) == 0
+    assert still_open.id == stored(db)[0].id

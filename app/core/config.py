@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     review_reminder_hours: int = Field(default=48, ge=1)
     review_digest_hour: int = Field(default=7, ge=0, le=23)  # UTC hour from which the daily digest goes
     document_retention_days: int = Field(default=90, ge=0)
+    contact_retention_days: int = Field(default=180, ge=0)
     tick_interval_seconds: float = Field(default=60.0, ge=1)
 
     @field_validator("contact_emails")

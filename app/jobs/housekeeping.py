@@ -1,4 +1,4 @@
-"""Jobs outside the access lifecycle: scheduled articles, old tokens and sessions."""
+"""Jobs outside the access lifecycle: scheduled articles, old tokens, sessions and messages."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.accounts import audit
 from app.accounts.models import AuthToken, UserSession
 from app.articles.models import Article, ArticleStatus
+from app.contact.models import ContactMessage
 from app.core.config import Settings
 
 
@@ -59,6 +60,19 @@ def purge_sessions(db: Session, settings: Settings, now: datetime) -> int:
                 UserSession.expires_at <= now,
                 UserSession.last_seen_at <= idle_since,
             )
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    db.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def purge_handled_messages(db: Session, settings: Settings, now: datetime) -> int:
+    """Delete contact messages (and their replies) handled longer ago than the retention period."""
+    closed_before = now - timedelta(days=settings.contact_retention_days)
+    result = db.execute(
+        delete(ContactMessage).where(
+            ContactMessage.handled_at.is_not(None), ContactMessage.handled_at <= closed_before
         ),
         execution_options={"synchronize_session": False},
     )

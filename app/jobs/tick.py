@@ -26,6 +26,7 @@ JOBS: tuple[tuple[str, Job], ...] = (
     ("credential documents deleted", access.delete_documents),
     ("used or expired tokens purged", housekeeping.purge_tokens),
     ("ended sessions purged", housekeeping.purge_sessions),
+    ("handled contact messages deleted", housekeeping.purge_handled_messages),
 )
 
 
