@@ -2,7 +2,16 @@
 
 from app.access.models import AccessRequest
 from app.accounts.models import AuditEvent, AuthToken, User, UserSession
-from app.articles.models import Article, ArticleRevision, Category, Reference, SlugRedirect, Tag
+from app.articles.models import (
+    Article,
+    ArticleRevision,
+    Category,
+    CategoryRedirect,
+    Reference,
+    SlugRedirect,
+    Tag,
+    TagRedirect,
+)
 from app.mail.models import OutboxMessage
 from app.media.models import MediaFile, MediaUsage
 from app.search.models import SearchEntry, SearchSource
@@ -14,6 +23,7 @@ __all__ = [
     "AuditEvent",
     "AuthToken",
     "Category",
+    "CategoryRedirect",
     "MediaFile",
     "MediaUsage",
     "OutboxMessage",
@@ -22,6 +32,7 @@ __all__ = [
     "SearchSource",
     "SlugRedirect",
     "Tag",
+    "TagRedirect",
     "User",
     "UserSession",
 ]
