@@ -16,6 +16,8 @@ from app.accounts import views as account_views
 from app.accounts.dependencies import current_viewer
 from app.admin import bulk as admin_bulk
 from app.admin import staff as admin_staff
+from app.admin import tags as admin_tags
+from app.admin import taxonomy as admin_taxonomy
 from app.admin import views as admin_views
 from app.api import views as api_views
 from app.articles import hub
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_views.router,
         admin_bulk.router,
         admin_staff.router,
+        admin_taxonomy.router,
+        admin_tags.router,
         hub.router,
         password_views.router,
         privacy_views.router,
