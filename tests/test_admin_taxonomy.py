@@ -65,8 +65,17 @@ def test_an_editor_creates_a_category_with_a_slug_made_from_its_name(
     listing = soup(client.get("/admin/categories").text)
     row = [cell.get_text(strip=True) for cell in listing.select("tbody tr td")]
     assert row == ["Healthy lifestyle", "/categories/healthy-lifestyle", "0", "0"]
-    assert actions(db) == ["category.created"]
+    ident = category_id(db, "healthy-lifestyle")
+    same = {
+        "name": "Healthy lifestyle",
+        "slug": "healthy-lifestyle",
+        "description": "Eating, moving, sleeping.",
+    }
+    submit(client, f"/admin/categories/{ident}", same)
+    submit(client, f"/admin/categories/{ident}", {**same, "description": "Everyday habits."})
+    assert actions(db) == ["category.created", "category.updated"]
     public = client.get("/categories/healthy-lifestyle")
+    assert "Everyday habits." in page_text(public.text)
     assert "No articles have been published in this category yet." in page_text(public.text)
 
 
@@ -281,6 +290,8 @@ def test_merging_a_tag_moves_its_articles_without_duplicates_and_redirects_its_s
     for old in ("flu-jab", "flu-shot"):
         assert client.get(f"/tags/{old}", follow_redirects=False).headers["location"] == "/tags/vaccination"
     assert sorted(titles_on(client, "/tags/vaccination")) == ["Both", "Only new", "Only old"]
+    api = client.get(f"/api/v1/articles/{both.slug}").json()
+    assert api["tags"] == [{"slug": "vaccination", "name": "Vaccination"}]
     assert actions(db) == ["tag.renamed", "tag.merged"]
 
 

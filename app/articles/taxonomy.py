@@ -124,13 +124,17 @@ def update_category(
     """Rename a category or change its description; a former slug keeps redirecting to it."""
     before = _describe(category)
     old_slug = category.slug
+    renamed = (name, slug) != (category.name, old_slug)
+    if not renamed and description == category.description:
+        return category
     if slug != old_slug:
         _claim_category_slug(db, slug, category)
         db.merge(CategoryRedirect(old_slug=old_slug, category_id=category.id))
     category.name, category.slug, category.description = name, slug, description
     _flush(db)
-    reason = f"{before} is now {_describe(category)}"
-    _audit(db, category, "renamed", actor, ip, before=old_slug, after=slug, reason=reason)
+    reason = f"{before} is now {_describe(category)}" if renamed else f"New description of {before}"
+    action = "renamed" if renamed else "updated"
+    _audit(db, category, action, actor, ip, before=old_slug, after=slug, reason=reason)
     return category
 
 
@@ -171,6 +175,8 @@ def rename_tag(db: Session, tag: Tag, *, name: str, slug: str, actor: User, ip: 
     """Rename a tag; its former slug keeps redirecting to it."""
     before = _describe(tag)
     old_slug = tag.slug
+    if (name, slug) == (tag.name, old_slug):
+        return tag
     if slug != old_slug:
         _claim_tag_slug(db, slug, tag)
         db.merge(TagRedirect(old_slug=old_slug, tag_id=tag.id))
