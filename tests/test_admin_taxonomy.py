@@ -293,6 +293,9 @@ def test_merging_a_tag_moves_its_articles_without_duplicates_and_redirects_its_s
     api = client.get(f"/api/v1/articles/{both.slug}").json()
     assert api["tags"] == [{"slug": "vaccination", "name": "Vaccination"}]
     assert actions(db) == ["tag.renamed", "tag.merged"]
+    reserved = submit(client, "/admin/tags/new", {"name": "Flu jab", "slug": ""})
+    assert reserved.status_code == 422
+    assert "This address still leads to the tag “Vaccination”." in page_text(reserved.text)
 
 
 def test_a_merge_without_a_valid_target_is_refused_beside_the_choice(
