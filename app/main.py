@@ -17,6 +17,8 @@ from app.accounts.dependencies import current_viewer
 from app.admin import bulk as admin_bulk
 from app.admin import messages as admin_messages
 from app.admin import staff as admin_staff
+from app.admin import tags as admin_tags
+from app.admin import taxonomy as admin_taxonomy
 from app.admin import views as admin_views
 from app.api import views as api_views
 from app.articles import hub
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_bulk.router,
         admin_messages.router,
         admin_staff.router,
+        admin_taxonomy.router,
+        admin_tags.router,
         hub.router,
         password_views.router,
         privacy_views.router,

@@ -2,7 +2,16 @@
 
 from app.access.models import AccessRequest
 from app.accounts.models import AuditEvent, AuthToken, User, UserSession
-from app.articles.models import Article, ArticleRevision, Category, Reference, SlugRedirect, Tag
+from app.articles.models import (
+    Article,
+    ArticleRevision,
+    Category,
+    CategoryRedirect,
+    Reference,
+    SlugRedirect,
+    Tag,
+    TagRedirect,
+)
 from app.contact.models import ContactMessage, ContactReply
 from app.mail.models import OutboxMessage
 from app.media.models import MediaFile, MediaUsage
@@ -15,6 +24,7 @@ __all__ = [
     "AuditEvent",
     "AuthToken",
     "Category",
+    "CategoryRedirect",
     "ContactMessage",
     "ContactReply",
     "MediaFile",
@@ -25,6 +35,7 @@ __all__ = [
     "SearchSource",
     "SlugRedirect",
     "Tag",
+    "TagRedirect",
     "User",
     "UserSession",
 ]

@@ -74,6 +74,14 @@ MATRIX = [
     ("GET", "/admin/messages", "/admin/messages", STAFF),
     ("GET", "/admin/messages/{message_id}", "/admin/messages/0",
      expect(STAFF, editor=404, reviewer=404, admin=404)),
+    # Categories and tags: the article below files the first category (id 1) and tag (id 1).
+    ("GET", "/admin/categories", "/admin/categories", expect(STAFF, reviewer=403)),
+    ("GET", "/admin/categories/new", "/admin/categories/new", expect(STAFF, reviewer=403)),
+    ("GET", "/admin/categories/{category_id}", "/admin/categories/1", expect(STAFF, reviewer=403)),
+    ("GET", "/admin/tags", "/admin/tags", expect(STAFF, reviewer=403)),
+    ("GET", "/admin/tags/new", "/admin/tags/new", expect(STAFF, reviewer=403)),
+    ("GET", "/admin/tags/{tag_id}", "/admin/tags/1", expect(STAFF, reviewer=403)),
+    ("GET", "/admin/tags/{tag_id}/merge", "/admin/tags/1/merge", expect(STAFF, reviewer=403)),
     # Posts carry a valid CSRF token and no other data: guards answer first, then validation.
     ("POST", "/login", "/login", dict.fromkeys(KINDS, 422)),
     ("POST", "/request-access", "/request-access", dict.fromkeys(KINDS, 422)),
@@ -106,6 +114,19 @@ MATRIX = [
      expect(STAFF, editor=404, reviewer=404, admin=404)),
     ("POST", "/admin/messages/{message_id}/reopen", "/admin/messages/0/reopen",
      expect(STAFF, editor=404, reviewer=404, admin=404)),
+    ("POST", "/admin/categories/new", "/admin/categories/new",
+     expect(STAFF, editor=422, reviewer=403, admin=422)),
+    ("POST", "/admin/categories/{category_id}", "/admin/categories/1",
+     expect(STAFF, editor=422, reviewer=403, admin=422)),
+    # Refused while an article uses it: 409 with the count and the articles.
+    ("POST", "/admin/categories/{category_id}/delete", "/admin/categories/1/delete",
+     expect(STAFF, editor=409, reviewer=403, admin=409)),
+    ("POST", "/admin/tags/new", "/admin/tags/new", expect(STAFF, editor=422, reviewer=403, admin=422)),
+    ("POST", "/admin/tags/{tag_id}", "/admin/tags/1", expect(STAFF, editor=422, reviewer=403, admin=422)),
+    ("POST", "/admin/tags/{tag_id}/merge", "/admin/tags/1/merge",
+     expect(STAFF, editor=422, reviewer=403, admin=422)),
+    ("POST", "/admin/tags/{tag_id}/delete", "/admin/tags/1/delete",
+     expect(STAFF, editor=409, reviewer=403, admin=409)),
     # Last: it ends the session of whoever is logged in.
     ("POST", "/logout", "/logout", dict.fromkeys(KINDS, 303)),
 ]  # fmt: skip

@@ -139,3 +139,21 @@ class SlugRedirect(Base):
 
     old_slug: Mapped[str] = mapped_column(String(200), primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+
+
+class CategoryRedirect(Base):
+    """A category's former slug; `/categories/{old_slug}` leads to where the category is now."""
+
+    __tablename__ = "category_redirect"
+
+    old_slug: Mapped[str] = mapped_column(String(120), primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id", ondelete="CASCADE"), index=True)
+
+
+class TagRedirect(Base):
+    """A tag's former slug, or the slug of a tag merged into it; `/tags/{old_slug}` leads here."""
+
+    __tablename__ = "tag_redirect"
+
+    old_slug: Mapped[str] = mapped_column(String(120), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), index=True)

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from app.accounts.dependencies import CurrentViewer
-from app.articles import service, visibility
+from app.articles import service, taxonomy_queries, visibility
 from app.articles.models import Article
 from app.core.db import get_db
 from app.core.pagination import Page
@@ -64,11 +64,21 @@ def _locked_panel(request: Request, audience: Audience, viewer: Viewer) -> str:
     return template.render(audience=audience, viewer=viewer, request=request)
 
 
+def _moved(request: Request, route: str, slug: str) -> Response:
+    """A permanent redirect to a renamed or merged category or tag, keeping `?page=`."""
+    target = request.app.url_path_for(route, slug=slug)
+    page = request.query_params.get("page", "")
+    return RedirectResponse(f"{target}?page={page_number(page)}" if page else target, 301)
+
+
 @router.get("/categories/{slug}", name="categories.detail", response_class=HTMLResponse)
 def category(request: Request, slug: str, db: Db, page: str | None = None) -> Response:
     """List the published articles of one category."""
     found = service.find_category(db, slug) if is_slug(slug) else None
     if found is None:
+        new_slug = taxonomy_queries.category_redirect(db, slug) if is_slug(slug) else None
+        if new_slug:
+            return _moved(request, "categories.detail", new_slug)
         raise HTTPException(404, "There is no such category.")
     size = request.app.state.settings.page_size
     articles = _page_or_404(service.list_in_category(db, found, number=page_number(page), size=size))
@@ -80,6 +90,9 @@ def tag(request: Request, slug: str, db: Db, page: str | None = None) -> Respons
     """List the published articles carrying one tag."""
     found = service.find_tag(db, slug) if is_slug(slug) else None
     if found is None:
+        new_slug = taxonomy_queries.tag_redirect(db, slug) if is_slug(slug) else None
+        if new_slug:
+            return _moved(request, "tags.detail", new_slug)
         raise HTTPException(404, "There is no such tag.")
     size = request.app.state.settings.page_size
     articles = _page_or_404(service.list_tagged(db, found, number=page_number(page), size=size))
