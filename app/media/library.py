@@ -89,7 +89,7 @@ def upload(
         if checked.is_raster:
             thumbnail, (media.width, media.height) = uploads.make_thumbnail(Path(media.path))
             media.thumbnail_path = str(thumbnail)
-    except OSError:
+    except (OSError, ValueError):
         remove_files([media.path])
         raise uploads.UploadRefused(
             "This image could not be read to make a preview. Save it again."
@@ -102,7 +102,8 @@ def upload(
         action="media.uploaded",
         target_type="media_file",
         target_id=media.id,
-        after=f"{media.filename} ({media.content_type}, {media.size} bytes)",
+        after=media.content_type,
+        reason=f"{media.filename}, {media.size} bytes",
         ip=ip,
     )
     return media, checked.removed
@@ -121,7 +122,8 @@ def edit(db: Session, media: MediaFile, *, alt: str, caption: str, actor: User, 
     """Change the text alternative and caption of a file (an image keeps a text alternative)."""
     if media.is_image and not alt:
         raise AltRequired("an image needs its text alternative; describe what it shows")
-    before = f"alt: {media.alt}\ncaption: {media.caption}"
+    # The states columns hold short words; the texts themselves go into the free-text reason.
+    change = f"alt: {media.alt!r} -> {alt!r}\ncaption: {media.caption!r} -> {caption!r}"
     media.alt, media.caption = alt, caption
     db.flush()
     audit.record(
@@ -130,8 +132,7 @@ def edit(db: Session, media: MediaFile, *, alt: str, caption: str, actor: User, 
         action="media.edited",
         target_type="media_file",
         target_id=media.id,
-        before=before,
-        after=f"alt: {alt}\ncaption: {caption}",
+        reason=change,
         ip=ip,
     )
 
@@ -146,8 +147,8 @@ def delete(db: Session, media: MediaFile, *, actor: User, ip: str) -> list[str]:
         action="media.deleted",
         target_type="media_file",
         target_id=media.id,
-        before=media.filename,
-        reason=f"used by articles {users}" if users else "",
+        before=media.content_type,
+        reason=f"{media.filename}; used by articles {users}" if users else media.filename,
         ip=ip,
     )
     db.delete(media)

@@ -17,6 +17,7 @@ THUMBNAIL_BOX = (320, 320)
 RASTER = {
     "PNG": ("image/png", ".png"),
     "JPEG": ("image/jpeg", ".jpg"),
+    "MPO": ("image/jpeg", ".jpg"),  # how Pillow names many cameras' JPEGs (a JPEG with previews)
     "WEBP": ("image/webp", ".webp"),
 }
 ACCEPTED = "PNG, JPEG, WebP, SVG or PDF"
@@ -116,5 +117,9 @@ def make_thumbnail(source: Path) -> tuple[Path, tuple[int, int]]:
         transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
         image = image.convert("RGBA" if transparent else "RGB")
         target = source.with_name(f"{source.stem}.thumb.{'png' if transparent else 'jpg'}")
-        image.save(target, format="PNG" if transparent else "JPEG", quality=85)
+        try:
+            image.save(target, format="PNG" if transparent else "JPEG", quality=85)
+        except (OSError, ValueError):
+            target.unlink(missing_ok=True)  # no half-written thumbnail left behind
+            raise
     return target, size
