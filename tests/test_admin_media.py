@@ -366,3 +366,16 @@ def test_a_hero_path_to_a_missing_file_records_nothing(db: Session) -> None:
     ghost = MediaFile(id=999, filename="ghost.png", content_type="image/png", alt="", caption="")
     save_with_hero(db, ghost, slug="ghost-hero", audience="")
     assert db.scalars(select(MediaUsage)).all() == []
+
+
+def test_a_pdf_linked_from_a_public_article_is_served_to_visitors(
+    app: FastAPI, editor: TestClient, db: Session, settings: Settings
+) -> None:
+    upload(editor, "guide.pdf", PDF, alt="")
+    [media] = stored(db)
+    visitor = browser_for("visitor", app, db, settings)
+    assert visitor.get(url_of(media)).status_code == 404  # not used anywhere yet
+    factories.article(db, slug="with-guide", body=f"Read the guide: {markdown_for(media)}\n")
+    assert f'href="{url_of(media)}"' in visitor.get("/articles/with-guide").text
+    assert visitor.get(url_of(media)).content == PDF
+    visitor.__exit__(None, None, None)
