@@ -154,6 +154,13 @@ def test_an_svg_with_entities_is_refused(editor: TestClient, db: Session, settin
     assert_nothing_stored(db, settings)
 
 
+def test_an_svg_nested_too_deeply_is_refused(editor: TestClient, db: Session, settings: Settings) -> None:
+    deep = b'<svg xmlns="http://www.w3.org/2000/svg">' + b"<g>" * 5000 + b"</g>" * 5000 + b"</svg>"
+    response = upload(editor, "deep.svg", deep)
+    assert response.status_code == 422 and "nests its elements too deeply" in page_text(response.text)
+    assert_nothing_stored(db, settings)
+
+
 def test_an_image_needs_a_text_alternative_but_a_pdf_does_not(
     editor: TestClient, db: Session, settings: Settings
 ) -> None:

@@ -62,13 +62,18 @@ def sanitise(data: bytes) -> tuple[bytes, list[str]]:
             "SVG files with a DOCTYPE or entities are not accepted. Export the SVG again without them "
             "(or delete the <!DOCTYPE …> line) and upload it again."
         ) from None
-    except ET.ParseError:
+    except (ET.ParseError, LookupError, ValueError):
+        # LookupError: an encoding Python does not know, named in the XML declaration.
         raise SvgRefused("This SVG is not well-formed XML, so it cannot be used. Export it again.") from None
     if root.tag != f"{{{SVG_NS}}}svg":
         raise SvgRefused("This is not an SVG image: its first element must be <svg> in the SVG namespace.")
     removed: list[str] = []
-    _clean(root, removed)
-    cleaned = ET.tostring(root, encoding="unicode")
+    try:
+        _clean(root, removed)
+        cleaned = ET.tostring(root, encoding="unicode")
+    except RecursionError:
+        # Cleaning and writing walk the tree recursively; no real drawing nests this deep.
+        raise SvgRefused("This SVG nests its elements too deeply to be checked. Simplify it.") from None
     return cleaned.encode(), sorted(set(removed))
 
 
