@@ -84,30 +84,20 @@ def upload(
         return _upload_page(request, {}, {"file": too_large}, 413)
     values = text_fields(form)
     parsed, errors = validate(Description, values)
-    chosen = form.get("file")
-    data = b""
-    if isinstance(chosen, UploadFile):
-        data = chosen.file.read(settings.upload_max_bytes + 1)
+    data, name = _chosen_file(form, settings.upload_max_bytes)
+    if len(data) > settings.upload_max_bytes:
+        return _upload_page(request, values, {**errors, "file": too_large}, 413)
     if not data:
         errors["file"] = "Choose a file to upload."
-    elif len(data) > settings.upload_max_bytes:
-        return _upload_page(request, values, {**errors, "file": too_large}, 413)
     if errors or parsed is None:
         return _upload_page(request, values, errors, 422)
-    name = chosen.filename if isinstance(chosen, UploadFile) and chosen.filename else "file"
     try:
         media, removed = library.upload(
             db, data=data, name=name, alt=parsed.alt, caption=parsed.caption,
             directory=settings.media_dir, actor=user, ip=client_ip(request),
         )  # fmt: skip
-    except library.DuplicateFile as duplicate:
-        error = {"file": f"The library already holds this file, as {duplicate.existing.filename}."}
-        return _upload_page(request, values, error, 422, duplicate=duplicate.existing)
-    except library.AltRequired:
-        error = {"alt": "Describe the image for readers who cannot see it (required for images)."}
-        return _upload_page(request, values, error, 422)
-    except uploads.UploadRefused as refused:
-        return _upload_page(request, values, {"file": str(refused)}, 422)
+    except (library.DuplicateFile, library.AltRequired, uploads.UploadRefused) as refused:
+        return _refused(request, values, refused)
     db.commit()
     flash(request, f"{media.filename} is in the library.")
     if removed:
@@ -116,6 +106,24 @@ def upload(
             f"Removed from the SVG because it could run code or load other files: {', '.join(removed)}.",
         )
     return RedirectResponse(request.app.url_path_for("admin.media_file", media_id=media.id), 303)
+
+
+def _chosen_file(form: FormData, limit: int) -> tuple[bytes, str]:
+    """The uploaded bytes (one past `limit` at most, to tell when it is over) and the file's name."""
+    chosen = form.get("file")
+    if not isinstance(chosen, UploadFile):
+        return b"", ""
+    return chosen.file.read(limit + 1), chosen.filename or "file"
+
+
+def _refused(request: Request, values: dict[str, str], refused: Exception) -> Response:
+    if isinstance(refused, library.DuplicateFile):
+        error = {"file": f"The library already holds this file, as {refused.existing.filename}."}
+        return _upload_page(request, values, error, 422, duplicate=refused.existing)
+    if isinstance(refused, library.AltRequired):
+        error = {"alt": "Describe the image for readers who cannot see it (required for images)."}
+        return _upload_page(request, values, error, 422)
+    return _upload_page(request, values, {"file": str(refused)}, 422)
 
 
 def _find(db: Db, media_id: int) -> MediaFile:

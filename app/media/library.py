@@ -84,7 +84,8 @@ def upload(
     )
     if existing is not None:
         raise DuplicateFile(existing)
-    media = _keep(db, checked, Path(name).stem, directory, alt=alt)
+    # Browsers may send a full Windows path as the name; only its last part names the file.
+    media = _keep(db, checked, Path(name.replace("\\", "/")).stem, directory, alt=alt)
     try:
         if checked.is_raster:
             thumbnail, (media.width, media.height) = uploads.make_thumbnail(Path(media.path))
