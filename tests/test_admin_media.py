@@ -19,7 +19,7 @@ from app.articles.models import Article, ArticleStatus
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.media.models import MediaFile, MediaUsage
-from app.media.service import markdown_for, url_of
+from app.media.service import markdown_for, store_file, url_of
 from tests import factories
 from tests.browsing import submit
 from tests.conftest import page_text, soup
@@ -386,3 +386,16 @@ def test_a_pdf_linked_from_a_public_article_is_served_to_visitors(
     assert f'href="{url_of(media)}"' in visitor.get("/articles/with-guide").text
     assert visitor.get(url_of(media)).content == PDF
     visitor.__exit__(None, None, None)
+
+
+def test_an_image_stored_before_thumbnails_is_its_own_preview(
+    editor: TestClient, db: Session, settings: Settings, tmp_path: Path
+) -> None:
+    source = tmp_path / "imported.png"
+    source.write_bytes(image_bytes("PNG", (40, 30)))
+    media = store_file(db, source, settings.media_dir, alt="Imported")
+    db.commit()
+    assert media.thumbnail_path is None
+    row = soup(editor.get("/admin/media").text).select_one("tbody tr img")
+    assert row is not None and row["src"] == f"/admin/media/{media.id}/thumbnail"
+    assert editor.get(f"/admin/media/{media.id}/thumbnail").content == source.read_bytes()

@@ -174,14 +174,14 @@ def edit(request: Request, db: Db, user: Editor, media_id: int, form: Form) -> R
 
 @router.get("/{media_id}/thumbnail", name="admin.media_thumbnail")
 def thumbnail(db: Db, user: Editor, media_id: int) -> Response:
-    """Serve a file's thumbnail to staff (an SVG is its own thumbnail; a PDF has none)."""
+    """Serve a file's thumbnail to staff; an SVG, or an image stored before thumbnails, serves itself."""
     media = _find(db, media_id)
     if media.thumbnail_path and Path(media.thumbnail_path).is_file():
         path, kind = (
             media.thumbnail_path,
             "image/png" if media.thumbnail_path.endswith(".png") else "image/jpeg",
         )
-    elif media.content_type == "image/svg+xml" and Path(media.path).is_file():
+    elif media.is_image and Path(media.path).is_file():
         path, kind = media.path, media.content_type
     else:
         raise HTTPException(404, "This file has no thumbnail.")
