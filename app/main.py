@@ -15,6 +15,7 @@ from app.accounts import password_views, privacy_views, second_factor_views
 from app.accounts import views as account_views
 from app.accounts.dependencies import current_viewer
 from app.admin import bulk as admin_bulk
+from app.admin import media as admin_media
 from app.admin import messages as admin_messages
 from app.admin import staff as admin_staff
 from app.admin import tags as admin_tags
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         account_views.router,
         admin_views.router,
         admin_bulk.router,
+        admin_media.router,
         admin_messages.router,
         admin_staff.router,
         admin_taxonomy.router,

@@ -22,6 +22,8 @@ MEMBERS = {"visitor": 303, "pending": 200, "physician": 200, "editor": 303, "rev
 STAFF = {"visitor": 303, "pending": 403, "physician": 403, "editor": 200, "reviewer": 200, "admin": 200}
 REVIEWERS = {**STAFF, "editor": 403}
 ADMINS = {**REVIEWERS, "reviewer": 403}
+EDITORS = {**STAFF, "reviewer": 403}
+NO_SUCH_MEDIA = {**EDITORS, "editor": 404, "admin": 404}
 VISITORS_ONLY = {**dict.fromkeys(KINDS, 303), "visitor": 200}
 
 
@@ -82,6 +84,11 @@ MATRIX = [
     ("GET", "/admin/tags/new", "/admin/tags/new", expect(STAFF, reviewer=403)),
     ("GET", "/admin/tags/{tag_id}", "/admin/tags/1", expect(STAFF, reviewer=403)),
     ("GET", "/admin/tags/{tag_id}/merge", "/admin/tags/1/merge", expect(STAFF, reviewer=403)),
+    ("GET", "/admin/media", "/admin/media", EDITORS),
+    ("GET", "/admin/media/upload", "/admin/media/upload", EDITORS),
+    ("GET", "/admin/media/{media_id}", "/admin/media/0", NO_SUCH_MEDIA),
+    ("GET", "/admin/media/{media_id}/thumbnail", "/admin/media/0/thumbnail", NO_SUCH_MEDIA),
+    ("GET", "/admin/media/{media_id}/delete", "/admin/media/0/delete", NO_SUCH_MEDIA),
     # Posts carry a valid CSRF token and no other data: guards answer first, then validation.
     ("POST", "/login", "/login", dict.fromkeys(KINDS, 422)),
     ("POST", "/request-access", "/request-access", dict.fromkeys(KINDS, 422)),
@@ -127,6 +134,9 @@ MATRIX = [
      expect(STAFF, editor=422, reviewer=403, admin=422)),
     ("POST", "/admin/tags/{tag_id}/delete", "/admin/tags/1/delete",
      expect(STAFF, editor=409, reviewer=403, admin=409)),
+    ("POST", "/admin/media/upload", "/admin/media/upload", expect(EDITORS, editor=422, admin=422)),
+    ("POST", "/admin/media/{media_id}", "/admin/media/0", NO_SUCH_MEDIA),
+    ("POST", "/admin/media/{media_id}/delete", "/admin/media/0/delete", NO_SUCH_MEDIA),
     # Last: it ends the session of whoever is logged in.
     ("POST", "/logout", "/logout", dict.fromkeys(KINDS, 303)),
 ]  # fmt: skip

@@ -71,14 +71,22 @@ def record_usage(db: Session, article: Article) -> None:
         elif token.type == f"container_{GATE}_close":
             enclosing.pop()
         for child in token.children or []:
-            match = MEDIA_PATH.match(str(child.attrGet("src") or "")) if child.type == "image" else None
+            # Images, and links to files (a PDF is linked, not shown).
+            address = child.attrGet("src") if child.type == "image" else child.attrGet("href")
+            match = MEDIA_PATH.match(str(address or "")) if child.type in ("image", "link_open") else None
             if match:
-                db.add(
-                    MediaUsage(
-                        media_id=int(match.group(1)), article_id=article.id, audiences="|".join(enclosing)
-                    )
-                )
+                _use(db, int(match.group(1)), article, "|".join(enclosing))
+    # The hero image is shown at the top of the article, so under the article's own audience.
+    hero = MEDIA_PATH.match(article.hero_image or "")
+    if hero:
+        _use(db, int(hero.group(1)), article, article.audience.strip())
     db.flush()
+
+
+def _use(db: Session, media_id: int, article: Article, audiences: str) -> None:
+    # A path to a file that does not exist (mistyped, or deleted since) shows nothing and serves nothing.
+    if db.get(MediaFile, media_id) is not None:
+        db.add(MediaUsage(media_id=media_id, article_id=article.id, audiences=audiences))
 
 
 def servable(db: Session, media_id: int, filename: str, viewer: Viewer) -> MediaFile | None:
@@ -101,3 +109,24 @@ def servable(db: Session, media_id: int, filename: str, viewer: Viewer) -> Media
         if all(may_read(viewer, parse_audience(words)) for words in audiences.split("|") if words):
             return media
     return None
+
+
+def _image_label(alt: str) -> str:
+    # The figure's alt is read from the label's source text, so escapes would show: keep the text
+    # as typed, on one line, and escape brackets only when unbalanced ones would end the label early.
+    text = " ".join(alt.split())
+    depth = 0
+    for char in text:
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if depth < 0:
+            break
+    return text if depth == 0 else text.replace("[", "\\[").replace("]", "\\]")
+
+
+def markdown_for(media: MediaFile) -> str:
+    """The Markdown that shows the file in an article: an image (captioned), or a link."""
+    if not media.is_image:
+        return f"[{media.filename}]({url_of(media)})"
+    caption = " ".join(media.caption.split()).replace("\\", "\\\\").replace('"', '\\"')
+    title = f' "{caption}"' if caption else ""
+    return f"![{_image_label(media.alt)}]({url_of(media)}{title})"
