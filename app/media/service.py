@@ -101,3 +101,10 @@ def servable(db: Session, media_id: int, filename: str, viewer: Viewer) -> Media
         if all(may_read(viewer, parse_audience(words)) for words in audiences.split("|") if words):
             return media
     return None
+
+
+def markdown_for(media: MediaFile) -> str:
+    """The Markdown that shows an image, or links any other file, in an article body."""
+    if media.content_type.startswith("image/"):
+        return f"![{media.alt}]({url_of(media)})"
+    return f"[{media.filename}]({url_of(media)})"
