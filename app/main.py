@@ -14,6 +14,8 @@ from app.access import views as access_views
 from app.accounts import password_views, privacy_views, second_factor_views
 from app.accounts import views as account_views
 from app.accounts.dependencies import current_viewer
+from app.admin import article_revisions as admin_article_revisions
+from app.admin import articles as admin_articles
 from app.admin import bulk as admin_bulk
 from app.admin import staff as admin_staff
 from app.admin import views as admin_views
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_views.router,
         admin_bulk.router,
         admin_staff.router,
+        admin_articles.router,
+        admin_article_revisions.router,
         hub.router,
         password_views.router,
         privacy_views.router,

@@ -72,16 +72,17 @@ def check(db: Session, form: forms.EditorForm, *, article: Article | None) -> Ch
     if time_error:
         errors["published_at"] = time_error
     category, category_error = _category(db, form.values.get("category", ""))
-    hero, hero_error = _hero(db, form.values)
-    errors |= {name: message for name, message in (("category", category_error), ("hero_image", hero_error)) if message}
-    if fields is None or errors:
-        raise EditRefused(errors)
-    slug = fields.slug or slugify(fields.title)
-    if slug_error := slug_problem(db, slug, article):
+    if category_error:
+        errors["category"] = category_error
+    hero, hero_errors = _hero(db, form.values)
+    errors |= hero_errors
+    # Every problem at once, even beside fields that failed above, so one round of fixes is enough.
+    slug = form.values.get("slug", "") or slugify(form.values.get("title", ""))
+    if (slug_error := slug_problem(db, slug, article)) and "slug" not in errors:
         errors["slug"] = slug_error
-    if body_error := _body_problem(fields.body, {str(r["key"]) for r in references}):
-        errors["body"] = body_error
-    if errors:
+    if body_error := _body_problem(form.values.get("body", ""), {str(r["key"]) for r in references}):
+        errors.setdefault("body", body_error)
+    if fields is None or errors:
         raise EditRefused(errors)
     content = service.Content(
         title=fields.title,
@@ -102,20 +103,20 @@ def check(db: Session, form: forms.EditorForm, *, article: Article | None) -> Ch
 def _category(db: Session, value: str) -> tuple[Category | None, str]:
     if not value:
         return None, ""
-    found = db.get(Category, int(value)) if value.isdigit() else None
+    found = db.get(Category, int(value)) if value.isdigit() and len(value) < 10 else None
     return found, "" if found else "Choose one of the categories."
 
 
-def _hero(db: Session, values: dict[str, str]) -> tuple[MediaFile | None, str]:
+def _hero(db: Session, values: dict[str, str]) -> tuple[MediaFile | None, dict[str, str]]:
     chosen = values.get("hero_image", "")
     if not chosen:
-        return None, ""
-    media = db.get(MediaFile, int(chosen)) if chosen.isdigit() else None
+        return None, {}
+    media = db.get(MediaFile, int(chosen)) if chosen.isdigit() and len(chosen) < 10 else None
     if media is None or not media.content_type.startswith("image/"):
-        return None, "Choose one of the images."
+        return None, {"hero_image": "Choose one of the images."}
     if not values.get("hero_alt"):
-        return None, "Describe the hero image for people who cannot see it (alt text)."
-    return media, ""
+        return None, {"hero_alt": "Describe the hero image for people who cannot see it (alt text)."}
+    return media, {}
 
 
 def slug_problem(db: Session, slug: str, article: Article | None) -> str:
@@ -172,7 +173,8 @@ def _status(
         return ArticleStatus.SCHEDULED, typed
     if action == Action.PUBLISH or (action == Action.SAVE and current == ArticleStatus.PUBLISHED):
         # A publication keeps a time already past; a future time typed here does not delay it.
-        past = [t for t in (typed, article.published_at if article else None) if t and t <= now]
+        earlier = forms.aware(article.published_at) if article else None
+        past = [t for t in (typed, earlier) if t and t <= now]
         return ArticleStatus.PUBLISHED, past[0] if past else now
     if action == Action.UNPUBLISH:
         return ArticleStatus.DRAFT, typed

@@ -127,8 +127,14 @@ def publish_time(text: str) -> tuple[datetime | None, str]:
         return None, "Give the publish time as a date and a time, e.g. 2027-01-31T09:00."
 
 
+def aware(value: datetime | None) -> datetime | None:
+    """A stored time as UTC (SQLite gives times back without their zone)."""
+    return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
+
+
 def format_time(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime(PUBLISH_TIME_FORMAT) if value else ""
+    moment = aware(value)
+    return moment.astimezone(UTC).strftime(PUBLISH_TIME_FORMAT) if moment else ""
 
 
 def tag_names(text: str) -> list[str]:
