@@ -22,6 +22,7 @@ MEMBERS = {"visitor": 303, "pending": 200, "physician": 200, "editor": 303, "rev
 STAFF = {"visitor": 303, "pending": 403, "physician": 403, "editor": 200, "reviewer": 200, "admin": 200}
 REVIEWERS = {**STAFF, "editor": 403}
 ADMINS = {**REVIEWERS, "reviewer": 403}
+EDITORS = {**STAFF, "reviewer": 403}
 VISITORS_ONLY = {**dict.fromkeys(KINDS, 303), "visitor": 200}
 
 
@@ -69,6 +70,13 @@ MATRIX = [
      expect(REVIEWERS, reviewer=404, admin=404)),
     ("GET", "/admin/users", "/admin/users", ADMINS),
     ("GET", "/admin/outbox", "/admin/outbox", REVIEWERS),
+    ("GET", "/admin/articles", "/admin/articles", EDITORS),
+    ("GET", "/admin/articles/new", "/admin/articles/new", EDITORS),
+    # Article 1 is the one the test creates first ("open").
+    ("GET", "/admin/articles/{article_id}", "/admin/articles/1", EDITORS),
+    ("GET", "/admin/articles/{article_id}/revisions", "/admin/articles/1/revisions", EDITORS),
+    ("GET", "/admin/articles/{article_id}/revisions/compare", "/admin/articles/1/revisions/compare?old=1&new=1",
+     EDITORS),
     # Posts carry a valid CSRF token and no other data: guards answer first, then validation.
     ("POST", "/login", "/login", dict.fromkeys(KINDS, 422)),
     ("POST", "/request-access", "/request-access", dict.fromkeys(KINDS, 422)),
@@ -94,6 +102,13 @@ MATRIX = [
     ("POST", "/admin/users", "/admin/users", expect(ADMINS, admin=422)),
     ("POST", "/admin/requests", "/admin/requests", expect(REVIEWERS, reviewer=422, admin=422)),
     ("POST", "/admin/users/{user_id}/role", "/admin/users/0/role", expect(ADMINS, admin=404)),
+    ("POST", "/admin/articles/new", "/admin/articles/new", expect(EDITORS, editor=422, admin=422)),
+    ("POST", "/admin/articles/new/preview", "/admin/articles/new/preview", EDITORS),
+    ("POST", "/admin/articles/{article_id}", "/admin/articles/1", expect(EDITORS, editor=422, admin=422)),
+    ("POST", "/admin/articles/{article_id}/preview", "/admin/articles/1/preview", EDITORS),
+    # Without the version it was shown at, a restore is refused and leads back to the revisions.
+    ("POST", "/admin/articles/{article_id}/revisions/{number}/restore", "/admin/articles/1/revisions/1/restore",
+     expect(EDITORS, editor=303, admin=303)),
     # Last: it ends the session of whoever is logged in.
     ("POST", "/logout", "/logout", dict.fromkeys(KINDS, 303)),
 ]  # fmt: skip

@@ -123,7 +123,7 @@ def render_conflict(
     started = revisions.find(db, article, typed.version) if typed.version else None
     latest = editing.latest_revision(db, article)
     changes = revisions.diff(started, latest) if started and latest else []
+    conflict = {"latest": latest, "started": typed.version, "changes": changes}
     # Saving again from this page means: I have merged the other change.
     typed.values["version"] = str(article.version)
-    conflict = {"latest": latest, "started": typed.version, "changes": changes}
     return render_editor(request, db, article=article, typed=typed, status=409, extra={"conflict": conflict})

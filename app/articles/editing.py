@@ -88,7 +88,8 @@ def check(db: Session, form: forms.EditorForm, *, article: Article | None) -> Ch
         title=fields.title,
         slug=slug,
         summary=fields.summary,
-        body=fields.body,
+        # As typed: pydantic strips text, but a body's leading indentation is Markdown.
+        body=form.values.get("body", ""),
         audience=audience,
         category=category,
         tag_names=tuple(forms.tag_names(fields.tags)),
