@@ -48,7 +48,9 @@ def test_the_preview_shows_a_visitor_and_a_professional_what_each_may_read(
 def test_the_preview_profession_can_be_chosen(app: FastAPI, db: Session, settings: Settings) -> None:
     client = editor_client(app, db, settings)
     data = form(body=PHARMACIST_BODY, preview_profession="pharmacist")
-    _visitor, pharmacist = panes(submit(client, "/admin/articles/new", data, action="/admin/articles/new/preview").text)
+    _visitor, pharmacist = panes(
+        submit(client, "/admin/articles/new", data, action="/admin/articles/new/preview").text
+    )
     assert "Interactions for pharmacists" in pharmacist and "Dosing for physicians" not in pharmacist
 
 
@@ -60,7 +62,9 @@ def test_a_whole_article_for_professionals_previews_as_locked_for_visitors(
     article = stored(db, "existing")
     values = editor_values(client, article)
     assert values["audience"] == "prescribers"
-    response = submit(client, f"/admin/articles/{article.id}", values, action=f"/admin/articles/{article.id}/preview")
+    response = submit(
+        client, f"/admin/articles/{article.id}", values, action=f"/admin/articles/{article.id}/preview"
+    )
     visitor, physician = panes(response.text)
     assert "Secret clinical text." not in visitor and "A short summary." in visitor
     assert "For prescribers" in page_text(visitor)
@@ -91,7 +95,9 @@ def test_every_save_is_a_revision_that_can_be_compared_and_restored(
     assert "Tags" not in text  # unchanged fields are not listed
 
     restored = submit(
-        client, f"/admin/articles/{article.id}/revisions", {"version": "2"},
+        client,
+        f"/admin/articles/{article.id}/revisions",
+        {"version": "2"},
         action=f"/admin/articles/{article.id}/revisions/1/restore",
     )
     assert restored.headers["location"] == f"/admin/articles/{article.id}"
@@ -103,7 +109,9 @@ def test_every_save_is_a_revision_that_can_be_compared_and_restored(
     assert "article.restored" in db.scalars(select(AuditEvent.action)).all()
 
 
-def test_comparing_revisions_that_do_not_exist_is_a_404(app: FastAPI, db: Session, settings: Settings) -> None:
+def test_comparing_revisions_that_do_not_exist_is_a_404(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
     client = editor_client(app, db, settings)
     create(client)
     article = stored(db, "sleep-and-mood")
@@ -122,7 +130,9 @@ def test_a_save_from_a_stale_tab_is_refused_with_the_other_change_shown(
     first_values = editor_values(first, article)
     second_values = editor_values(second, article)
 
-    submit(second, f"/admin/articles/{article.id}", {**second_values, "body": "Shared text, edited by two.\n"})
+    submit(
+        second, f"/admin/articles/{article.id}", {**second_values, "body": "Shared text, edited by two.\n"}
+    )
     response = submit(first, f"/admin/articles/{article.id}", {**first_values, "body": "My own edit.\n"})
     assert response.status_code == 409
     text = page_text(response.text)
@@ -134,7 +144,11 @@ def test_a_save_from_a_stale_tab_is_refused_with_the_other_change_shown(
     assert stored(db, "sleep-and-mood").body == "Shared text, edited by two.\n"
 
     # The kept form now carries the current version: saving it again is the merge.
-    merged = {**first_values, "version": page.select_one('input[name="version"]')["value"], "body": "Merged.\n"}
+    merged = {
+        **first_values,
+        "version": page.select_one('input[name="version"]')["value"],
+        "body": "Merged.\n",
+    }
     again = submit(first, f"/admin/articles/{article.id}", merged)
     assert again.status_code == 303
     assert (stored(db, "sleep-and-mood").body, stored(db, "sleep-and-mood").version) == ("Merged.\n", 3)

@@ -247,7 +247,13 @@ def test_the_gated_text_of_a_draft_never_reaches_a_visitor(
     client = editor_client(app, db, settings)
     create(client, body=GATED_BODY)
     visitor = TestClient(app)
-    for path in ("/articles/sleep-and-mood", "/articles", "/search?q=Dosing", "/feed.xml", "/api/v1/articles"):
+    for path in (
+        "/articles/sleep-and-mood",
+        "/articles",
+        "/search?q=Dosing",
+        "/feed.xml",
+        "/api/v1/articles",
+    ):
         assert "Dosing for physicians" not in visitor.get(path).text, path
     assert visitor.get("/admin/articles/1", follow_redirects=False).status_code == 303
 

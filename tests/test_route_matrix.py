@@ -75,8 +75,8 @@ MATRIX = [
     # Article 1 is the one the test creates first ("open").
     ("GET", "/admin/articles/{article_id}", "/admin/articles/1", EDITORS),
     ("GET", "/admin/articles/{article_id}/revisions", "/admin/articles/1/revisions", EDITORS),
-    ("GET", "/admin/articles/{article_id}/revisions/compare", "/admin/articles/1/revisions/compare?old=1&new=1",
-     EDITORS),
+    ("GET", "/admin/articles/{article_id}/revisions/compare",
+     "/admin/articles/1/revisions/compare?old=1&new=1", EDITORS),
     # Posts carry a valid CSRF token and no other data: guards answer first, then validation.
     ("POST", "/login", "/login", dict.fromkeys(KINDS, 422)),
     ("POST", "/request-access", "/request-access", dict.fromkeys(KINDS, 422)),
@@ -107,8 +107,8 @@ MATRIX = [
     ("POST", "/admin/articles/{article_id}", "/admin/articles/1", expect(EDITORS, editor=422, admin=422)),
     ("POST", "/admin/articles/{article_id}/preview", "/admin/articles/1/preview", EDITORS),
     # Without the version it was shown at, a restore is refused and leads back to the revisions.
-    ("POST", "/admin/articles/{article_id}/revisions/{number}/restore", "/admin/articles/1/revisions/1/restore",
-     expect(EDITORS, editor=303, admin=303)),
+    ("POST", "/admin/articles/{article_id}/revisions/{number}/restore",
+     "/admin/articles/1/revisions/1/restore", expect(EDITORS, editor=303, admin=303)),
     # Last: it ends the session of whoever is logged in.
     ("POST", "/logout", "/logout", dict.fromkeys(KINDS, 303)),
 ]  # fmt: skip

@@ -68,7 +68,9 @@ revision_table = sa.table(
 )
 category = sa.table("category", sa.column("id", sa.Integer()), sa.column("name", sa.String(120)))
 tag = sa.table("tag", sa.column("id", sa.Integer()), sa.column("name", sa.String(120)))
-article_tag = sa.table("article_tag", sa.column("article_id", sa.Integer()), sa.column("tag_id", sa.Integer()))
+article_tag = sa.table(
+    "article_tag", sa.column("article_id", sa.Integer()), sa.column("tag_id", sa.Integer())
+)
 reference = sa.table(
     "reference",
     *(sa.column(name, sa.String()) for name in ("key", "authors", "title", "journal", "volume")),
@@ -77,7 +79,19 @@ reference = sa.table(
     sa.column("year", sa.Integer()),
     sa.column("article_id", sa.Integer()),
 )
-REFERENCE_FIELDS = ("key", "authors", "title", "journal", "year", "volume", "issue", "pages", "doi", "pmid", "url")
+REFERENCE_FIELDS = (
+    "key",
+    "authors",
+    "title",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "url",
+)
 
 
 def upgrade() -> None:
@@ -95,15 +109,21 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("article_revision", schema=None) as batch_op:
         batch_op.add_column(sa.Column("slug", sa.String(length=200), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("category_name", sa.String(length=120), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("category_name", sa.String(length=120), nullable=False, server_default="")
+        )
         batch_op.add_column(sa.Column("tags_json", sa.Text(), nullable=False, server_default="[]"))
-        batch_op.add_column(sa.Column("author_name", sa.String(length=200), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("author_name", sa.String(length=200), nullable=False, server_default="")
+        )
         batch_op.add_column(sa.Column("hero_image", sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column("hero_alt", sa.String(length=500), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("status", sa.String(length=20), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("published_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("saved_by_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("saved_by_label", sa.String(length=320), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("saved_by_label", sa.String(length=320), nullable=False, server_default="")
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_article_revision_saved_by_id_user_account"),
             "user_account",
@@ -114,7 +134,15 @@ def upgrade() -> None:
     _record_current_states(op.get_bind())
     # The defaults only served the rows above; the models give every new row its values.
     with op.batch_alter_table("article_revision", schema=None) as batch_op:
-        for name in ("slug", "category_name", "tags_json", "author_name", "hero_alt", "status", "saved_by_label"):
+        for name in (
+            "slug",
+            "category_name",
+            "tags_json",
+            "author_name",
+            "hero_alt",
+            "status",
+            "saved_by_label",
+        ):
             batch_op.alter_column(name, server_default=None)
 
 
@@ -142,7 +170,9 @@ def _record_current_states(connection: sa.Connection) -> None:
             "status": row.status,
             "published_at": row.published_at,
         }
-        connection.execute(revision_table.update().where(revision_table.c.article_id == row.id).values(**state))
+        connection.execute(
+            revision_table.update().where(revision_table.c.article_id == row.id).values(**state)
+        )
         last = connection.scalar(
             sa.select(sa.func.max(revision_table.c.number)).where(revision_table.c.article_id == row.id)
         )
@@ -175,7 +205,9 @@ def downgrade() -> None:
     )
     connection.execute(revision_table.delete().where(revision_table.c.id.in_(latest)))
     with op.batch_alter_table("article_revision", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_article_revision_saved_by_id_user_account"), type_="foreignkey")
+        batch_op.drop_constraint(
+            batch_op.f("fk_article_revision_saved_by_id_user_account"), type_="foreignkey"
+        )
         for name in (
             "saved_by_label",
             "saved_by_id",

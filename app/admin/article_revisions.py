@@ -30,10 +30,14 @@ def index(request: Request, db: Db, user: Editor, article_id: int, page: str | N
 
 
 def _revision(db: Db, article: Article, number: str | None) -> ArticleRevision | None:
-    return revisions.find(db, article, int(number)) if number and number.isdigit() and len(number) < 9 else None
+    return (
+        revisions.find(db, article, int(number)) if number and number.isdigit() and len(number) < 9 else None
+    )
 
 
-@router.get("/articles/{article_id}/revisions/compare", name="admin.article_compare", response_class=HTMLResponse)
+@router.get(
+    "/articles/{article_id}/revisions/compare", name="admin.article_compare", response_class=HTMLResponse
+)
 def compare(
     request: Request, db: Db, user: Editor, article_id: int, old: str | None = None, new: str | None = None
 ) -> Response:
@@ -55,7 +59,9 @@ def compare(
 
 
 @router.post(
-    "/articles/{article_id}/revisions/{number}/restore", name="admin.article_restore", response_class=HTMLResponse
+    "/articles/{article_id}/revisions/{number}/restore",
+    name="admin.article_restore",
+    response_class=HTMLResponse,
 )
 def restore(request: Request, db: Db, user: Editor, form: Form, article_id: int, number: int) -> Response:
     """Save the revision's content again as the newest version; the status stays as it is."""
@@ -76,7 +82,9 @@ def restore(request: Request, db: Db, user: Editor, form: Form, article_id: int,
     except editing.StaleVersion:
         db.rollback()
         flash(request, "The article changed while you were looking; check the revisions again.", "warning")
-        return RedirectResponse(request.app.url_path_for("admin.article_revisions", article_id=article_id), 303)
+        return RedirectResponse(
+            request.app.url_path_for("admin.article_revisions", article_id=article_id), 303
+        )
     db.commit()
     flash(request, f"Revision {number} restored as version {article.version}.", "success")
     return RedirectResponse(request.app.url_path_for("admin.article", article_id=article_id), 303)

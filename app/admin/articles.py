@@ -114,7 +114,9 @@ def _save(request: Request, db: Db, user: User, article: Article | None, typed: 
         )
     except editing.EditRefused as refused:
         db.rollback()
-        return editor_page.render_editor(request, db, article=article, typed=typed, errors=refused.errors, status=422)
+        return editor_page.render_editor(
+            request, db, article=article, typed=typed, errors=refused.errors, status=422
+        )
     except editing.StaleVersion:
         db.rollback()
         return editor_page.render_conflict(request, db, article=article, typed=typed)

@@ -158,7 +158,9 @@ def save(
     else:
         claim(db, article, version)
         follow_rename(db, article, checked.content.slug)
-    service.apply_content(db, article, checked.content, status=status, published_at=published_at, saved_by=actor)
+    service.apply_content(
+        db, article, checked.content, status=status, published_at=published_at, saved_by=actor
+    )
     audit_save(db, article, before=before, actor=actor, ip=ip)
     return article
 
@@ -232,7 +234,9 @@ def audit_save(
         )
 
 
-def preview(db: Session, form: forms.EditorForm, *, article: Article | None) -> tuple[Article | None, dict[str, str]]:
+def preview(
+    db: Session, form: forms.EditorForm, *, article: Article | None
+) -> tuple[Article | None, dict[str, str]]:
     """An unsaved article holding the typed text, and what a save would refuse; stores nothing.
 
     No article comes back while the audience is unclear: a preview must not guess who may read.

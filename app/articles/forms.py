@@ -12,7 +12,19 @@ from app.articles.importer import ReferenceIn
 from app.core.forms import text_fields, validate
 from app.core.policy import NAMED_AUDIENCES, AudienceError, Profession, parse_audience
 
-REFERENCE_FIELDS = ("key", "authors", "title", "journal", "year", "volume", "issue", "pages", "doi", "pmid", "url")
+REFERENCE_FIELDS = (
+    "key",
+    "authors",
+    "title",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "url",
+)
 EMPTY_REFERENCE_ROWS = 3
 MAX_REFERENCE_ROWS = 60
 # Every reference row is 11 fields; the rest of the form is about 30.

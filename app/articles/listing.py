@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.accounts.models import User
@@ -14,7 +15,7 @@ from app.articles.models import Article, ArticleStatus, Category
 from app.core.pagination import Page
 from app.media.models import MediaFile
 
-SORTS = {
+SORTS: dict[str, tuple[ColumnElement[Any], str]] = {
     "updated": (Article.updated_at.desc(), "Last changed"),
     "published": (Article.published_at.desc(), "Publish time"),
     "title": (func.lower(Article.title).asc(), "Title"),
@@ -67,7 +68,7 @@ class Filters:
         return {name: value for name, value in values.items() if value}
 
 
-def _query(filters: Filters) -> Select[tuple[Article]]:
+def _query(filters: Filters) -> Select[Article]:
     query = select(Article).options(selectinload(Article.tags))
     if filters.q:
         pattern = f"%{filters.q.lower()}%"

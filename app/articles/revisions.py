@@ -126,7 +126,13 @@ def content_of(db: Session, revision: ArticleRevision) -> service.Content:
 
 
 def restore(
-    db: Session, *, article: Article, revision: ArticleRevision, actor: User, version: int | None, ip: str = ""
+    db: Session,
+    *,
+    article: Article,
+    revision: ArticleRevision,
+    actor: User,
+    version: int | None,
+    ip: str = "",
 ) -> Article:
     """Save the revision's content again as a new version; the status and publish time stay."""
     content = content_of(db, revision)
