@@ -294,3 +294,16 @@ def test_the_list_filters_by_the_person_who_created_the_article(
 def test_the_empty_list_says_how_to_start(app: FastAPI, db: Session, settings: Settings) -> None:
     client = editor_client(app, db, settings)
     assert "There are no articles yet." in page_text(client.get("/admin/articles").text)
+
+
+def test_tags_of_one_slug_are_attached_once_and_long_ones_are_refused(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    client = editor_client(app, db, settings)
+    create(client, tags="Sleep, sleep!, Mood")
+    assert [t.slug for t in stored(db, "sleep-and-mood").tags] == ["mood", "sleep"]
+    refused = create(client, title="Other", tags="x" * 121)
+    assert refused.status_code == 422 and "at most 120 characters" in page_text(refused.text)
+    long_volume = {"ref-0-key": "k", "ref-0-authors": "A", "ref-0-title": "T", "ref-0-volume": "9" * 41}
+    refused = create(client, title="Other", body="x[^k]", **long_volume)
+    assert refused.status_code == 422 and soup(refused.text).select_one("#ref-0-volume-error") is not None

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import FormData
 
 from app.accounts.dependencies import Db, Editor
@@ -120,6 +121,12 @@ def _save(request: Request, db: Db, user: User, article: Article | None, typed: 
     except editing.StaleVersion:
         db.rollback()
         return editor_page.render_conflict(request, db, article=article, typed=typed)
-    db.commit()
+    try:
+        db.commit()
+    except IntegrityError:
+        # Two people took the same new address at the same moment: the check before saw neither.
+        db.rollback()
+        errors = {"slug": "Another article has just taken this address; choose another."}
+        return editor_page.render_editor(request, db, article=article, typed=typed, errors=errors, status=422)
     flash(request, DONE[saved.status], "success")
     return RedirectResponse(request.app.url_path_for("admin.article", article_id=saved.id), 303)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.datastructures import FormData
 
 from app.articles.importer import ReferenceIn
@@ -36,6 +36,18 @@ AUDIENCE_CHOICES = [
     ("professions", "Only the professions ticked below"),
 ]
 PUBLISH_TIME_FORMAT = "%Y-%m-%dT%H:%M"
+TAG_LENGTH = 120
+
+
+class ReferenceRow(ReferenceIn):
+    """The importer's rules for a reference, with the lengths the columns hold."""
+
+    journal: str = Field(default="", max_length=300)
+    volume: str = Field(default="", max_length=40)
+    issue: str = Field(default="", max_length=40)
+    pages: str = Field(default="", max_length=40)
+    doi: str = Field(default="", pattern=r"^(10\.\S+/\S+)?$", max_length=200)
+    url: str = Field(default="", pattern=r"^(https?://\S+)?$", max_length=500)
 
 
 class ArticleFields(BaseModel):
@@ -48,6 +60,13 @@ class ArticleFields(BaseModel):
     author_name: str = Field(default="", max_length=200)
     hero_alt: str = Field(default="", max_length=500)
     tags: str = Field(default="", max_length=1000)
+
+    @field_validator("tags")
+    @classmethod
+    def _short_tags(cls, value: str) -> str:
+        if any(len(name) > TAG_LENGTH for name in tag_names(value)):
+            raise ValueError(f"each tag can have at most {TAG_LENGTH} characters")
+        return value
 
 
 @dataclass
@@ -117,7 +136,7 @@ def references(form: EditorForm) -> tuple[list[dict[str, object]], dict[str, str
     errors: dict[str, str] = {}
     for index, row in enumerate(form.references):
         values = {name: value for name, value in row.items() if value}
-        reference, problems = validate(ReferenceIn, values)
+        reference, problems = validate(ReferenceRow, values)
         for name, message in problems.items():
             errors.setdefault(f"ref-{index}-{name}", f"Reference {index + 1}, {name}: {message}")
         if reference is not None:

@@ -189,14 +189,18 @@ def category_named(db: Session, name: str) -> Category:
 
 def tags_named(db: Session, names: Sequence[str]) -> list[Tag]:
     """Return the tags of these names, in order, creating the new ones."""
-    tags = []
-    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
-        tag = find_tag(db, slugify(name))
+    tags: dict[str, Tag] = {}
+    for name in (n.strip() for n in names if n.strip()):
+        # "Sleep" and "sleep!" are one tag: the same slug must not be attached twice.
+        slug = slugify(name)
+        if slug in tags:
+            continue
+        tag = find_tag(db, slug)
         if tag is None:
-            tag = Tag(slug=slugify(name), name=name)
+            tag = Tag(slug=slug, name=name)
             db.add(tag)
-        tags.append(tag)
-    return tags
+        tags[slug] = tag
+    return list(tags.values())
 
 
 def save_article(
