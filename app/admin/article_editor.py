@@ -78,6 +78,7 @@ def render_editor(
         "audience_choices": forms.AUDIENCE_CHOICES,
         "profession_choices": [(p.value, PROFESSION_LABELS[p]) for p in Profession],
         "reference_fields": forms.REFERENCE_FIELDS,
+        "reference_labels": forms.REFERENCE_LABELS,
         "preview": None,
         "conflict": None,
         **(extra or {}),

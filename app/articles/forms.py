@@ -25,6 +25,12 @@ REFERENCE_FIELDS = (
     "pmid",
     "url",
 )
+REFERENCE_LABELS = {
+    **{name: name.capitalize() for name in REFERENCE_FIELDS},
+    "doi": "DOI",
+    "pmid": "PubMed ID",
+    "url": "Link",
+}
 EMPTY_REFERENCE_ROWS = 3
 MAX_REFERENCE_ROWS = 60
 # Every reference row is 11 fields; the rest of the form is about 30.
@@ -138,7 +144,8 @@ def references(form: EditorForm) -> tuple[list[dict[str, object]], dict[str, str
         values = {name: value for name, value in row.items() if value}
         reference, problems = validate(ReferenceRow, values)
         for name, message in problems.items():
-            errors.setdefault(f"ref-{index}-{name}", f"Reference {index + 1}, {name}: {message}")
+            label = REFERENCE_LABELS.get(name, name).lower()
+            errors.setdefault(f"ref-{index}-{name}", f"Reference {index + 1}, {label}: {message}")
         if reference is not None:
             checked.append(reference.model_dump())
     keys = [str(r["key"]) for r in checked]
