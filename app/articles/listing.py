@@ -69,7 +69,7 @@ class Filters:
 
 
 def _query(filters: Filters) -> Select[Article]:
-    query = select(Article).options(selectinload(Article.tags))
+    query = select(Article).options(selectinload(Article.tags), selectinload(Article.author))
     if filters.q:
         pattern = f"%{filters.q.lower()}%"
         columns = (Article.title, Article.summary, Article.slug)

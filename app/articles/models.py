@@ -98,7 +98,7 @@ class Article(Base):
     category: Mapped[Category | None] = relationship(lazy="joined")
     tags: Mapped[list[Tag]] = relationship(secondary=article_tag, order_by="Tag.name")
     references: Mapped[list[Reference]] = relationship(cascade="all, delete-orphan", order_by="Reference.id")
-    author: Mapped[User | None] = relationship(lazy="joined")
+    author: Mapped[User | None] = relationship()
 
     @property
     def audience_rule(self) -> Audience:
