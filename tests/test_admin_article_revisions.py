@@ -188,3 +188,18 @@ def test_a_hero_image_needs_alt_text(app: FastAPI, db: Session, settings: Settin
     article = stored(db, "sleep-and-mood")
     assert (article.hero_image, article.hero_alt) == (f"/media/{picture.id}/hero.png", "A calm bedroom")
     assert editor_values(client, article)["hero_image"] == str(picture.id)
+
+
+def test_an_imported_hero_outside_the_media_library_is_kept_by_a_save(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    client = editor_client(app, db, settings)
+    factories.article(db, slug="with-hero")
+    article = stored(db, "with-hero")
+    article.hero_image, article.hero_alt = "https://images.example/sleep.jpg", "A bed"
+    db.commit()
+    values = editor_values(client, article)
+    assert values["hero_image"] == "current"
+    submit(client, f"/admin/articles/{article.id}", {**values, "title": "Renamed"})
+    article = stored(db, "with-hero")
+    assert (article.title, article.hero_image) == ("Renamed", "https://images.example/sleep.jpg")

@@ -42,7 +42,7 @@ def typed_from(article: Article) -> forms.EditorForm:
         "tags": ", ".join(t.name for t in article.tags),
         "audience": choice,
         "author_name": article.author_name,
-        "hero_image": match.group(1) if match else "",
+        "hero_image": match.group(1) if match else (editing.KEEP_HERO if article.hero_image else ""),
         "hero_alt": article.hero_alt,
         "published_at": forms.format_time(article.published_at),
         "version": str(article.version),
@@ -73,7 +73,7 @@ def render_editor(
         "rows": typed.reference_rows(),
         "errors": errors or {},
         "categories": [(str(c.id), c.name) for c in listing.categories(db)],
-        "images": [(str(m.id), f"{m.filename}{' – ' + m.alt if m.alt else ''}") for m in listing.images(db)],
+        "images": _image_choices(db, article),
         "media": [(m, media_service.markdown_for(m)) for m in media],
         "audience_choices": forms.AUDIENCE_CHOICES,
         "profession_choices": [(p.value, PROFESSION_LABELS[p]) for p in Profession],
@@ -84,6 +84,14 @@ def render_editor(
         **(extra or {}),
     }
     return render(request, TEMPLATE, context, status_code=status)
+
+
+def _image_choices(db: Session, article: Article | None) -> list[tuple[str, str]]:
+    choices = [(str(m.id), f"{m.filename}{' – ' + m.alt if m.alt else ''}") for m in listing.images(db)]
+    if article is not None and article.hero_image and not media_service.MEDIA_PATH.match(article.hero_image):
+        # An imported hero outside the media library stays selectable, so a save does not drop it.
+        choices.insert(0, (editing.KEEP_HERO, f"Current: {article.hero_image}"))
+    return choices
 
 
 def render_preview(

@@ -36,6 +36,9 @@ AUDIT_ACTIONS = {
 }
 
 
+KEEP_HERO = "current"
+
+
 class EditRefused(ValueError):
     """What was typed cannot be saved; `errors` says what to fix, by field."""
 
@@ -74,7 +77,7 @@ def check(db: Session, form: forms.EditorForm, *, article: Article | None) -> Ch
     category, category_error = _category(db, form.values.get("category", ""))
     if category_error:
         errors["category"] = category_error
-    hero, hero_errors = _hero(db, form.values)
+    hero, hero_errors = _hero(db, form.values, article)
     errors |= hero_errors
     # Every problem at once, even beside fields that failed above, so one round of fixes is enough.
     slug = form.values.get("slug", "") or slugify(form.values.get("title", ""))
@@ -94,7 +97,7 @@ def check(db: Session, form: forms.EditorForm, *, article: Article | None) -> Ch
         category=category,
         tag_names=tuple(forms.tag_names(fields.tags)),
         author_name=fields.author_name,
-        hero_image=media_service.url_of(hero) if hero else None,
+        hero_image=hero,
         hero_alt=fields.hero_alt if hero else "",
         references=tuple(references),
     )
@@ -108,16 +111,22 @@ def _category(db: Session, value: str) -> tuple[Category | None, str]:
     return found, "" if found else "Choose one of the categories."
 
 
-def _hero(db: Session, values: dict[str, str]) -> tuple[MediaFile | None, dict[str, str]]:
+def _hero(db: Session, values: dict[str, str], article: Article | None) -> tuple[str | None, dict[str, str]]:
+    """The hero image's address; `current` keeps one that is not in the media library (imported)."""
     chosen = values.get("hero_image", "")
     if not chosen:
         return None, {}
-    media = db.get(MediaFile, int(chosen)) if chosen.isdigit() and len(chosen) < 10 else None
-    if media is None or not media.content_type.startswith("image/"):
+    if chosen == KEEP_HERO and article is not None and article.hero_image:
+        url: str | None = article.hero_image
+    else:
+        media = db.get(MediaFile, int(chosen)) if chosen.isdigit() and len(chosen) < 10 else None
+        is_image = media is not None and media.content_type.startswith("image/")
+        url = media_service.url_of(media) if media is not None and is_image else None
+    if url is None:
         return None, {"hero_image": "Choose one of the images."}
     if not values.get("hero_alt"):
         return None, {"hero_alt": "Describe the hero image for people who cannot see it (alt text)."}
-    return media, {}
+    return url, {}
 
 
 def slug_problem(db: Session, slug: str, article: Article | None) -> str:
