@@ -14,6 +14,8 @@ from app.access import views as access_views
 from app.accounts import password_views, privacy_views, second_factor_views
 from app.accounts import views as account_views
 from app.accounts.dependencies import current_viewer
+from app.admin import article_revisions as admin_article_revisions
+from app.admin import articles as admin_articles
 from app.admin import bulk as admin_bulk
 from app.admin import media as admin_media
 from app.admin import messages as admin_messages
@@ -105,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_staff.router,
         admin_taxonomy.router,
         admin_tags.router,
+        admin_articles.router,
+        admin_article_revisions.router,
         hub.router,
         password_views.router,
         privacy_views.router,

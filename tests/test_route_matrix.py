@@ -89,6 +89,13 @@ MATRIX = [
     ("GET", "/admin/media/{media_id}", "/admin/media/0", NO_SUCH_MEDIA),
     ("GET", "/admin/media/{media_id}/thumbnail", "/admin/media/0/thumbnail", NO_SUCH_MEDIA),
     ("GET", "/admin/media/{media_id}/delete", "/admin/media/0/delete", NO_SUCH_MEDIA),
+    ("GET", "/admin/articles", "/admin/articles", EDITORS),
+    ("GET", "/admin/articles/new", "/admin/articles/new", EDITORS),
+    # Article 1 is the one the test creates first ("open").
+    ("GET", "/admin/articles/{article_id}", "/admin/articles/1", EDITORS),
+    ("GET", "/admin/articles/{article_id}/revisions", "/admin/articles/1/revisions", EDITORS),
+    ("GET", "/admin/articles/{article_id}/revisions/compare",
+     "/admin/articles/1/revisions/compare?old=1&new=1", EDITORS),
     # Posts carry a valid CSRF token and no other data: guards answer first, then validation.
     ("POST", "/login", "/login", dict.fromkeys(KINDS, 422)),
     ("POST", "/request-access", "/request-access", dict.fromkeys(KINDS, 422)),
@@ -137,6 +144,13 @@ MATRIX = [
     ("POST", "/admin/media/upload", "/admin/media/upload", expect(EDITORS, editor=422, admin=422)),
     ("POST", "/admin/media/{media_id}", "/admin/media/0", NO_SUCH_MEDIA),
     ("POST", "/admin/media/{media_id}/delete", "/admin/media/0/delete", NO_SUCH_MEDIA),
+    ("POST", "/admin/articles/new", "/admin/articles/new", expect(EDITORS, editor=422, admin=422)),
+    ("POST", "/admin/articles/new/preview", "/admin/articles/new/preview", EDITORS),
+    ("POST", "/admin/articles/{article_id}", "/admin/articles/1", expect(EDITORS, editor=422, admin=422)),
+    ("POST", "/admin/articles/{article_id}/preview", "/admin/articles/1/preview", EDITORS),
+    # Without the version it was shown at, a restore is refused and leads back to the revisions.
+    ("POST", "/admin/articles/{article_id}/revisions/{number}/restore",
+     "/admin/articles/1/revisions/1/restore", expect(EDITORS, editor=303, admin=303)),
     # Last: it ends the session of whoever is logged in.
     ("POST", "/logout", "/logout", dict.fromkeys(KINDS, 303)),
 ]  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -21,6 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, utcnow
 from app.core.policy import Audience, parse_audience
+
+if TYPE_CHECKING:
+    from app.accounts.models import User
 
 
 class ArticleStatus(StrEnum):
@@ -68,6 +72,12 @@ class Article(Base):
     hero_image: Mapped[str | None] = mapped_column(String(500))
     hero_alt: Mapped[str] = mapped_column(String(500), default="")
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The staff member who created it (for the editor's author filter); the byline is author_name.
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    # Raised by one on every save; an editor form carries it so a stale save is refused.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[ArticleStatus] = mapped_column(
         Enum(
             ArticleStatus,
@@ -88,6 +98,7 @@ class Article(Base):
     category: Mapped[Category | None] = relationship(lazy="joined")
     tags: Mapped[list[Tag]] = relationship(secondary=article_tag, order_by="Tag.name")
     references: Mapped[list[Reference]] = relationship(cascade="all, delete-orphan", order_by="Reference.id")
+    author: Mapped[User | None] = relationship()
 
     @property
     def audience_rule(self) -> Audience:
@@ -116,7 +127,7 @@ class Reference(Base):
 
 
 class ArticleRevision(Base):
-    """The state of an article before one of its saves."""
+    """The whole state of an article as one save left it; `number` is the article's version then."""
 
     __tablename__ = "article_revision"
     __table_args__ = (UniqueConstraint("article_id", "number"),)
@@ -125,10 +136,21 @@ class ArticleRevision(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
+    slug: Mapped[str] = mapped_column(String(200), default="")
     summary: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     audience: Mapped[str] = mapped_column(String(300))
+    category_name: Mapped[str] = mapped_column(String(120), default="")
+    tags_json: Mapped[str] = mapped_column(Text, default="[]")
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    hero_image: Mapped[str | None] = mapped_column(String(500))
+    hero_alt: Mapped[str] = mapped_column(String(500), default="")
     references_json: Mapped[str] = mapped_column(Text, default="[]")
+    status: Mapped[str] = mapped_column(String(20), default="")
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # Kept as text too: the account may be deleted, and imports are saved by nobody.
+    saved_by_label: Mapped[str] = mapped_column(String(320), default="")
     saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.accounts import audit
 from app.articles.markdown import GATE, ReferenceData, gated_audiences
 from app.articles.models import (
     Article,
@@ -26,6 +29,9 @@ from app.core.policy import Viewer, may_read
 from app.core.text import slugify
 from app.media import service as media_service
 from app.search import service as search_service
+
+if TYPE_CHECKING:
+    from app.accounts.models import User
 
 
 def _published(now: datetime | None = None) -> Select[Article]:
@@ -140,32 +146,39 @@ def _reference_fields(reference: Reference) -> dict[str, object]:
     return {name: getattr(reference, name) for name in ReferenceData.__dataclass_fields__}
 
 
-def snapshot(db: Session, article: Article) -> ArticleRevision:
-    """Keep the article's current state as its next revision, before it is changed."""
-    number = (
-        db.scalar(select(func.max(ArticleRevision.number)).where(ArticleRevision.article_id == article.id))
-        or 0
-    ) + 1
+def record_revision(db: Session, article: Article, *, saved_by: User | None) -> ArticleRevision:
+    """Keep the state a save just left as the revision numbered with the article's version."""
     revision = ArticleRevision(
         article_id=article.id,
-        number=number,
+        number=article.version,
         title=article.title,
+        slug=article.slug,
         summary=article.summary,
         body=article.body,
         audience=article.audience,
+        category_name=article.category.name if article.category else "",
+        tags_json=json.dumps([t.name for t in article.tags]),
+        author_name=article.author_name,
+        hero_image=article.hero_image,
+        hero_alt=article.hero_alt,
         references_json=json.dumps([_reference_fields(r) for r in article.references]),
+        status=article.status.value,
+        published_at=article.published_at,
+        saved_by_id=saved_by.id if saved_by else None,
+        saved_by_label=saved_by.full_name if saved_by else audit.SYSTEM,
     )
     db.add(revision)
     return revision
 
 
 def revisions(db: Session, article: Article) -> Sequence[ArticleRevision]:
-    """Return an article's earlier versions, newest first."""
+    """Return an article's saved versions, newest first."""
     query = select(ArticleRevision).where(ArticleRevision.article_id == article.id)
     return db.scalars(query.order_by(ArticleRevision.number.desc())).all()
 
 
-def _category(db: Session, name: str) -> Category:
+def category_named(db: Session, name: str) -> Category:
+    """Return the category of this name, created if it does not exist yet."""
     slug = slugify(name)
     category = find_category(db, slug)
     if category is None:
@@ -174,15 +187,20 @@ def _category(db: Session, name: str) -> Category:
     return category
 
 
-def _tags(db: Session, names: Sequence[str]) -> list[Tag]:
-    tags = []
-    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
-        tag = find_tag(db, slugify(name))
+def tags_named(db: Session, names: Sequence[str]) -> list[Tag]:
+    """Return the tags of these names, in order, creating the new ones."""
+    tags: dict[str, Tag] = {}
+    for name in (n.strip() for n in names if n.strip()):
+        # "Sleep" and "sleep!" are one tag: the same slug must not be attached twice.
+        slug = slugify(name)
+        if slug in tags:
+            continue
+        tag = find_tag(db, slug)
         if tag is None:
-            tag = Tag(slug=slugify(name), name=name)
+            tag = Tag(slug=slug, name=name)
             db.add(tag)
-        tags.append(tag)
-    return tags
+        tags[slug] = tag
+    return list(tags.values())
 
 
 def save_article(
@@ -203,24 +221,70 @@ def save_article(
     hero_image: str | None = None,
     hero_alt: str = "",
 ) -> Article:
-    """Create the article at `slug`, or update it and keep its previous state as a revision."""
+    """Create the article at `slug`, or update it; either way the save is kept as a revision."""
+    content = Content(
+        title=title,
+        slug=slug,
+        summary=summary,
+        body=body,
+        audience=audience,
+        category=category_named(db, category_name),
+        tag_names=tuple(tag_names),
+        author_name=author_name,
+        hero_image=hero_image,
+        hero_alt=hero_alt,
+        references=tuple(references),
+    )
     article = db.scalar(select(Article).where(Article.slug == slug))
     if article is None:
-        article = Article(slug=slug)
-        db.add(article)
-    else:
-        snapshot(db, article)
-    article.title, article.summary, article.body = title, summary, body
-    article.audience, article.status, article.published_at = audience, status, published_at
-    article.featured, article.author_name = featured, author_name
-    article.hero_image, article.hero_alt = hero_image, hero_alt
-    article.category = _category(db, category_name)
-    article.tags = _tags(db, tag_names)
+        article = Article(slug=slug, version=0)
+    article.featured = featured
+    apply_content(db, article, content, status=status, published_at=published_at, saved_by=None)
+    return article
+
+
+@dataclass(frozen=True)
+class Content:
+    """What an author writes of an article: everything a save stores but its status and time."""
+
+    title: str
+    slug: str
+    summary: str
+    body: str
+    audience: str
+    category: Category | None
+    tag_names: tuple[str, ...]
+    author_name: str
+    hero_image: str | None
+    hero_alt: str
+    references: tuple[dict[str, object], ...]
+
+
+def apply_content(
+    db: Session,
+    article: Article,
+    content: Content,
+    *,
+    status: ArticleStatus,
+    published_at: datetime | None,
+    saved_by: User | None,
+) -> ArticleRevision:
+    """Store `content` in the article, raise its version, reindex it and record the revision."""
+    # Tags first: looking them up flushes, and a new article must not be flushed half-filled.
+    tags = tags_named(db, content.tag_names)
+    db.add(article)
+    article.title, article.slug, article.summary = content.title, content.slug, content.summary
+    article.body, article.audience, article.author_name = content.body, content.audience, content.author_name
+    article.status, article.published_at = status, published_at
+    article.hero_image, article.hero_alt = content.hero_image, content.hero_alt
+    article.category = content.category
+    article.tags = tags
+    article.version = (article.version or 0) + 1
     # Flush the removals first: the new rows may reuse the old (article, key) pairs.
     article.references.clear()
     db.flush()
-    article.references.extend(Reference(**fields) for fields in references)
+    article.references.extend(Reference(**fields) for fields in content.references)
     db.flush()
     media_service.record_usage(db, article)
     search_service.index_article(db, article)
-    return article
+    return record_revision(db, article, saved_by=saved_by)

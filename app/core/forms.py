@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
@@ -17,8 +18,22 @@ M = TypeVar("M", bound=BaseModel)
 
 async def form_data(request: Request) -> FormData:
     """Parse the posted form and check its CSRF token (a dependency of every POST view)."""
+    return await read_form(request, max_fields=MAX_FIELDS)
+
+
+def form_data_up_to(max_fields: int) -> Callable[[Request], Awaitable[FormData]]:
+    """`form_data` for a form with more fields than usual (rows of references, say)."""
+
+    async def form_data_with_many_fields(request: Request) -> FormData:
+        return await read_form(request, max_fields=max_fields)
+
+    return form_data_with_many_fields
+
+
+async def read_form(request: Request, *, max_fields: int) -> FormData:
+    """Parse the posted form with at most `max_fields` fields and check its CSRF token."""
     try:
-        form = await request.form(max_fields=MAX_FIELDS, max_files=1, max_part_size=64 * 1024)
+        form = await request.form(max_fields=max_fields, max_files=1, max_part_size=64 * 1024)
     except (MultiPartException, BodyTooLarge) as error:
         raise HTTPException(413 if isinstance(error, BodyTooLarge) else 400, str(error)) from None
     csrf.check(request, form)

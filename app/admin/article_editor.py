@@ -1,0 +1,138 @@
+"""The editor page: its form filled from an article or from what was typed, previews, conflicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from app.articles import editing, forms, listing, revisions, visibility
+from app.articles.markdown import RenderedBody
+from app.articles.models import Article
+from app.core.policy import PROFESSION_LABELS, VISITOR, Audience, Profession, Viewer
+from app.core.web import render
+from app.media import service as media_service
+
+TEMPLATE = "admin/articles/editor.html"
+
+
+@dataclass(frozen=True)
+class Pane:
+    """What one kind of reader sees of the previewed article."""
+
+    heading: str
+    body: RenderedBody | None
+    locked: Markup | None
+
+
+def typed_from(article: Article) -> forms.EditorForm:
+    """The editor form as it shows the stored article."""
+    choice, professions = forms.audience_fields(article.audience)
+    match = media_service.MEDIA_PATH.match(article.hero_image or "")
+    values = {
+        "title": article.title,
+        "slug": article.slug,
+        "summary": article.summary,
+        "body": article.body,
+        "category": str(article.category_id or ""),
+        "tags": ", ".join(t.name for t in article.tags),
+        "audience": choice,
+        "author_name": article.author_name,
+        "hero_image": match.group(1) if match else (editing.KEEP_HERO if article.hero_image else ""),
+        "hero_alt": article.hero_alt,
+        "published_at": forms.format_time(article.published_at),
+        "version": str(article.version),
+    }
+    rows = [
+        {name: "" if getattr(r, name) is None else str(getattr(r, name)) for name in forms.REFERENCE_FIELDS}
+        for r in article.references
+    ]
+    return forms.EditorForm(values, professions, rows)
+
+
+def render_editor(
+    request: Request,
+    db: Session,
+    *,
+    article: Article | None,
+    typed: forms.EditorForm,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    extra: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    """Render the editor with the typed values, errors beside their fields."""
+    media = listing.recent_media(db)
+    context = {
+        "article": article,
+        "values": typed.values,
+        "professions": typed.professions,
+        "rows": typed.reference_rows(),
+        "errors": errors or {},
+        "categories": [(str(c.id), c.name) for c in listing.categories(db)],
+        "images": _image_choices(db, article),
+        "media": [(m, media_service.markdown_for(m)) for m in media],
+        "audience_choices": forms.AUDIENCE_CHOICES,
+        "profession_choices": [(p.value, PROFESSION_LABELS[p]) for p in Profession],
+        "reference_fields": forms.REFERENCE_FIELDS,
+        "reference_labels": forms.REFERENCE_LABELS,
+        "preview": None,
+        "conflict": None,
+        **(extra or {}),
+    }
+    return render(request, TEMPLATE, context, status_code=status)
+
+
+def _image_choices(db: Session, article: Article | None) -> list[tuple[str, str]]:
+    choices = [(str(m.id), f"{m.filename}{' – ' + m.alt if m.alt else ''}") for m in listing.images(db)]
+    if article is not None and article.hero_image and not media_service.MEDIA_PATH.match(article.hero_image):
+        # An imported hero outside the media library stays selectable, so a save does not drop it.
+        choices.insert(0, (editing.KEEP_HERO, f"Current: {article.hero_image}"))
+    return choices
+
+
+def render_preview(
+    request: Request, db: Session, *, article: Article | None, typed: forms.EditorForm
+) -> HTMLResponse:
+    """Render the editor again with the typed values and the panes of two readers beside it."""
+    draft, errors = editing.preview(db, typed, article=article)
+    chosen = typed.values.get("preview_profession", "")
+    profession = Profession(chosen) if chosen in Profession.__members__.values() else Profession.PHYSICIAN
+    panes = []
+    if draft is not None:
+        professional = Viewer(profession=profession, logged_in=True, request_state="approved")
+        panes = [
+            _pane(request, draft, VISITOR, "What a visitor sees"),
+            _pane(request, draft, professional, f"What {PROFESSION_LABELS[profession].lower()} see"),
+        ]
+    typed.values["preview_profession"] = profession.value
+    extra = {"preview": {"draft": draft, "panes": panes}}
+    return render_editor(request, db, article=article, typed=typed, errors=errors, extra=extra)
+
+
+def _pane(request: Request, draft: Article, viewer: Viewer, heading: str) -> Pane:
+    def panel(audience: Audience) -> str:
+        template = request.app.state.templates.get_template("articles/_locked_panel.html")
+        return str(template.render(audience=audience, viewer=viewer, request=request))
+
+    # The same rule and renderer as the public page, for a reader who is not the one asking.
+    body = visibility.readable_body(draft, viewer, panel=panel)
+    locked = None if body else Markup(panel(draft.audience_rule))  # noqa: S704
+    return Pane(heading, body, locked)
+
+
+def render_conflict(
+    request: Request, db: Session, *, article: Article | None, typed: forms.EditorForm
+) -> HTMLResponse:
+    """Refuse a stale save: keep what was typed and show who saved in between, and what changed."""
+    assert article is not None  # only an existing article has versions to conflict
+    started = revisions.find(db, article, typed.version) if typed.version else None
+    latest = editing.latest_revision(db, article)
+    changes = revisions.diff(started, latest) if started and latest else []
+    conflict = {"latest": latest, "started": typed.version, "changes": changes}
+    # Saving again from this page means: I have merged the other change.
+    typed.values["version"] = str(article.version)
+    return render_editor(request, db, article=article, typed=typed, status=409, extra={"conflict": conflict})

@@ -1,0 +1,90 @@
+"""Staff pages for an article's revisions: the list, a comparison of two, restoring one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from app.accounts.dependencies import Db, Editor
+from app.accounts.sessions import client_ip
+from app.admin.articles import MAX_ID, find
+from app.articles import editing, revisions
+from app.articles.models import Article, ArticleRevision
+from app.core.forms import form_data
+from app.core.web import flash, page_number, render
+
+router = APIRouter(prefix="/admin")
+Form = Annotated[FormData, Depends(form_data)]
+
+
+@router.get("/articles/{article_id}/revisions", name="admin.article_revisions", response_class=HTMLResponse)
+def index(request: Request, db: Db, user: Editor, article_id: int, page: str | None = None) -> Response:
+    """List the article's saved versions, newest first, with who saved each and when."""
+    article = find(db, article_id)
+    size = max(request.app.state.settings.page_size, 20)
+    items = revisions.page_of(db, article, number=page_number(page), size=size)
+    return render(request, "admin/articles/revisions.html", {"article": article, "page": items})
+
+
+def _revision(db: Db, article: Article, number: str | None) -> ArticleRevision | None:
+    return (
+        revisions.find(db, article, int(number)) if number and number.isdigit() and len(number) < 9 else None
+    )
+
+
+@router.get(
+    "/articles/{article_id}/revisions/compare", name="admin.article_compare", response_class=HTMLResponse
+)
+def compare(
+    request: Request, db: Db, user: Editor, article_id: int, old: str | None = None, new: str | None = None
+) -> Response:
+    """Show what changed between two revisions, field by field and the body line by line."""
+    article = find(db, article_id)
+    newer = _revision(db, article, new) or editing.latest_revision(db, article)
+    older = _revision(db, article, old)
+    if older is None and newer is not None:
+        older = revisions.find(db, article, newer.number - 1)
+    if older is None or newer is None:
+        raise HTTPException(404, "There are no such revisions to compare.")
+    context = {
+        "article": article,
+        "old": older,
+        "new": newer,
+        "changes": revisions.diff(older, newer),
+    }
+    return render(request, "admin/articles/compare.html", context)
+
+
+@router.post(
+    "/articles/{article_id}/revisions/{number}/restore",
+    name="admin.article_restore",
+    response_class=HTMLResponse,
+)
+def restore(request: Request, db: Db, user: Editor, form: Form, article_id: int, number: int) -> Response:
+    """Save the revision's content again as the newest version; the status stays as it is."""
+    article = find(db, article_id)
+    revision = revisions.find(db, article, number) if 0 < number <= MAX_ID else None
+    if revision is None:
+        raise HTTPException(404, "There is no such revision.")
+    version = str(form.get("version", ""))
+    try:
+        revisions.restore(
+            db,
+            article=article,
+            revision=revision,
+            actor=user,
+            version=int(version) if version.isdigit() else None,
+            ip=client_ip(request),
+        )
+    except editing.StaleVersion:
+        db.rollback()
+        flash(request, "The article changed while you were looking; check the revisions again.", "warning")
+        return RedirectResponse(
+            request.app.url_path_for("admin.article_revisions", article_id=article_id), 303
+        )
+    db.commit()
+    flash(request, f"Revision {number} restored as version {article.version}.", "success")
+    return RedirectResponse(request.app.url_path_for("admin.article", article_id=article_id), 303)

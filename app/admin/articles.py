@@ -1,0 +1,132 @@
+"""Staff pages for articles: the list, the editor (new and existing), saving and previewing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
+from starlette.datastructures import FormData
+
+from app.accounts.dependencies import Db, Editor
+from app.accounts.models import User
+from app.accounts.sessions import client_ip
+from app.admin import article_editor as editor_page
+from app.articles import editing, forms, listing
+from app.articles.models import Article, ArticleStatus
+from app.core.forms import form_data_up_to
+from app.core.web import flash, page_number, render
+
+router = APIRouter(prefix="/admin")
+EditorForm = Annotated[FormData, Depends(form_data_up_to(forms.MAX_EDITOR_FIELDS))]
+DONE = {
+    ArticleStatus.DRAFT: "Saved as a draft.",
+    ArticleStatus.SCHEDULED: "Saved and scheduled.",
+    ArticleStatus.PUBLISHED: "Saved and published.",
+    ArticleStatus.ARCHIVED: "Saved and archived.",
+}
+
+
+@router.get("/articles", name="admin.articles", response_class=HTMLResponse)
+def index(request: Request, db: Db, user: Editor) -> Response:
+    """List every article, filtered, searched and sorted."""
+    filters = listing.Filters.read(dict(request.query_params))
+    size = request.app.state.settings.page_size
+    page = listing.search(db, filters, number=page_number(request.query_params.get("page")), size=size)
+    context: dict[str, Any] = {
+        "page": page,
+        "filters": filters,
+        "params": filters.params(),
+        "statuses": list(ArticleStatus),
+        "categories": listing.categories(db),
+        "authors": listing.authors(db),
+        "audiences": listing.AUDIENCES,
+        "sorts": {name: label for name, (_order, label) in listing.SORTS.items()},
+    }
+    return render(request, "admin/articles/index.html", context)
+
+
+@router.get("/articles/new", name="admin.article_new", response_class=HTMLResponse)
+def new(request: Request, db: Db, user: Editor) -> Response:
+    """Show an empty editor."""
+    typed = forms.EditorForm({"author_name": user.full_name, "audience": "public"}, [], [])
+    return editor_page.render_editor(request, db, article=None, typed=typed)
+
+
+@router.post("/articles/new", name="admin.article_create", response_class=HTMLResponse)
+def create(request: Request, db: Db, user: Editor, form: EditorForm) -> Response:
+    """Create an article from the editor, as a draft or with the status its button asks for."""
+    return _save(request, db, user, None, forms.read(form))
+
+
+@router.post("/articles/new/preview", name="admin.article_preview_new", response_class=HTMLResponse)
+def preview_new(request: Request, db: Db, user: Editor, form: EditorForm) -> Response:
+    """Show the typed new article as a visitor and as a professional would see it; store nothing."""
+    return editor_page.render_preview(request, db, article=None, typed=forms.read(form))
+
+
+@router.get("/articles/{article_id}", name="admin.article", response_class=HTMLResponse)
+def edit(request: Request, db: Db, user: Editor, article_id: int) -> Response:
+    """Show the editor filled with the article as it is now."""
+    article = find(db, article_id)
+    return editor_page.render_editor(request, db, article=article, typed=editor_page.typed_from(article))
+
+
+@router.post("/articles/{article_id}", name="admin.article_save", response_class=HTMLResponse)
+def save(request: Request, db: Db, user: Editor, form: EditorForm, article_id: int) -> Response:
+    """Save the article; a save made on an older version is refused with the other change shown."""
+    return _save(request, db, user, find(db, article_id), forms.read(form))
+
+
+@router.post("/articles/{article_id}/preview", name="admin.article_preview", response_class=HTMLResponse)
+def preview(request: Request, db: Db, user: Editor, form: EditorForm, article_id: int) -> Response:
+    """Show the typed article as a visitor and as a professional would see it; store nothing."""
+    return editor_page.render_preview(request, db, article=find(db, article_id), typed=forms.read(form))
+
+
+MAX_ID = 2**31 - 1
+
+
+def find(db: Db, article_id: int) -> Article:
+    """The article with this id, or a 404 (also for numbers no database integer holds)."""
+    article = db.get(Article, article_id) if 0 < article_id <= MAX_ID else None
+    if article is None:
+        raise HTTPException(404, "There is no such article.")
+    return article
+
+
+def _action(typed: forms.EditorForm) -> editing.Action:
+    value = typed.values.get("action", "")
+    return editing.Action(value) if value in editing.Action.__members__.values() else editing.Action.SAVE
+
+
+def _save(request: Request, db: Db, user: User, article: Article | None, typed: forms.EditorForm) -> Response:
+    try:
+        checked = editing.check(db, typed, article=article)
+        saved = editing.save(
+            db,
+            article=article,
+            checked=checked,
+            action=_action(typed),
+            actor=user,
+            version=typed.version,
+            ip=client_ip(request),
+        )
+    except editing.EditRefused as refused:
+        db.rollback()
+        return editor_page.render_editor(
+            request, db, article=article, typed=typed, errors=refused.errors, status=422
+        )
+    except editing.StaleVersion:
+        db.rollback()
+        return editor_page.render_conflict(request, db, article=article, typed=typed)
+    try:
+        db.commit()
+    except IntegrityError:
+        # Two people took the same new address at the same moment: the check before saw neither.
+        db.rollback()
+        errors = {"slug": "Another article has just taken this address; choose another."}
+        return editor_page.render_editor(request, db, article=article, typed=typed, errors=errors, status=422)
+    flash(request, DONE[saved.status], "success")
+    return RedirectResponse(request.app.url_path_for("admin.article", article_id=saved.id), 303)

@@ -1,0 +1,182 @@
+"""The staff editor's form: what was typed, kept as text, and what it means once checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.datastructures import FormData
+
+from app.articles.importer import ReferenceIn
+from app.core.forms import text_fields, validate
+from app.core.policy import NAMED_AUDIENCES, AudienceError, Profession, parse_audience
+
+REFERENCE_FIELDS = (
+    "key",
+    "authors",
+    "title",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "url",
+)
+REFERENCE_LABELS = {
+    **{name: name.capitalize() for name in REFERENCE_FIELDS},
+    "doi": "DOI",
+    "pmid": "PubMed ID",
+    "url": "Link",
+}
+EMPTY_REFERENCE_ROWS = 3
+MAX_REFERENCE_ROWS = 60
+# Every reference row is 11 fields; the rest of the form is about 30.
+MAX_EDITOR_FIELDS = 40 + MAX_REFERENCE_ROWS * len(REFERENCE_FIELDS)
+AUDIENCE_CHOICES = [
+    ("public", "Everyone: a public article"),
+    ("professional", "Health professionals (every profession)"),
+    ("prescribers", "Prescribers: physicians, dentists, veterinarians, pharmacists"),
+    ("professions", "Only the professions ticked below"),
+]
+PUBLISH_TIME_FORMAT = "%Y-%m-%dT%H:%M"
+TAG_LENGTH = 120
+
+
+class ReferenceRow(ReferenceIn):
+    """The importer's rules for a reference, with the lengths the columns hold."""
+
+    journal: str = Field(default="", max_length=300)
+    volume: str = Field(default="", max_length=40)
+    issue: str = Field(default="", max_length=40)
+    pages: str = Field(default="", max_length=40)
+    doi: str = Field(default="", pattern=r"^(10\.\S+/\S+)?$", max_length=200)
+    url: str = Field(default="", pattern=r"^(https?://\S+)?$", max_length=500)
+
+
+class ArticleFields(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=300)
+    slug: str = Field(default="", max_length=200)
+    summary: str = Field(min_length=1, max_length=1000)
+    body: str = Field(default="", max_length=500_000)
+    author_name: str = Field(default="", max_length=200)
+    hero_alt: str = Field(default="", max_length=500)
+    tags: str = Field(default="", max_length=1000)
+
+    @field_validator("tags")
+    @classmethod
+    def _short_tags(cls, value: str) -> str:
+        if any(len(name) > TAG_LENGTH for name in tag_names(value)):
+            raise ValueError(f"each tag can have at most {TAG_LENGTH} characters")
+        return value
+
+
+@dataclass
+class EditorForm:
+    """The form as typed: plain text by field name, ticked professions, reference rows."""
+
+    values: dict[str, str]
+    professions: list[str]
+    references: list[dict[str, str]]
+
+    @property
+    def version(self) -> int | None:
+        text = self.values.get("version", "")
+        return int(text) if text.isdigit() else None
+
+    def reference_rows(self) -> list[dict[str, str]]:
+        """The rows to show: the typed ones and a few empty ones to add more."""
+        filled = [row for row in self.references if any(row.values())]
+        return filled + [dict.fromkeys(REFERENCE_FIELDS, "") for _ in range(EMPTY_REFERENCE_ROWS)]
+
+
+def read(form: FormData) -> EditorForm:
+    """Take what the editor posted, without judging it yet."""
+    values = text_fields(form)
+    rows = []
+    for index in range(MAX_REFERENCE_ROWS):
+        row = {name: values.get(f"ref-{index}-{name}", "") for name in REFERENCE_FIELDS}
+        rows.append(row)
+    # The body keeps its own whitespace: indentation is meaningful in Markdown.
+    values["body"] = str(form.get("body", "")).replace("\r\n", "\n")
+    professions = [str(p) for p in form.getlist("professions")]
+    return EditorForm(values, professions, [row for row in rows if any(row.values())])
+
+
+def audience_text(form: EditorForm) -> tuple[str, str]:
+    """The audience words the form chose, and a message if they make no audience."""
+    choice = form.values.get("audience", "public")
+    if choice == "public":
+        return "", ""
+    if choice in NAMED_AUDIENCES:
+        return choice, ""
+    if choice != "professions":
+        return "", "Choose who may read the article."
+    if not form.professions:
+        return "", "Tick at least one profession, or choose another audience."
+    words = " ".join(sorted(set(form.professions)))
+    try:
+        parse_audience(words)
+    except AudienceError as error:
+        return "", str(error)
+    return words, ""
+
+
+def audience_fields(audience: str) -> tuple[str, list[str]]:
+    """The radio choice and ticked professions that show a stored audience."""
+    words = audience.split()
+    if not words:
+        return "public", []
+    if len(words) == 1 and words[0] in NAMED_AUDIENCES:
+        return words[0], []
+    return "professions", sorted(p.value for p in parse_audience(words).professions)
+
+
+def references(form: EditorForm) -> tuple[list[dict[str, object]], dict[str, str]]:
+    """Check the reference rows with the importer's rules; errors are keyed by row field."""
+    checked: list[dict[str, object]] = []
+    errors: dict[str, str] = {}
+    for index, row in enumerate(form.references):
+        values = {name: value for name, value in row.items() if value}
+        reference, problems = validate(ReferenceRow, values)
+        for name, message in problems.items():
+            label = REFERENCE_LABELS.get(name, name).lower()
+            errors.setdefault(f"ref-{index}-{name}", f"Reference {index + 1}, {label}: {message}")
+        if reference is not None:
+            checked.append(reference.model_dump())
+    keys = [str(r["key"]) for r in checked]
+    for index, key in enumerate(keys):
+        if key in keys[:index]:
+            errors.setdefault(f"ref-{index}-key", f"Reference {index + 1}: the key {key!r} is used twice")
+    return checked, errors
+
+
+def publish_time(text: str) -> tuple[datetime | None, str]:
+    """Read a `datetime-local` value as UTC."""
+    if not text:
+        return None, ""
+    try:
+        return datetime.strptime(text[:16], PUBLISH_TIME_FORMAT).replace(tzinfo=UTC), ""
+    except ValueError:
+        return None, "Give the publish time as a date and a time, e.g. 2027-01-31T09:00."
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """A stored time as UTC (SQLite gives times back without their zone)."""
+    return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
+
+
+def format_time(value: datetime | None) -> str:
+    moment = aware(value)
+    return moment.astimezone(UTC).strftime(PUBLISH_TIME_FORMAT) if moment else ""
+
+
+def tag_names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+PROFESSIONS = list(Profession)

@@ -1,0 +1,149 @@
+"""An article's saved versions: list them, compare two field by field, restore one."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User
+from app.articles import editing, service
+from app.articles.forms import REFERENCE_FIELDS
+from app.articles.models import Article, ArticleRevision, Category
+from app.core.pagination import Page
+
+# (attribute, label) in the order a person reads the editor form.
+FIELDS = [
+    ("title", "Title"),
+    ("slug", "Address (slug)"),
+    ("summary", "Summary"),
+    ("category_name", "Category"),
+    ("tags", "Tags"),
+    ("audience", "Audience"),
+    ("author_name", "Author byline"),
+    ("hero_image", "Hero image"),
+    ("hero_alt", "Hero image alt text"),
+    ("status", "Status"),
+    ("published_at", "Publish time"),
+    ("references", "References"),
+    ("body", "Body"),
+]
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "added", "removed", "same" or "gap"
+    text: str
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    label: str
+    lines: list[DiffLine]
+
+
+def page_of(db: Session, article: Article, *, number: int, size: int) -> Page[ArticleRevision]:
+    """Return one page of the article's revisions, newest first."""
+    query = select(ArticleRevision).where(ArticleRevision.article_id == article.id)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = db.scalars(
+        query.order_by(ArticleRevision.number.desc()).limit(size).offset((number - 1) * size)
+    ).all()
+    return Page(items, number, size, total)
+
+
+def find(db: Session, article: Article, number: int) -> ArticleRevision | None:
+    """Return the article's revision with this number."""
+    query = select(ArticleRevision).where(
+        ArticleRevision.article_id == article.id, ArticleRevision.number == number
+    )
+    return db.scalar(query)
+
+
+def _text(revision: ArticleRevision, name: str) -> str:
+    if name == "tags":
+        return ", ".join(json.loads(revision.tags_json))
+    if name == "references":
+        return "\n".join(_reference_line(r) for r in json.loads(revision.references_json))
+    if name == "published_at":
+        value = revision.published_at
+        return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+    if name == "audience":
+        return revision.audience or "public"
+    return str(getattr(revision, name) or "")
+
+
+def _reference_line(fields: dict[str, object]) -> str:
+    return " | ".join(f"{name}: {fields[name]}" for name in REFERENCE_FIELDS if fields.get(name))
+
+
+def diff(old: ArticleRevision, new: ArticleRevision) -> list[FieldDiff]:
+    """Compare two revisions: each changed field, its text line by line (three lines of context)."""
+    changes = []
+    for name, label in FIELDS:
+        before, after = _text(old, name).splitlines(), _text(new, name).splitlines()
+        if before != after:
+            changes.append(FieldDiff(label, _lines(before, after)))
+    return changes
+
+
+def _lines(before: Sequence[str], after: Sequence[str]) -> list[DiffLine]:
+    kinds = {"+": "added", "-": "removed", " ": "same"}
+    lines = []
+    for line in difflib.unified_diff(before, after, lineterm="", n=3):
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("@@"):
+            lines.append(DiffLine("gap", line))
+        else:
+            lines.append(DiffLine(kinds[line[:1]], line[1:]))
+    return lines
+
+
+def content_of(db: Session, revision: ArticleRevision) -> service.Content:
+    """The content a revision holds, as a save takes it."""
+    category = None
+    if revision.category_name:
+        found = db.scalar(select(Category).where(Category.name == revision.category_name))
+        category = found or service.category_named(db, revision.category_name)
+    return service.Content(
+        title=revision.title,
+        slug=revision.slug,
+        summary=revision.summary,
+        body=revision.body,
+        audience=revision.audience,
+        category=category,
+        tag_names=tuple(json.loads(revision.tags_json)),
+        author_name=revision.author_name,
+        hero_image=revision.hero_image,
+        hero_alt=revision.hero_alt,
+        references=tuple(json.loads(revision.references_json)),
+    )
+
+
+def restore(
+    db: Session,
+    *,
+    article: Article,
+    revision: ArticleRevision,
+    actor: User,
+    version: int | None,
+    ip: str = "",
+) -> Article:
+    """Save the revision's content again as a new version; the status and publish time stay."""
+    content = content_of(db, revision)
+    if editing.slug_problem(db, content.slug, article):
+        # The old address now belongs to another article: keep today's.
+        content = replace(content, slug=article.slug)
+    editing.claim(db, article, version)
+    editing.follow_rename(db, article, content.slug)
+    before = article.status
+    service.apply_content(
+        db, article, content, status=article.status, published_at=article.published_at, saved_by=actor
+    )
+    editing.audit_save(db, article, before=before, actor=actor, ip=ip, action="article.restored")
+    return article
