@@ -14,7 +14,9 @@ from app.access import views as access_views
 from app.accounts import password_views, privacy_views, second_factor_views
 from app.accounts import views as account_views
 from app.accounts.dependencies import current_viewer
+from app.admin import audit_log as admin_audit_log
 from app.admin import bulk as admin_bulk
+from app.admin import people as admin_people
 from app.admin import staff as admin_staff
 from app.admin import views as admin_views
 from app.api import views as api_views
@@ -93,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         account_views.router,
         admin_views.router,
         admin_bulk.router,
+        admin_people.router,
+        admin_audit_log.router,
         admin_staff.router,
         hub.router,
         password_views.router,

@@ -67,7 +67,10 @@ MATRIX = [
     ("GET", "/admin/requests/{request_id}", "/admin/requests/{request_id}", REVIEWERS),
     ("GET", "/admin/requests/{request_id}/document", "/admin/requests/{request_id}/document",
      expect(REVIEWERS, reviewer=404, admin=404)),
-    ("GET", "/admin/users", "/admin/users", ADMINS),
+    ("GET", "/admin/users", "/admin/users", REVIEWERS),
+    ("GET", "/admin/users/{user_id}", "/admin/users/{user_id}", REVIEWERS),
+    ("GET", "/admin/audit", "/admin/audit", ADMINS),
+    ("GET", "/admin/audit.csv", "/admin/audit.csv", ADMINS),
     ("GET", "/admin/outbox", "/admin/outbox", REVIEWERS),
     # Posts carry a valid CSRF token and no other data: guards answer first, then validation.
     ("POST", "/login", "/login", dict.fromkeys(KINDS, 422)),
@@ -94,6 +97,10 @@ MATRIX = [
     ("POST", "/admin/users", "/admin/users", expect(ADMINS, admin=422)),
     ("POST", "/admin/requests", "/admin/requests", expect(REVIEWERS, reviewer=422, admin=422)),
     ("POST", "/admin/users/{user_id}/role", "/admin/users/0/role", expect(ADMINS, admin=404)),
+    ("POST", "/admin/users/{user_id}/sessions/{session_id}/end", "/admin/users/{user_id}/sessions/0/end",
+     expect(REVIEWERS, reviewer=303, admin=303)),
+    ("POST", "/admin/users/{user_id}/sessions/end", "/admin/users/{user_id}/sessions/end",
+     expect(REVIEWERS, reviewer=303, admin=303)),
     # Last: it ends the session of whoever is logged in.
     ("POST", "/logout", "/logout", dict.fromkeys(KINDS, 303)),
 ]  # fmt: skip
@@ -114,7 +121,7 @@ def test_each_kind_of_viewer_gets_the_expected_status_everywhere(
     client = browser_for(kind, app, db, settings)
     got = {}
     for method, route, path, expected in MATRIX:
-        url = path.replace("{request_id}", str(request.id))
+        url = path.replace("{request_id}", str(request.id)).replace("{user_id}", str(request.user_id))
         if method == "GET":
             response = client.get(url, follow_redirects=False)
         else:
