@@ -77,7 +77,7 @@ def staff_section(html: str) -> Tag | None:
 
 
 def second_factor_state(html: str) -> str:
-    """"On" or "Off", as a person's page shows their two-step login."""
+    """The two-step login state a person's page shows: On or Off."""
     found = soup(html).select_one("#second-factor-state")
     assert found is not None
     return found.get_text(strip=True)

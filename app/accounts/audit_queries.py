@@ -109,8 +109,6 @@ def concerning(db: Session, user_id: int, request_ids: Sequence[int], *, limit: 
     """Return the newest events about a person or one of their access requests."""
     about = [and_(AuditEvent.target_type == "user", AuditEvent.target_id == user_id)]
     if request_ids:
-        about.append(
-            and_(AuditEvent.target_type == "access_request", AuditEvent.target_id.in_(request_ids))
-        )
+        about.append(and_(AuditEvent.target_type == "access_request", AuditEvent.target_id.in_(request_ids)))
     query = select(AuditEvent).where(or_(*about))
     return db.scalars(_newest_first(query).limit(limit)).all()
