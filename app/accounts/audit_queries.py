@@ -32,7 +32,7 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _filtered(filters: AuditFilters) -> Select[tuple[AuditEvent]]:
+def _filtered(filters: AuditFilters) -> Select[AuditEvent]:
     query = select(AuditEvent)
     if filters.actor:
         text = filters.actor
@@ -58,7 +58,7 @@ def _filtered(filters: AuditFilters) -> Select[tuple[AuditEvent]]:
     return query
 
 
-def _newest_first(query: Select[tuple[AuditEvent]]) -> Select[tuple[AuditEvent]]:
+def _newest_first(query: Select[AuditEvent]) -> Select[AuditEvent]:
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 

@@ -52,7 +52,7 @@ def search(db: Session, *, filters: PeopleFilters, page: int, size: int = 25) ->
     return Page([Person(user, latest) for user, latest in rows], page, size, total)
 
 
-def _filtered(filters: PeopleFilters) -> Select[tuple[User, AccessRequest]]:
+def _filtered(filters: PeopleFilters) -> Select[User, AccessRequest]:
     newest = (
         select(AccessRequest.user_id, func.max(AccessRequest.id).label("request_id"))
         .group_by(AccessRequest.user_id)
