@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import AuditEvent, User
@@ -32,18 +32,21 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _actor_matches(text: str) -> ColumnElement[bool]:
+    """A number names the account; other text is looked for in the recorded label and today's name."""
+    if text.isascii() and text.isdigit():
+        return AuditEvent.actor_id == int(text) if int(text) <= MAX_ID else false()
+    # The label is what was recorded (anonymised on erasure); the account shows today's name.
+    named = select(User.id).where(
+        or_(User.full_name.icontains(text, autoescape=True), User.email.icontains(text, autoescape=True))
+    )
+    return or_(AuditEvent.actor_label.icontains(text, autoescape=True), AuditEvent.actor_id.in_(named))
+
+
 def _filtered(filters: AuditFilters) -> Select[AuditEvent]:
     query = select(AuditEvent)
     if filters.actor:
-        text = filters.actor
-        # The label is what was recorded (anonymised on erasure); the account shows today's name.
-        actor = select(User.id).where(
-            or_(User.full_name.icontains(text, autoescape=True), User.email.icontains(text, autoescape=True))
-        )
-        matches = [AuditEvent.actor_label.icontains(text, autoescape=True), AuditEvent.actor_id.in_(actor)]
-        if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
-            matches.append(AuditEvent.actor_id == int(text))
-        query = query.where(or_(*matches))
+        query = query.where(_actor_matches(filters.actor))
     if filters.action:
         query = query.where(AuditEvent.action == filters.action)
     if filters.target_type:
