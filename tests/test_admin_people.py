@@ -264,3 +264,20 @@ def test_a_missing_person_is_a_clear_404(client: TestClient, db: Session, settin
     as_reviewer(client, db, settings)
     missing = client.get("/admin/users/99999")
     assert missing.status_code == 404 and "Page not found" in page_text(missing.text)
+
+
+def test_odd_input_is_answered_without_an_error(client: TestClient, db: Session, settings: Settings) -> None:
+    as_admin(client, db, settings)
+    huge = "99999999999999999999"
+    for path in (f"/admin/users/{huge}", "/admin/users/-1"):
+        assert client.get(path).status_code == 404, path
+    for action in (
+        f"/admin/users/{huge}/sessions/end",
+        f"/admin/users/1/sessions/{huge}/end",
+        f"/admin/users/{huge}/role",
+    ):
+        assert submit(client, "/", {}, action=action).status_code == 404, action
+    odd = client.get("/admin/users?q=%00Ada&role=%00&page=99999999999")
+    assert odd.status_code == 200 and "There is no page" in page_text(odd.text)
+    assert client.get("/admin/audit?actor=%00&action=%00&target_type=%00").status_code == 200
+    assert client.get(f"/admin/audit?actor={huge}").status_code == 200

@@ -15,6 +15,7 @@ from app.accounts.audit_queries import MAX_ID, AuditFilters
 from app.accounts.dependencies import Admin, Db
 from app.accounts.models import AuditEvent
 from app.core.db import utcnow
+from app.core.text import query_text
 from app.core.web import page_number, render
 
 router = APIRouter(prefix="/admin")
@@ -38,7 +39,7 @@ def _date(text: str, errors: dict[str, str], field: str) -> date | None:
 
 def read_filters(query: dict[str, str]) -> tuple[AuditFilters, dict[str, str], dict[str, str]]:
     """Read the filters from the query string: the filters, what to show in the form, and errors."""
-    values = {name: query.get(name, "").strip()[:200] for name in FIELDS}
+    values = {name: query_text(query.get(name, "")) for name in FIELDS}
     errors: dict[str, str] = {}
     target_id = None
     if values["target_id"]:

@@ -13,11 +13,13 @@ from app.access.forms import Email
 from app.access.models import RequestState
 from app.accounts import audit_queries, people, second_factor, sessions
 from app.accounts import service as accounts_service
+from app.accounts.audit_queries import MAX_ID
 from app.accounts.dependencies import Admin, Db, Reviewer
 from app.accounts.models import STAFF_ROLES, Role, User
 from app.accounts.sessions import client_ip
 from app.core.forms import form_data, text_fields, validate
 from app.core.policy import Profession
+from app.core.text import query_text
 from app.core.web import flash, page_number, render
 
 router = APIRouter(prefix="/admin")
@@ -37,7 +39,7 @@ def _filters(q: str, role: str, state: str, profession: str) -> tuple[people.Peo
     chosen_state = RequestState(state) if state in RequestState.__members__.values() else None
     chosen_profession = Profession(profession) if profession in Profession.__members__.values() else None
     filters = people.PeopleFilters(
-        text=q.strip()[:200],
+        text=query_text(q),
         role=chosen_role,
         state=chosen_state,
         no_request=state == NO_REQUEST,
@@ -126,7 +128,7 @@ def create_user(request: Request, db: Db, user: Admin, form: Form) -> Response:
 
 def find_person(db: Db, user_id: int) -> User:
     """The account behind `/admin/users/{user_id}`, or a 404."""
-    person = db.get(User, user_id)
+    person = db.get(User, user_id) if 0 < user_id <= MAX_ID else None
     if person is None:
         raise HTTPException(404, "There is no such account.")
     return person
@@ -180,6 +182,8 @@ def end_session(
 ) -> Response:
     """Log a person out of one browser or device; recorded in the audit log."""
     person = _sessions_of(db, user, user_id)
+    if not 0 < session_id <= MAX_ID:
+        raise HTTPException(404, "There is no such session.")
     try:
         ended = people.end_session(
             db,
