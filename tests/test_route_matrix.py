@@ -98,7 +98,7 @@ MATRIX = [
     ("POST", "/admin/requests", "/admin/requests", expect(REVIEWERS, reviewer=422, admin=422)),
     ("POST", "/admin/users/{user_id}/role", "/admin/users/0/role", expect(ADMINS, admin=404)),
     ("POST", "/admin/users/{user_id}/sessions/{session_id}/end", "/admin/users/{user_id}/sessions/0/end",
-     expect(REVIEWERS, reviewer=303, admin=303)),
+     expect(REVIEWERS, reviewer=404, admin=404)),
     ("POST", "/admin/users/{user_id}/sessions/end", "/admin/users/{user_id}/sessions/end",
      expect(REVIEWERS, reviewer=303, admin=303)),
     # Last: it ends the session of whoever is logged in.
