@@ -16,9 +16,11 @@ from app.accounts import views as account_views
 from app.accounts.dependencies import current_viewer
 from app.admin import article_revisions as admin_article_revisions
 from app.admin import articles as admin_articles
+from app.admin import audit_log as admin_audit_log
 from app.admin import bulk as admin_bulk
 from app.admin import media as admin_media
 from app.admin import messages as admin_messages
+from app.admin import people as admin_people
 from app.admin import staff as admin_staff
 from app.admin import tags as admin_tags
 from app.admin import taxonomy as admin_taxonomy
@@ -104,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_bulk.router,
         admin_media.router,
         admin_messages.router,
+        admin_people.router,
+        admin_audit_log.router,
         admin_staff.router,
         admin_taxonomy.router,
         admin_tags.router,

@@ -71,7 +71,10 @@ MATRIX = [
     ("GET", "/admin/requests/{request_id}", "/admin/requests/{request_id}", REVIEWERS),
     ("GET", "/admin/requests/{request_id}/document", "/admin/requests/{request_id}/document",
      expect(REVIEWERS, reviewer=404, admin=404)),
-    ("GET", "/admin/users", "/admin/users", ADMINS),
+    ("GET", "/admin/users", "/admin/users", REVIEWERS),
+    ("GET", "/admin/users/{user_id}", "/admin/users/{user_id}", REVIEWERS),
+    ("GET", "/admin/audit", "/admin/audit", ADMINS),
+    ("GET", "/admin/audit.csv", "/admin/audit.csv", ADMINS),
     ("GET", "/admin/outbox", "/admin/outbox", REVIEWERS),
     ("GET", "/admin/messages", "/admin/messages", STAFF),
     ("GET", "/admin/messages/{message_id}", "/admin/messages/0",
@@ -151,6 +154,10 @@ MATRIX = [
     # Without the version it was shown at, a restore is refused and leads back to the revisions.
     ("POST", "/admin/articles/{article_id}/revisions/{number}/restore",
      "/admin/articles/1/revisions/1/restore", expect(EDITORS, editor=303, admin=303)),
+    ("POST", "/admin/users/{user_id}/sessions/{session_id}/end", "/admin/users/{user_id}/sessions/0/end",
+     expect(REVIEWERS, reviewer=404, admin=404)),
+    ("POST", "/admin/users/{user_id}/sessions/end", "/admin/users/{user_id}/sessions/end",
+     expect(REVIEWERS, reviewer=303, admin=303)),
     # Last: it ends the session of whoever is logged in.
     ("POST", "/logout", "/logout", dict.fromkeys(KINDS, 303)),
 ]  # fmt: skip
@@ -171,7 +178,7 @@ def test_each_kind_of_viewer_gets_the_expected_status_everywhere(
     client = browser_for(kind, app, db, settings)
     got = {}
     for method, route, path, expected in MATRIX:
-        url = path.replace("{request_id}", str(request.id))
+        url = path.replace("{request_id}", str(request.id)).replace("{user_id}", str(request.user_id))
         if method == "GET":
             response = client.get(url, follow_redirects=False)
         else:

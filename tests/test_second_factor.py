@@ -71,9 +71,16 @@ def error_text(html: str) -> str:
     return page_text(str(summary)) if summary else ""
 
 
-def staff_row(html: str, person: User) -> Tag:
-    """The row of `person` in the staff accounts table."""
-    return next(row for row in soup(html).select("tbody tr") if person.email in row.get_text())
+def staff_section(html: str) -> Tag | None:
+    """The admin-only part of a person's page: role change and two-step login reset."""
+    return soup(html).select_one('section[aria-labelledby="staff-heading"]')
+
+
+def second_factor_state(html: str) -> str:
+    """The two-step login state a person's page shows: On or Off."""
+    found = soup(html).select_one("#second-factor-state")
+    assert found is not None
+    return found.get_text(strip=True)
 
 
 def events(db: Session, action: str) -> list[AuditEvent]:
@@ -325,7 +332,7 @@ def test_an_admin_without_two_step_login_is_sent_to_set_it_up_and_can(
     assert "Admins must use two-step login." in page_text(page.text)
     done = submit(client, "/account/two-factor", {"code": code_now(secret_on(page.text))})
     assert len(codes_on(done.text)) == 10
-    assert "Staff accounts" in page_text(client.get("/admin/users").text)
+    assert "Add a staff account" in page_text(client.get("/admin/users").text)
 
 
 def test_another_admin_resets_a_lost_device(app: FastAPI, db: Session, settings: Settings) -> None:
@@ -334,14 +341,17 @@ def test_another_admin_resets_a_lost_device(app: FastAPI, db: Session, settings:
     with TestClient(app) as boss, TestClient(app) as colleague:
         log_in_fully(colleague, reviewer, reviewer_secret)
         log_in_fully(boss, admin, admin_secret)
-        listing = boss.get("/admin/users").text
-        form = staff_row(listing, reviewer).select_one('form[action$="second-factor/reset"]')
-        assert "On" in staff_row(listing, reviewer).get_text() and form is not None
-        assert staff_row(listing, admin).select_one("form") is None, "an admin does not reset their own here"
+        # The reset moved from the staff list to each person's page under People.
+        colleague_page = boss.get(f"/admin/users/{reviewer.id}").text
+        section = staff_section(colleague_page)
+        form = section.select_one('form[action$="second-factor/reset"]') if section else None
+        assert second_factor_state(colleague_page) == "On" and form is not None
+        own_page = boss.get(f"/admin/users/{admin.id}").text
+        assert staff_section(own_page) is None, "an admin does not reset their own here"
 
-        reset = submit(boss, "/admin/users", {}, action=str(form["action"]), follow=True)
+        reset = submit(boss, f"/admin/users/{reviewer.id}", {}, action=str(form["action"]), follow=True)
         assert f"Two-step login of {reviewer.full_name} was reset" in page_text(reset.text)
-        assert "Off" in staff_row(reset.text, reviewer).get_text()
+        assert second_factor_state(reset.text) == "Off"
 
         (event,) = events(db, "account.second_factor_reset")
         assert (event.actor_id, event.target_id, event.before_state, event.after_state) == (

@@ -28,10 +28,10 @@ def test_a_role_change_ends_the_colleagues_sessions_and_is_audited(
     colleague = TestClient(app)
     login(colleague, reviewer.email, factories.PASSWORD)
     assert colleague.get("/admin/requests").status_code == 200
-    done = submit(
-        client, "/admin/users", {"role": "editor"}, action=f"/admin/users/{reviewer.id}/role", follow=True
-    )
+    page = f"/admin/users/{reviewer.id}"
+    done = submit(client, page, {"role": "editor"}, action=f"/admin/users/{reviewer.id}/role", follow=True)
     assert "Rita Colleague is now editor; they must log in again." in page_text(done.text)
+    assert str(done.url).endswith(page), "back on the colleague's page"
     db.refresh(reviewer)
     assert reviewer.role == Role.EDITOR
     assert colleague.get("/admin/requests", follow_redirects=False).headers["location"].startswith("/login")
@@ -48,11 +48,9 @@ def test_a_role_change_ends_the_colleagues_sessions_and_is_audited(
 
 def test_an_admin_cannot_change_their_own_role(client: TestClient, db: Session, settings: Settings) -> None:
     admin = as_admin(client, db, settings)
-    page = soup(client.get("/admin/users").text)
-    assert page.select_one(f'form[action="/admin/users/{admin.id}/role"]') is None
-    refused = submit(
-        client, "/admin/users", {"role": "editor"}, action=f"/admin/users/{admin.id}/role", follow=True
-    )
+    own = f"/admin/users/{admin.id}"
+    assert soup(client.get(own).text).select_one(f'form[action="{own}/role"]') is None
+    refused = submit(client, "/admin/users", {"role": "editor"}, action=f"{own}/role", follow=True)
     assert "You cannot change your own role" in page_text(refused.text)
     db.refresh(admin)
     assert admin.role == Role.ADMIN

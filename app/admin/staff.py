@@ -1,4 +1,4 @@
-"""Changing a staff member's role (admins only)."""
+"""What only admins do to a colleague's staff account: change its role, reset its two-step login."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from app.accounts import second_factor
 from app.accounts import service as accounts_service
+from app.accounts.audit_queries import MAX_ID
 from app.accounts.dependencies import Admin, Db
 from app.accounts.models import STAFF_ROLES, Role, User
 from app.accounts.sessions import client_ip
@@ -19,21 +21,46 @@ router = APIRouter(prefix="/admin")
 Form = Annotated[FormData, Depends(form_data)]
 
 
+def _colleague(db: Db, user_id: int) -> User:
+    person = db.get(User, user_id) if 0 < user_id <= MAX_ID else None
+    if person is None or not person.is_staff:
+        raise HTTPException(404, "There is no such staff account.")
+    return person
+
+
+def _back(request: Request, person: User) -> Response:
+    """Back to the person's page, where both forms are."""
+    return RedirectResponse(request.app.url_path_for("admin.user", user_id=person.id), 303)
+
+
 @router.post("/users/{user_id}/role", name="admin.users_role")
 def change_role(request: Request, db: Db, user: Admin, form: Form, user_id: int) -> Response:
     """Give a colleague another staff role; their sessions end so it applies at once."""
-    person = db.get(User, user_id)
-    if person is None or not person.is_staff:
-        raise HTTPException(404, "There is no such staff account.")
+    person = _colleague(db, user_id)
     wanted = str(form.get("role", ""))
     if wanted not in {r.value for r in STAFF_ROLES}:
         flash(request, "Choose a role.", "warning")
-        return RedirectResponse(request.app.url_path_for("admin.users"), 303)
+        return _back(request, person)
     try:
         accounts_service.change_role(db, user=person, role=Role(wanted), actor=user, ip=client_ip(request))
     except accounts_service.RoleChangeRefused as refused:
         flash(request, str(refused), "warning")
-        return RedirectResponse(request.app.url_path_for("admin.users"), 303)
+        return _back(request, person)
     db.commit()
     flash(request, f"{person.full_name} is now {wanted}; they must log in again.", "success")
-    return RedirectResponse(request.app.url_path_for("admin.users"), 303)
+    return _back(request, person)
+
+
+@router.post("/users/{user_id}/second-factor/reset", name="admin.second_factor_reset")
+def reset_second_factor(request: Request, db: Db, user: Admin, form: Form, user_id: int) -> Response:
+    """Reset a colleague's two-step login (a lost phone): their sessions end, they set it up again."""
+    person = _colleague(db, user_id)
+    if person.id == user.id:
+        flash(request, "Change your own two-step login from your account page.", "warning")
+        return _back(request, person)
+    if second_factor.disable(db, person, actor=user, ip=client_ip(request)):
+        db.commit()
+        flash(request, f"Two-step login of {person.full_name} was reset; they set it up again.", "success")
+    else:
+        flash(request, f"{person.full_name} has no two-step login to reset.", "warning")
+    return _back(request, person)

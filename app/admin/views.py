@@ -1,4 +1,4 @@
-"""Staff pages: the review queue, one request and its decision, staff accounts, the outbox."""
+"""Staff pages: the review queue, one request and its decision, the outbox."""
 
 from __future__ import annotations
 
@@ -8,31 +8,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel
 from starlette.datastructures import FormData
 
 from app.access import checks, lifecycle
 from app.access import service as access_service
 from app.access import stats as access_stats
-from app.access.forms import Email
 from app.access.models import AccessRequest, RequestState
-from app.accounts import audit, second_factor
-from app.accounts import service as accounts_service
-from app.accounts.dependencies import Admin, Db, Reviewer, Staff
-from app.accounts.models import STAFF_ROLES, Role, User
+from app.accounts import audit
+from app.accounts.dependencies import Db, Reviewer, Staff
+from app.accounts.models import Role, User
 from app.accounts.sessions import client_ip
 from app.core.countries import COUNTRIES
 from app.core.db import utcnow
-from app.core.forms import form_data, text_fields, validate
+from app.core.forms import form_data, text_fields
 from app.core.policy import Profession
 from app.core.web import flash, render
 from app.mail import service as mail_service
 
 router = APIRouter(prefix="/admin")
-
-
-class _EmailOnly(BaseModel):
-    email: Email
 
 
 Form = Annotated[FormData, Depends(form_data)]
@@ -250,74 +243,6 @@ def document(request: Request, db: Db, user: Reviewer, request_id: int) -> Respo
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-@router.get("/users", name="admin.users", response_class=HTMLResponse)
-def users(request: Request, db: Db, user: Admin) -> Response:
-    """List the staff accounts and offer the form to add one."""
-    return _users_page(request, db, {}, {})
-
-
-def _users_page(
-    request: Request, db: Db, values: dict[str, str], errors: dict[str, str], status: int = 200
-) -> Response:
-    staff = accounts_service.staff(db)
-    context = {
-        "staff": staff,
-        "values": values,
-        "errors": errors,
-        "roles": [(r.value, r.value.capitalize()) for r in Role if r in STAFF_ROLES],
-        "second_factor_on": second_factor.enabled_among(db, [person.id for person in staff]),
-    }
-    return render(request, "admin/users.html", context, status_code=status)
-
-
-@router.post("/users", name="admin.users_create", response_class=HTMLResponse)
-def create_user(request: Request, db: Db, user: Admin, form: Form) -> Response:
-    """Create a reviewer, editor or admin; they set their password from an emailed link."""
-    values = text_fields(form)
-    errors: dict[str, str] = {}
-    email_ok, email_errors = validate(_EmailOnly, {"email": values.get("email", "")})
-    errors.update(email_errors)
-    if not values.get("full_name"):
-        errors["full_name"] = "Enter the person's name"
-    if values.get("role") not in {r.value for r in STAFF_ROLES}:
-        errors["role"] = "Choose a role"
-    if not errors and email_ok:
-        try:
-            accounts_service.create_staff(
-                db,
-                request.app.state.settings,
-                email=email_ok.email,
-                full_name=values["full_name"][:200],
-                role=Role(values["role"]),
-                actor=user,
-                ip=client_ip(request),
-            )
-        except accounts_service.AccountExists:
-            errors["email"] = "An account with this email address exists already"
-    if errors:
-        return _users_page(request, db, values, errors, 422)
-    db.commit()
-    flash(request, f"{values['full_name']} can now set a password from the email we sent.", "success")
-    return RedirectResponse(request.app.url_path_for("admin.users"), 303)
-
-
-@router.post("/users/{user_id}/second-factor/reset", name="admin.second_factor_reset")
-def reset_second_factor(request: Request, db: Db, user: Admin, form: Form, user_id: int) -> Response:
-    """Reset a colleague's two-step login (a lost phone): their sessions end, they set it up again."""
-    person = db.get(User, user_id)
-    if person is None or not person.is_staff:
-        raise HTTPException(404, "There is no such staff account.")
-    if person.id == user.id:
-        flash(request, "Change your own two-step login from your account page.", "warning")
-        return RedirectResponse(request.app.url_path_for("admin.users"), 303)
-    if second_factor.disable(db, person, actor=user, ip=client_ip(request)):
-        db.commit()
-        flash(request, f"Two-step login of {person.full_name} was reset; they set it up again.", "success")
-    else:
-        flash(request, f"{person.full_name} has no two-step login to reset.", "warning")
-    return RedirectResponse(request.app.url_path_for("admin.users"), 303)
 
 
 @router.get("/outbox", name="admin.outbox", response_class=HTMLResponse)

@@ -21,3 +21,8 @@ def slugify(text: str) -> str:
     spaced = "".join(" " if unicodedata.category(c).startswith(("P", "Z", "S")) else c for c in text)
     ascii_text = unicodedata.normalize("NFKD", spaced).encode("ascii", "ignore").decode()
     return _NON_WORD.sub("-", ascii_text.lower()).strip("-")[:120] or "untitled"
+
+
+def query_text(text: str, limit: int = 200) -> str:
+    """A search box's text, trimmed, without control characters (PostgreSQL refuses NUL)."""
+    return "".join(char for char in text if char.isprintable() or char == " ").strip()[:limit]

@@ -1,0 +1,117 @@
+"""Reading the audit trail: the filtered log for admins, and what concerns one person."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.accounts.models import AuditEvent, User
+from app.core.pagination import Page
+
+# Database integers stop here; an id past it matches nothing rather than overflowing PostgreSQL.
+MAX_ID = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the audit log is narrowed to; empty fields match every event."""
+
+    actor: str = ""
+    action: str = ""
+    target_type: str = ""
+    target_id: int | None = None
+    start: date | None = None
+    end: date | None = None
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _actor_matches(text: str) -> ColumnElement[bool]:
+    """A number names the account; other text is looked for in the recorded label and today's name."""
+    if text.isascii() and text.isdigit():
+        return AuditEvent.actor_id == int(text) if int(text) <= MAX_ID else false()
+    # The label is what was recorded (anonymised on erasure); the account shows today's name.
+    named = select(User.id).where(
+        or_(User.full_name.icontains(text, autoescape=True), User.email.icontains(text, autoescape=True))
+    )
+    return or_(AuditEvent.actor_label.icontains(text, autoescape=True), AuditEvent.actor_id.in_(named))
+
+
+def _filtered(filters: AuditFilters) -> Select[AuditEvent]:
+    query = select(AuditEvent)
+    if filters.actor:
+        query = query.where(_actor_matches(filters.actor))
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.target_type:
+        query = query.where(AuditEvent.target_type == filters.target_type)
+    if filters.target_id is not None:
+        query = query.where(AuditEvent.target_id == filters.target_id)
+    if filters.start:
+        query = query.where(AuditEvent.at >= _day_start(filters.start))
+    if filters.end:
+        # Inclusive: everything before the start of the following day.
+        query = query.where(AuditEvent.at < _day_start(filters.end + timedelta(days=1)))
+    return query
+
+
+def _newest_first(query: Select[AuditEvent]) -> Select[AuditEvent]:
+    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+
+
+def search(db: Session, *, filters: AuditFilters, page: int, size: int = 50) -> Page[AuditEvent]:
+    """Return one page of the events these filters match, newest first."""
+    query = _filtered(filters)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = db.scalars(_newest_first(query).limit(size).offset((page - 1) * size)).all()
+    return Page(items, page, size, total)
+
+
+def export(db: Session, *, filters: AuditFilters, limit: int) -> Sequence[AuditEvent]:
+    """Return up to `limit` matching events, newest first, for a download."""
+    return db.scalars(_newest_first(_filtered(filters)).limit(limit)).all()
+
+
+def actions(db: Session) -> list[str]:
+    """Return every action the log holds, in alphabetical order."""
+    return list(db.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+
+
+def target_types(db: Session) -> list[str]:
+    """Return every kind of target the log holds, in alphabetical order."""
+    return list(db.scalars(select(AuditEvent.target_type).distinct().order_by(AuditEvent.target_type)))
+
+
+def names(db: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Return today's name of each account (the anonymous marker once it was deleted)."""
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    if not wanted:
+        return {}
+    rows = db.execute(select(User.id, User.full_name).where(User.id.in_(wanted)))
+    return {user_id: name for user_id, name in rows}
+
+
+def user_targets(events: Iterable[AuditEvent]) -> list[int | None]:
+    """The ids of the accounts these events are about."""
+    return [event.target_id for event in events if event.target_type == "user"]
+
+
+def by_actor(db: Session, user_id: int, *, limit: int) -> Sequence[AuditEvent]:
+    """Return the newest events a person caused, such as their decisions."""
+    query = select(AuditEvent).where(AuditEvent.actor_id == user_id)
+    return db.scalars(_newest_first(query).limit(limit)).all()
+
+
+def concerning(db: Session, user_id: int, request_ids: Sequence[int], *, limit: int) -> Sequence[AuditEvent]:
+    """Return the newest events about a person or one of their access requests."""
+    about = [and_(AuditEvent.target_type == "user", AuditEvent.target_id == user_id)]
+    if request_ids:
+        about.append(and_(AuditEvent.target_type == "access_request", AuditEvent.target_id.in_(request_ids)))
+    query = select(AuditEvent).where(or_(*about))
+    return db.scalars(_newest_first(query).limit(limit)).all()

@@ -1,0 +1,164 @@
+"""People for the staff: every account with its newest request, and the sessions it has open."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from app.access.models import AccessRequest, RequestState
+from app.accounts import audit
+from app.accounts.models import Role, User, UserSession
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.pagination import Page
+from app.core.policy import Profession
+from app.core.security import hash_token
+
+LIVE_SESSIONS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class PeopleFilters:
+    """What the people list is narrowed to; empty fields match everyone."""
+
+    text: str = ""
+    role: Role | None = None
+    state: RequestState | None = None
+    no_request: bool = False
+    profession: Profession | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    """One row of the people list: the account and its newest access request, if any."""
+
+    user: User
+    latest: AccessRequest | None
+
+
+class SessionEndRefused(Exception):
+    """The session cannot be ended from here (it is the one the staff member is using)."""
+
+
+def search(db: Session, *, filters: PeopleFilters, page: int, size: int = 25) -> Page[Person]:
+    """Find accounts by name or email, role, newest request state and profession, by name."""
+    query = _filtered(filters)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.execute(query.order_by(User.full_name, User.id).limit(size).offset((page - 1) * size)).all()
+    return Page([Person(user, latest) for user, latest in rows], page, size, total)
+
+
+def _filtered(filters: PeopleFilters) -> Select[User, AccessRequest]:
+    newest = (
+        select(AccessRequest.user_id, func.max(AccessRequest.id).label("request_id"))
+        .group_by(AccessRequest.user_id)
+        .subquery()
+    )
+    latest = aliased(AccessRequest)
+    query = (
+        select(User, latest)
+        .outerjoin(newest, newest.c.user_id == User.id)
+        .outerjoin(latest, latest.id == newest.c.request_id)
+    )
+    if filters.text:
+        text = filters.text
+        query = query.where(
+            or_(User.full_name.icontains(text, autoescape=True), User.email.icontains(text, autoescape=True))
+        )
+    if filters.role:
+        query = query.where(User.role == filters.role)
+    if filters.no_request:
+        query = query.where(latest.id.is_(None))
+    elif filters.state:
+        query = query.where(latest.state == filters.state)
+    if filters.profession:
+        # The reviewed profession where there is a request; the account's own otherwise.
+        query = query.where(func.coalesce(latest.profession, User.profession) == filters.profession.value)
+    return query
+
+
+def requests_of(db: Session, user_id: int) -> Sequence[AccessRequest]:
+    """Return every access request of a person, newest first."""
+    query = select(AccessRequest).where(AccessRequest.user_id == user_id)
+    return db.scalars(query.order_by(AccessRequest.id.desc())).all()
+
+
+def _live(settings: Settings, user_id: int) -> list[ColumnElement[bool]]:
+    now = utcnow()
+    return [
+        UserSession.user_id == user_id,
+        UserSession.ended_at.is_(None),
+        UserSession.expires_at > now,
+        UserSession.last_seen_at > now - timedelta(minutes=settings.session_idle_minutes),
+    ]
+
+
+def live_sessions(db: Session, settings: Settings, user_id: int) -> Sequence[UserSession]:
+    """Return a person's sessions that would still log them in, most recently used first."""
+    query = select(UserSession).where(*_live(settings, user_id))
+    return db.scalars(query.order_by(UserSession.last_seen_at.desc()).limit(LIVE_SESSIONS_SHOWN)).all()
+
+
+def may_end_sessions(viewer: User, person: User) -> bool:
+    """Reviewers end members' sessions; only admins end a colleague's."""
+    return viewer.role == Role.ADMIN or not person.is_staff
+
+
+def end_session(
+    db: Session, *, person: User, session_id: int, actor: User, current_token: str | None, ip: str
+) -> bool:
+    """End one open session of a person and record it; False when it was not open any more."""
+    if current_token and session_id_of(db, current_token) == session_id:
+        raise SessionEndRefused("This is the session you are using now; log out to end it.")
+    ended = db.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.user_id == person.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    if ended.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    audit.record(
+        db,
+        actor=actor,
+        action="account.session_ended",
+        target_type="user",
+        target_id=person.id,
+        reason=f"Session {session_id} ended by staff.",
+        ip=ip,
+    )
+    return True
+
+
+def end_all_sessions(
+    db: Session, settings: Settings, *, person: User, actor: User, current_token: str | None, ip: str
+) -> int:
+    """End every open session of a person but the one in use, record it, and return how many."""
+    query = update(UserSession).where(*_live(settings, person.id))
+    if current_token:
+        query = query.where(UserSession.token_hash != hash_token(current_token))
+    ended = db.execute(query.values(ended_at=utcnow()), execution_options={"synchronize_session": False})
+    count: int = ended.rowcount  # type: ignore[attr-defined]
+    if count:
+        audit.record(
+            db,
+            actor=actor,
+            action="account.sessions_ended",
+            target_type="user",
+            target_id=person.id,
+            after=f"{count} ended",
+            reason="Every session ended by staff.",
+            ip=ip,
+        )
+    return count
+
+
+def session_id_of(db: Session, token: str | None) -> int | None:
+    """Return the id of the session a cookie token names, if any."""
+    if not token:
+        return None
+    return db.scalar(select(UserSession.id).where(UserSession.token_hash == hash_token(token)))

@@ -1,0 +1,228 @@
+"""People: every account for reviewers and admins, one person's page, staff accounts for admins."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
+from starlette.datastructures import FormData
+
+from app.access.forms import Email
+from app.access.models import RequestState
+from app.accounts import audit_queries, people, second_factor, sessions
+from app.accounts import service as accounts_service
+from app.accounts.audit_queries import MAX_ID
+from app.accounts.dependencies import Admin, Db, Reviewer
+from app.accounts.models import STAFF_ROLES, Role, User
+from app.accounts.sessions import client_ip
+from app.core.forms import form_data, text_fields, validate
+from app.core.policy import Profession
+from app.core.text import query_text
+from app.core.web import flash, page_number, render
+
+router = APIRouter(prefix="/admin")
+Form = Annotated[FormData, Depends(form_data)]
+NO_REQUEST = "none"
+SHOWN_EVENTS = 50
+STAFF_ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in Role if r in STAFF_ROLES]
+
+
+class _EmailOnly(BaseModel):
+    email: Email
+
+
+def _filters(q: str, role: str, state: str, profession: str) -> tuple[people.PeopleFilters, dict[str, str]]:
+    """Read the list's query; a value that is not one of the choices means "any"."""
+    chosen_role = Role(role) if role in Role.__members__.values() else None
+    chosen_state = RequestState(state) if state in RequestState.__members__.values() else None
+    chosen_profession = Profession(profession) if profession in Profession.__members__.values() else None
+    filters = people.PeopleFilters(
+        text=query_text(q),
+        role=chosen_role,
+        state=chosen_state,
+        no_request=state == NO_REQUEST,
+        profession=chosen_profession,
+    )
+    shown = {
+        "q": filters.text,
+        "role": role if chosen_role else "",
+        "state": state if chosen_state or state == NO_REQUEST else "",
+        "profession": profession if chosen_profession else "",
+    }
+    return filters, shown
+
+
+@router.get("/users", name="admin.users", response_class=HTMLResponse)
+def users(
+    request: Request,
+    db: Db,
+    user: Reviewer,
+    q: str = "",
+    role: str = "",
+    state: str = "",
+    profession: str = "",
+    page: str = "",
+) -> Response:
+    """List every account, members and staff, found by name or email and filtered."""
+    return _users_page(request, db, user, query=(q, role, state, profession), page=page_number(page))
+
+
+def _users_page(
+    request: Request,
+    db: Db,
+    user: User,
+    *,
+    query: tuple[str, str, str, str] = ("", "", "", ""),
+    page: int = 1,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    filters, shown = _filters(*query)
+    context = {
+        "people": people.search(db, filters=filters, page=page),
+        "filters": shown,
+        "query": {name: value for name, value in shown.items() if value},
+        "role_choices": [(r.value, r.value.capitalize()) for r in Role],
+        "state_choices": [(s.value, s.value.replace("_", " ").capitalize()) for s in RequestState],
+        "values": values or {},
+        "errors": errors or {},
+        "roles": STAFF_ROLE_CHOICES,
+        "may_add_staff": user.role == Role.ADMIN,
+    }
+    return render(request, "admin/users.html", context, status_code=status)
+
+
+@router.post("/users", name="admin.users_create", response_class=HTMLResponse)
+def create_user(request: Request, db: Db, user: Admin, form: Form) -> Response:
+    """Create a reviewer, editor or admin; they set their password from an emailed link."""
+    values = text_fields(form)
+    errors: dict[str, str] = {}
+    email_ok, email_errors = validate(_EmailOnly, {"email": values.get("email", "")})
+    errors.update(email_errors)
+    if not values.get("full_name"):
+        errors["full_name"] = "Enter the person's name"
+    if values.get("role") not in {r.value for r in STAFF_ROLES}:
+        errors["role"] = "Choose a role"
+    if not errors and email_ok:
+        try:
+            accounts_service.create_staff(
+                db,
+                request.app.state.settings,
+                email=email_ok.email,
+                full_name=values["full_name"][:200],
+                role=Role(values["role"]),
+                actor=user,
+                ip=client_ip(request),
+            )
+        except accounts_service.AccountExists:
+            errors["email"] = "An account with this email address exists already"
+    if errors:
+        return _users_page(request, db, user, values=values, errors=errors, status=422)
+    db.commit()
+    flash(request, f"{values['full_name']} can now set a password from the email we sent.", "success")
+    return RedirectResponse(request.app.url_path_for("admin.users"), 303)
+
+
+def find_person(db: Db, user_id: int) -> User:
+    """The account behind `/admin/users/{user_id}`, or a 404."""
+    person = db.get(User, user_id) if 0 < user_id <= MAX_ID else None
+    if person is None:
+        raise HTTPException(404, "There is no such account.")
+    return person
+
+
+def current_token(request: Request) -> str | None:
+    """The session cookie of the staff member making this request."""
+    return request.cookies.get(sessions.cookie_name(request.app.state.settings))
+
+
+@router.get("/users/{user_id}", name="admin.user", response_class=HTMLResponse)
+def user_detail(request: Request, db: Db, user: Reviewer, user_id: int) -> Response:
+    """Show one person: profile, requests, decisions, sessions, audit trail and allowed actions."""
+    person = find_person(db, user_id)
+    requests = people.requests_of(db, person.id)
+    trail = audit_queries.concerning(db, person.id, [item.id for item in requests], limit=SHOWN_EVENTS)
+    decisions = audit_queries.by_actor(db, person.id, limit=SHOWN_EVENTS) if person.is_staff else []
+    context = {
+        "account": person,
+        "requests": requests,
+        "latest": requests[0] if requests else None,
+        "second_factor_on": person.is_staff and second_factor.is_enabled(db, person),
+        "sessions": people.live_sessions(db, request.app.state.settings, person.id),
+        "current_session": people.session_id_of(db, current_token(request)),
+        "may_end_sessions": people.may_end_sessions(user, person),
+        "decisions": decisions,
+        "trail": trail,
+        "target_names": audit_queries.names(db, audit_queries.user_targets(decisions)),
+        "shown_events": SHOWN_EVENTS,
+        "is_admin": user.role == Role.ADMIN,
+        "roles": STAFF_ROLE_CHOICES,
+    }
+    return render(request, "admin/user.html", context)
+
+
+def _back(request: Request, person: User) -> Response:
+    return RedirectResponse(request.app.url_path_for("admin.user", user_id=person.id), 303)
+
+
+def _sessions_of(db: Db, user: User, user_id: int) -> User:
+    """The person whose sessions this staff member may end, or a 403 (reviewers and colleagues)."""
+    person = find_person(db, user_id)
+    if not people.may_end_sessions(user, person):
+        raise HTTPException(403, "Only admins end the sessions of staff accounts.")
+    return person
+
+
+@router.post("/users/{user_id}/sessions/{session_id}/end", name="admin.session_end")
+def end_session(
+    request: Request, db: Db, user: Reviewer, form: Form, user_id: int, session_id: int
+) -> Response:
+    """Log a person out of one browser or device; recorded in the audit log."""
+    person = _sessions_of(db, user, user_id)
+    if not 0 < session_id <= MAX_ID:
+        raise HTTPException(404, "There is no such session.")
+    try:
+        ended = people.end_session(
+            db,
+            person=person,
+            session_id=session_id,
+            actor=user,
+            current_token=current_token(request),
+            ip=client_ip(request),
+        )
+    except people.SessionEndRefused as refused:
+        flash(request, str(refused), "warning")
+        return _back(request, person)
+    if ended:
+        db.commit()
+        done = f"That session of {person.full_name} has ended; they must log in again there."
+        flash(request, done, "success")
+    else:
+        flash(request, "That session had already ended.", "warning")
+    return _back(request, person)
+
+
+@router.post("/users/{user_id}/sessions/end", name="admin.sessions_end")
+def end_sessions(request: Request, db: Db, user: Reviewer, form: Form, user_id: int) -> Response:
+    """Log a person out everywhere (your own current session stays open); recorded in the audit log."""
+    person = _sessions_of(db, user, user_id)
+    count = people.end_all_sessions(
+        db,
+        request.app.state.settings,
+        person=person,
+        actor=user,
+        current_token=current_token(request),
+        ip=client_ip(request),
+    )
+    db.commit()
+    own = " This session of yours stays open; log out to end it." if person.id == user.id else ""
+    if count:
+        ended = f"{count} session{'s' if count != 1 else ''}"
+        flash(request, f"{ended} of {person.full_name} ended.{own}", "success")
+    else:
+        other = "other " if own else ""
+        flash(request, f"{person.full_name} had no {other}open session.{own}", "warning")
+    return _back(request, person)
