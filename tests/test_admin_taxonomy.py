@@ -378,3 +378,26 @@ def test_a_reviewer_is_refused_and_not_shown_the_link(
     assert refused.status_code == 403
     db.expire_all()
     assert db.scalars(select(Category.slug).where(Category.slug == "x")).first() is None
+
+
+def test_an_article_filed_under_a_former_name_joins_the_renamed_category_and_tag(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    factories.article(db, title="First", category="Mind", tags=["Sleep"])
+    as_editor(client, db, settings)
+    submit(
+        client,
+        f"/admin/categories/{category_id(db, 'mind')}",
+        {"name": "Mental health", "slug": "mental-health"},
+    )
+    submit(client, f"/admin/tags/{tag_id(db, 'sleep')}", {"name": "Rest", "slug": "rest"})
+    # As `portal import` of an older file would: the old names, not the new ones.
+    factories.article(db, title="Second", category="Mind", tags=["Sleep", "Rest"])
+    db.expire_all()
+    assert [c.slug for c in db.scalars(select(Category))] == ["mental-health"]
+    assert [t.slug for t in db.scalars(select(Tag))] == ["rest"]
+    assert (
+        client.get("/categories/mind", follow_redirects=False).headers["location"]
+        == "/categories/mental-health"
+    )
+    assert sorted(titles_on(client, "/tags/rest")) == ["First", "Second"]

@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.accounts import audit
+from app.articles import taxonomy_queries
 from app.articles.markdown import GATE, ReferenceData, gated_audiences
 from app.articles.models import (
     Article,
@@ -180,7 +181,9 @@ def revisions(db: Session, article: Article) -> Sequence[ArticleRevision]:
 def category_named(db: Session, name: str) -> Category:
     """Return the category of this name, created if it does not exist yet."""
     slug = slugify(name)
-    category = find_category(db, slug)
+    # A renamed category is still found by its former name, rather than made anew at the old address.
+    current = find_category(db, slug)
+    category = current or find_category(db, taxonomy_queries.category_redirect(db, slug) or "")
     if category is None:
         category = Category(slug=slug, name=name)
         db.add(category)
@@ -195,11 +198,11 @@ def tags_named(db: Session, names: Sequence[str]) -> list[Tag]:
         slug = slugify(name)
         if slug in tags:
             continue
-        tag = find_tag(db, slug)
+        tag = find_tag(db, slug) or find_tag(db, taxonomy_queries.tag_redirect(db, slug) or "")
         if tag is None:
             tag = Tag(slug=slug, name=name)
             db.add(tag)
-        tags[slug] = tag
+        tags.setdefault(tag.slug, tag)
     return list(tags.values())
 
 
