@@ -38,7 +38,7 @@ from app.core.head import HeadAsGet
 from app.core.limits import BodySizeLimit
 from app.core.policy import public
 from app.core.ratelimit import RateLimiter
-from app.core.web import STATIC_DIR, build_templates
+from app.core.web import STATIC_DIR, build_templates, numbers_in_range
 from app.feeds import share
 from app.feeds import views as feed_views
 from app.mail import sender
@@ -98,7 +98,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         media_views.router,
         contact_views.router,
     ):
-        app.include_router(router, dependencies=[Depends(public), Depends(current_viewer)])
+        app.include_router(
+            router, dependencies=[Depends(public), Depends(numbers_in_range), Depends(current_viewer)]
+        )
     for router in (
         access_views.router,
         account_views.router,
@@ -120,7 +122,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         # Members who have not accepted the current terms are asked to, before anything else.
         app.include_router(
-            router, dependencies=[Depends(current_viewer), Depends(privacy_views.consent_gate)]
+            router,
+            dependencies=[
+                Depends(numbers_in_range),
+                Depends(current_viewer),
+                Depends(privacy_views.consent_gate),
+            ],
         )
     errors.install(app)
     # The flash cookie carries one-time messages and the CSRF secret, never who is logged in.

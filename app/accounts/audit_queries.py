@@ -10,10 +10,8 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import AuditEvent, User
+from app.core.db import MAX_ID
 from app.core.pagination import Page
-
-# Database integers stop here; an id past it matches nothing rather than overflowing PostgreSQL.
-MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 
 from app.accounts.dependencies import Db, Editor
 from app.accounts.sessions import client_ip
-from app.admin.articles import MAX_ID, find
+from app.admin.articles import find
 from app.articles import editing, revisions
 from app.articles.models import Article, ArticleRevision
 from app.core.forms import form_data
@@ -66,7 +66,7 @@ def compare(
 def restore(request: Request, db: Db, user: Editor, form: Form, article_id: int, number: int) -> Response:
     """Save the revision's content again as the newest version; the status stays as it is."""
     article = find(db, article_id)
-    revision = revisions.find(db, article, number) if 0 < number <= MAX_ID else None
+    revision = revisions.find(db, article, number)
     if revision is None:
         raise HTTPException(404, "There is no such revision.")
     version = str(form.get("version", ""))

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.accounts import audit_queries
-from app.accounts.audit_queries import MAX_ID, AuditFilters
+from app.accounts.audit_queries import AuditFilters
 from app.accounts.dependencies import Admin, Db
 from app.accounts.models import AuditEvent
-from app.core.db import utcnow
+from app.core.db import MAX_ID, utcnow
 from app.core.text import query_text
 from app.core.web import page_number, render
 

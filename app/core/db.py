@@ -22,6 +22,10 @@ NAMING_CONVENTION = {
 }
 
 
+# Database integers stop here: a number past it names nothing, rather than overflowing PostgreSQL.
+MAX_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.core.config import PROJECT_ROOT
 from app.core.csrf import csrf_token
+from app.core.db import MAX_ID
 from app.core.policy import PROFESSION_LABELS
 
 MAX_PAGE = 1_000_000
@@ -128,3 +129,10 @@ def page_number(page: int | str | None) -> int:
         return 1
     # Far past any real list: still a "no such page", without overflowing the database's integers.
     return min(number, MAX_PAGE) if number > 0 else 1
+
+
+def numbers_in_range(request: Request) -> None:
+    """Answer 404 for a number in the path that no row can have (a dependency of every router)."""
+    for value in request.path_params.values():
+        if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) > MAX_ID:
+            raise HTTPException(404, "There is no such page.")
