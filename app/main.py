@@ -18,6 +18,7 @@ from app.admin import article_revisions as admin_article_revisions
 from app.admin import articles as admin_articles
 from app.admin import audit_log as admin_audit_log
 from app.admin import bulk as admin_bulk
+from app.admin import dashboard as admin_dashboard
 from app.admin import media as admin_media
 from app.admin import messages as admin_messages
 from app.admin import people as admin_people
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         access_views.router,
         account_views.router,
+        admin_dashboard.router,
         admin_views.router,
         admin_bulk.router,
         admin_media.router,

@@ -12,11 +12,10 @@ from starlette.datastructures import FormData
 
 from app.access import checks, lifecycle
 from app.access import service as access_service
-from app.access import stats as access_stats
 from app.access.models import AccessRequest, RequestState
 from app.accounts import audit
-from app.accounts.dependencies import Db, Reviewer, Staff
-from app.accounts.models import Role, User
+from app.accounts.dependencies import Db, Reviewer
+from app.accounts.models import User
 from app.accounts.sessions import client_ip
 from app.core.countries import COUNTRIES
 from app.core.db import utcnow
@@ -39,15 +38,6 @@ DECISIONS = {
     "reject": RequestState.REJECTED,
     "request-info": RequestState.NEEDS_INFO,
 }
-
-
-@router.get("", name="admin.dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, db: Db, user: Staff) -> Response:
-    """Show what needs attention."""
-    reviews = user.role in (Role.REVIEWER, Role.ADMIN)
-    now = utcnow()
-    stats = access_stats.review_stats(db, now=now) if reviews else None
-    return render(request, "admin/dashboard.html", {"stats": stats, "reviews": reviews, "now": now})
 
 
 @router.get("/requests", name="admin.requests", response_class=HTMLResponse)

@@ -291,3 +291,16 @@ def apply_content(
     media_service.record_usage(db, article)
     search_service.index_article(db, article)
     return record_revision(db, article, saved_by=saved_by)
+
+
+def scheduled(db: Session, *, limit: int = 5) -> tuple[int, Sequence[Article]]:
+    """Return how many articles are scheduled, and the next ones to be published."""
+    query = select(Article).where(Article.status == ArticleStatus.SCHEDULED)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    upcoming = db.scalars(query.order_by(Article.published_at, Article.id).limit(limit)).all()
+    return total, upcoming
+
+
+def count_drafts(db: Session) -> int:
+    """Return how many articles are drafts."""
+    return db.scalar(select(func.count()).where(Article.status == ArticleStatus.DRAFT)) or 0

@@ -141,3 +141,11 @@ def delete_sent_from(db: Session, email: str) -> None:
     ids = [item.id for item in sent_from(db, email)]
     db.execute(delete(ContactReply).where(ContactReply.message_id.in_(ids)))
     db.execute(delete(ContactMessage).where(ContactMessage.id.in_(ids)))
+
+
+def waiting(db: Session) -> tuple[int, int]:
+    """Return how many messages are open, and how many of those nobody has read yet."""
+    open_ = ContactMessage.handled_at.is_(None)
+    total = db.scalar(select(func.count()).where(open_)) or 0
+    unread = db.scalar(select(func.count()).where(open_, ContactMessage.read_at.is_(None))) or 0
+    return total, unread

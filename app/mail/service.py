@@ -80,3 +80,17 @@ def links_in(text: str) -> list[str]:
     """Return the http(s) links in a text body, in order and without repeats."""
     links = (match.rstrip(".,;:!?)]}") for match in _LINK.findall(text))
     return list(dict.fromkeys(links))
+
+
+def delivery_trouble(db: Session) -> tuple[int, int]:
+    """Return how many emails failed for good, and how many wait to be tried again."""
+    failed = db.scalar(select(func.count()).where(OutboxMessage.status == OutboxStatus.FAILED)) or 0
+    retrying = (
+        db.scalar(
+            select(func.count()).where(
+                OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.attempts > 0
+            )
+        )
+        or 0
+    )
+    return failed, retrying
