@@ -8,8 +8,10 @@ from starlette.testclient import TestClient
 
 from app.articles.markdown import GATE, parse
 from app.articles.models import Article, ArticleStatus
+from app.contact.models import ContactMessage
 from app.core.config import Settings
 from app.demo import seed
+from tests.browsing import mails
 from tests.conftest import soup
 from tests.crawl import crawl, normalise
 
@@ -47,6 +49,11 @@ def test_the_demo_has_the_articles_the_society_needs(settings: Settings, db: Ses
         "Vindegaard",
     ]
     assert "Demo content" in immunity.body
+    # The staff inbox has something to answer, and the society was mailed about it.
+    assert [m.subject for m in db.scalars(select(ContactMessage).order_by(ContactMessage.id))] == [
+        subject for _name, _email, subject, _message in seed.MESSAGES
+    ]
+    assert len(mails(db, settings.contact_email, "contact_message")) == 2
 
 
 def test_the_immunity_article_reads_as_the_society_publishes_it(

@@ -16,6 +16,7 @@ from app.accounts import service as accounts_service
 from app.accounts.models import Role, TokenPurpose, User
 from app.articles.importer import import_file
 from app.articles.models import Article
+from app.contact import service as contact_service
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
 from app.core.policy import Profession
@@ -70,6 +71,7 @@ def load_into_empty(settings: Settings) -> None:
             import_file(session, path, media_dir=settings.media_dir)
         if not session.scalar(select(func.count()).select_from(User)):
             _accounts(session, settings)
+            _messages(session, settings)
         session.commit()
     engine.dispose()
     click.echo(f"Loaded {len(list(DEMO_ARTICLES.glob('*.md')))} demo articles.")
@@ -111,6 +113,29 @@ def _accounts(db: Session, settings: Settings) -> None:
                 outcome=RequestState.APPROVED,
                 revision=request.revision,
             )
+
+
+MESSAGES = [
+    (
+        "Mara Reader (demo)",
+        "mara.reader@example.org",
+        "Talk for our patient group",
+        "Could someone from the society speak to our depression self-help group about sleep and mood?",
+    ),
+    (
+        "Dr. Lukas Locum (demo)",
+        "l.locum@example.org",
+        "Reference in the immunity article",
+        "The DOI of the second reference in the immunity article seems to lead to a different paper.",
+    ),
+]
+
+
+def _messages(db: Session, settings: Settings) -> None:
+    """Two contact messages, so the staff inbox and dashboard have something to show."""
+    for name, email, subject, message in MESSAGES:
+        submission = contact_service.Submission(name=name, email=email, subject=subject, message=message)
+        contact_service.send(db, settings, submission=submission)
 
 
 def print_logins() -> None:
