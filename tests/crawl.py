@@ -17,7 +17,10 @@ def normalise(text: str) -> str:
 
 
 def crawl(client: TestClient, start: tuple[str, ...] = ("/",), limit: int = 500) -> Iterator[tuple[str, str]]:
-    """Yield (path, body) for every internal page reachable from `start`, headers included."""
+    """Yield (path, body) for every internal page reachable from `start`, headers included.
+
+    The path is the one that answered: after a redirect, where it led.
+    """
     seen: set[str] = set()
     queue = deque(start)
     while queue and len(seen) < limit:
@@ -27,7 +30,7 @@ def crawl(client: TestClient, start: tuple[str, ...] = ("/",), limit: int = 500)
         seen.add(path)
         response = client.get(path, follow_redirects=True)
         headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
-        yield path, headers + "\n" + response.text
+        yield response.url.raw_path.decode(), headers + "\n" + response.text
         if "html" not in response.headers.get("content-type", ""):
             continue
         for anchor in BeautifulSoup(response.text, "html.parser").find_all(["a", "link", "img"]):
