@@ -1,0 +1,287 @@
+"""An editor uploads an image, writes an article around it, previews, schedules and publishes it,
+and a visitor reads the public part: in a real browser, with the keyboard where it matters."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from app.core.config import Settings
+from app.core.db import make_engine, make_session_factory
+from app.core.text import slugify
+from app.demo import seed
+from app.media import service as media_service
+from tests.browser.conftest import VIEWPORTS, assert_accessible
+from tests.browser.test_access import log_in
+
+EDITOR = seed.STAFF[2]
+TITLE = "Night shifts: sleeping in daylight, a walk-through"
+SLUG = "night-shifts-sleeping-in-daylight-a-walk-through"
+ALT = "A dark bedroom with blackout blinds at noon"
+CAPTION = "Blackout blinds help day sleepers."
+PUBLIC_TEXT = "Keep the bedroom dark and cool when you sleep after a night shift."
+GATED_TEXT = "Consider low-dose melatonin timed to the planned sleep start."
+CLOSING_TEXT = "Ask your doctor before changing any medicine."
+BODY = f"{PUBLIC_TEXT}\n\n::: professional\n{GATED_TEXT}\n:::\n\n{CLOSING_TEXT}\n\n"
+FILE_NAME = "blackout-blinds.png"
+
+
+def small_png(folder: Path) -> Path:
+    """A 48 x 32 picture of its own (the library keeps one copy of the same content)."""
+    path = folder / FILE_NAME
+    image = Image.new("RGB", (48, 32), (23, 41, 67))
+    for x in range(48):
+        image.putpixel((x, 16), (250, 200, x * 5))
+    image.save(path)
+    return path
+
+
+def shoot(page, folder: Path, name: str, *, phone: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """Whole-page pictures at desktop and (unless asked not to) phone width, where axe looks again."""
+    page.screenshot(path=folder / f"{name}-desktop.png", full_page=True)
+    if phone:
+        page.set_viewport_size(VIEWPORTS["phone"])
+        page.screenshot(path=folder / f"{name}-phone.png", full_page=True)
+        assert_accessible(page)
+        page.set_viewport_size(VIEWPORTS["desktop"])
+
+
+def focus_is_visible(page) -> bool:  # type: ignore[no-untyped-def]
+    """The focused element matches :focus-visible and draws an outline there."""
+    return bool(
+        page.evaluate(
+            """() => {
+              const el = document.activeElement;
+              const style = getComputedStyle(el);
+              return el.matches(':focus-visible') && style.outlineStyle !== 'none'
+                && parseFloat(style.outlineWidth) >= 2;
+            }"""
+        )
+    )
+
+
+def image_loaded(image) -> bool:  # type: ignore[no-untyped-def]
+    image.scroll_into_view_if_needed()
+    return bool(image.evaluate("img => img.complete && img.naturalWidth > 0"))
+
+
+def upload_image(page, base: str, folder: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page.goto(base + "/admin/media")
+    assert page.locator("h1").inner_text() == "Media library"
+    assert_accessible(page)
+    shoot(page, folder, "editor-walk-01-media-library")
+    page.get_by_role("link", name="Upload a file").click()
+    assert page.locator("h1").inner_text() == "Upload a file"
+    assert_accessible(page)
+    page.get_by_label("File", exact=True).set_input_files(small_png(tmp_path))
+    page.get_by_label("Text alternative").fill(ALT)
+    page.get_by_label("Caption").fill(CAPTION)
+    shoot(page, folder, "editor-walk-02-upload-form")
+    # Submit with the keyboard: from the caption, Tab reaches the button, Enter presses it.
+    page.get_by_label("Caption").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Upload"
+    assert focus_is_visible(page)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/admin/media/\d+$"))
+    assert f"{FILE_NAME} is in the library." in page.locator(".flash").inner_text()
+    assert image_loaded(page.locator(".media-preview img"))
+
+    page.get_by_role("link", name="Media library").first.click()
+    row = page.locator("tr", has=page.get_by_role("link", name=FILE_NAME))
+    assert ALT in row.inner_text()
+    assert image_loaded(row.locator("img.media-thumb"))
+    shoot(page, folder, "editor-walk-03-library-with-upload", phone=False)
+
+
+def media_id(markdown: str) -> str:
+    found = re.search(r"\(/media/(\d+)/", markdown)
+    assert found, markdown
+    return found.group(1)
+
+
+def write_article(page, base: str, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    page.goto(base + "/admin/articles")
+    page.get_by_role("link", name="Write a new article").click()
+    assert page.locator("h1").inner_text() == "New article"
+    page.get_by_label("Title", exact=True).press_sequentially(TITLE)
+    assert page.get_by_label("Address (slug) (optional)", exact=True).input_value() == SLUG
+    page.get_by_label("Summary", exact=True).fill("How to sleep well in the daytime after working at night.")
+    page.get_by_label("Category (optional)", exact=True).select_option(label="Healthy lifestyle")
+    page.get_by_label("Tags (optional)", exact=True).fill("sleep, shift work")
+    body = page.get_by_label("Body (Markdown)")
+    body.fill(BODY)
+    body.press("ControlOrMeta+End")
+    # The newest file is listed first: Tab from the body reaches its Insert button, Enter presses it.
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('data-insert') || ''")
+    assert focused.startswith(f"![{ALT}](/media/"), focused
+    assert focus_is_visible(page)
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "body"
+    expected = f'![{ALT}](/media/{media_id(focused)}/{FILE_NAME} "{CAPTION}")'
+    assert focused == expected
+    # Its own paragraph, so that it shows as a figure with its caption.
+    assert body.input_value() == BODY + expected + "\n\n"
+    assert_accessible(page)
+    shoot(page, folder, "editor-walk-04-new-article")
+
+
+def preview(page, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_label("Preview as a professional of this profession").select_option("pharmacist")
+    page.get_by_role("button", name="Preview").click()
+    panes = page.locator(".preview-pane")
+    assert panes.count() == 2
+    visitor, professional = panes.nth(0), panes.nth(1)
+    assert visitor.locator("h3").inner_text() == "What a visitor sees"
+    assert PUBLIC_TEXT in visitor.inner_text()
+    assert CLOSING_TEXT in visitor.inner_text()
+    assert GATED_TEXT not in visitor.inner_text()
+    assert visitor.locator(".locked-panel").count() == 1
+    assert image_loaded(visitor.get_by_role("img", name=ALT))
+    assert professional.locator("h3").inner_text() == "What pharmacists see"
+    assert GATED_TEXT in professional.inner_text()
+    assert professional.locator(".locked-panel").count() == 0
+    # The typed form comes back with the preview, the inserted image still in the body.
+    assert page.get_by_label("Title", exact=True).input_value() == TITLE
+    assert_accessible(page)
+    shoot(page, folder, "editor-walk-05-preview")
+
+
+def schedule(page, base: str, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_label("Publish time (UTC)").fill("2035-06-01T09:30")
+    # Submit with the keyboard: focus the Schedule button and press Enter.
+    page.get_by_role("button", name="Schedule for the publish time").focus()
+    assert focus_is_visible(page)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/admin/articles/\d+$"))
+    assert "Saved and scheduled." in page.locator(".flash").inner_text()
+    assert page.get_by_label("Address (slug) (optional)", exact=True).input_value() == SLUG
+
+    page.goto(base + "/admin/articles?q=" + SLUG)
+    row = page.locator("tbody tr", has=page.get_by_role("link", name=TITLE))
+    assert row.locator(".state-label").inner_text().lower() == "scheduled"
+    assert "1 Jun 2035 09:30 UTC" in row.inner_text()
+    assert_accessible(page)
+    shoot(page, folder, "editor-walk-06-list-scheduled")
+
+
+def publish(page, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    page.locator("tbody").get_by_role("link", name=TITLE).click()
+    page.get_by_role("button", name="Publish now").click()
+    assert "Saved and published." in page.locator(".flash").inner_text()
+    assert page.locator(".editor-status .state-label").inner_text().lower() == "published"
+    page.get_by_role("link", name="Revisions").click()
+    assert page.locator("h1").inner_text() == f"Revisions of “{TITLE}”"
+    assert "2 revisions" in page.locator("caption").inner_text()
+    assert_accessible(page)
+    shoot(page, folder, "editor-walk-07-revisions", phone=False)
+
+
+def read_as_visitor(page, base: str, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/articles/{SLUG}")
+    assert page.locator("h1").inner_text() == TITLE
+    prose = page.locator(".prose")
+    assert PUBLIC_TEXT in prose.inner_text()
+    assert CLOSING_TEXT in prose.inner_text()
+    assert GATED_TEXT not in page.content()
+    assert prose.locator(".locked-panel").count() == 1
+    assert image_loaded(prose.get_by_role("img", name=ALT))
+    assert CAPTION in prose.inner_text()
+    page.screenshot(path=folder / "editor-walk-08-public-article-phone.png", full_page=True)
+    assert_accessible(page)
+
+
+def test_an_editor_writes_an_article_with_an_image_and_a_visitor_reads_it(
+    browser, live_server: str, screenshot_dir: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    log_in(page, live_server, EDITOR[0], EDITOR[3])
+    page.wait_for_url("**/admin")
+
+    upload_image(page, live_server, screenshot_dir, tmp_path)
+    write_article(page, live_server, screenshot_dir)
+    preview(page, screenshot_dir)
+    schedule(page, live_server, screenshot_dir)
+    # A visitor, in a browser of their own, finds nothing at the address before the publish time.
+    visitor = browser.new_context(viewport=VIEWPORTS["phone"])
+    visitor.set_default_timeout(15_000)
+    reader = visitor.new_page()
+    assert reader.goto(f"{live_server}/articles/{SLUG}").status == 404
+    assert TITLE not in reader.content()
+
+    publish(page, screenshot_dir)
+    context.close()
+    read_as_visitor(reader, live_server, screenshot_dir)
+    visitor.close()
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Schlaf & Stimmung – Über Nachtschichten", "  COVID-19: what’s new?  ", "Ça va? Café, crème…"],
+)
+def test_the_suggested_address_is_the_one_saving_would_make(
+    browser,
+    live_server: str,
+    title: str,
+) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    log_in(page, live_server, EDITOR[0], EDITOR[3])
+    page.goto(live_server + "/admin/articles/new")
+    slug = page.get_by_label("Address (slug) (optional)", exact=True)
+    page.get_by_label("Title", exact=True).press_sequentially(title)
+    assert slug.input_value() == slugify(title)
+    # An address typed by hand is the editor's choice: the title no longer changes it.
+    slug.fill("my-own-address")
+    page.get_by_label("Title", exact=True).press_sequentially(" again")
+    assert slug.input_value() == "my-own-address"
+    context.close()
+
+
+def stored_image(settings: Settings, folder: Path) -> str:
+    """An image in the library, put there directly; return the Markdown that shows it."""
+    path = folder / "sunrise.png"
+    Image.new("RGB", (20, 10), (240, 180, 60)).save(path)
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as db:
+        media = media_service.store_file(db, path, settings.media_dir, alt="A sunrise")
+        markdown = media_service.markdown_for(media)
+        db.commit()
+    engine.dispose()
+    return markdown
+
+
+def test_insert_puts_a_file_on_a_paragraph_of_its_own(
+    browser, live_server: str, live_settings: Settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    markdown = stored_image(live_settings, tmp_path)
+    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    log_in(page, live_server, EDITOR[0], EDITOR[3])
+    page.goto(live_server + "/admin/articles/new")
+    body = page.get_by_label("Body (Markdown)")
+    insert = page.locator(f"[data-insert='{markdown}']")
+
+    # The page comes back from the preview with the body filled, and nobody has put the cursor in
+    # it since: the file goes at the end, not before the first word.
+    page.get_by_label("Title", exact=True).fill("Insert test")
+    body.fill("First words.")
+    page.get_by_role("button", name="Preview").click()
+    assert page.locator(".preview-pane").count() == 2
+    insert.click()
+    assert body.input_value() == f"First words.\n\n{markdown}\n\n"
+
+    # In the middle of a paragraph: the paragraph is split around it.
+    body.fill("One line.\nNext line.")
+    body.evaluate("el => el.setSelectionRange(9, 9)")
+    insert.click()
+    assert body.input_value() == f"One line.\n\n{markdown}\n\nNext line."
+    context.close()
