@@ -527,9 +527,12 @@ def test_the_development_server_delivers_mail_in_the_background(
     app = create_app(development)
     with TestClient(app):
         [row_id] = queue_committed(app.state.session_factory, to="dev@example.org")
-        # The sender wakes every few seconds; wait for it, bounded, rather than for a fixed time.
+        # The sender wakes every few seconds and records the delivery just after the server has
+        # the message: wait for both, bounded, rather than for a fixed time.
         deadline = time.monotonic() + 30
-        while not recorder.messages and time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (
+            recorder.messages and stored(app.state.session_factory, row_id).status == OutboxStatus.SENT
+        ):
             time.sleep(0.1)
         assert [m["To"] for m in recorder.messages] == ["dev@example.org"]
         assert stored(app.state.session_factory, row_id).status == OutboxStatus.SENT
