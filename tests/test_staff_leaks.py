@@ -15,6 +15,7 @@ from app.articles.models import Article, ArticleRevision
 from app.core.config import Settings
 from app.media.models import MediaFile
 from tests.browsing import submit
+from tests.conftest import page_text, soup
 from tests.test_admin_articles import create, editor_client, editor_values, stored
 from tests.test_admin_media import image_bytes
 
@@ -147,3 +148,15 @@ def test_a_reviewer_cannot_restore_or_preview_what_the_page_does_not_offer(
     assert restore.status_code == 403 and preview.status_code == 403
     assert GATED_WORD not in preview.text
     assert stored(db, "sleep-and-mood").version == article.version
+
+
+def test_a_page_past_the_end_of_the_article_list_says_so_rather_than_that_there_are_none(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    client = editor_client(app, db, settings)
+    create(client)
+    text = page_text(client.get("/admin/articles?status=draft&page=40").text)
+    assert "There are no articles yet" not in text and "No article matches" not in text
+    assert "There is no page 40: the list has 1." in text
+    link = soup(client.get("/admin/articles?status=draft&page=40").text).select_one(".empty-state a")
+    assert link is not None and link["href"] == "/admin/articles?status=draft"
