@@ -182,3 +182,21 @@ def test_odd_form_values_give_a_page_or_a_4xx(admin: TestClient, db: Session) ->
             if status >= 500:
                 failures.append((action, name, "twice", status))
     assert not failures, "\n".join(map(repr, failures))
+
+
+def test_a_nul_in_the_public_contact_and_access_forms_is_dropped(client: TestClient, db: Session) -> None:
+    fields = {
+        "name": "Ann\x00",
+        "email": "ann@example.org",
+        "subject": "Hel\x00lo",
+        "message": "A\x00 question.",
+    }
+    sent = submit(client, "/contact", {**fields, "consent": "on"}, follow=True)
+    assert sent.status_code == 200
+    db.expire_all()
+    stored = db.scalars(select(ContactMessage)).one()
+    assert (stored.name, stored.subject, stored.message) == ("Ann", "Hello", "A question.")
+    asked = submit(
+        client, "/request-access", {**REQUEST, "full_name": "Dr.\x00 A", "email": "a\x00@clinic.example"}
+    )
+    assert asked.status_code in (303, 422)
