@@ -16,6 +16,7 @@ from app.articles.models import ArticleStatus
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.etag import ETags
+from app.core.head import HeadAsGet
 from app.main import create_app
 from tests import factories
 from tests.browsing import login
@@ -36,7 +37,8 @@ MARKERS = ("MARKER-GATED-BLOCK", "MARKER-WHOLE-BODY", "MARKER-DRAFT", "MARKER-SC
 def test_the_application_wires_etags_and_share_metadata(settings: Settings) -> None:
     application = create_app(settings)
     assert "article_share" in application.state.templates.env.globals
-    assert application.user_middleware[0].cls is ETags  # outermost: sees the final headers
+    # Outermost but for HEAD handling, which changes no header: ETags sees the final headers.
+    assert [m.cls for m in application.user_middleware[:2]] == [HeadAsGet, ETags]
 
 
 def plant(db: Session) -> None:
