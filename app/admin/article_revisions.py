@@ -71,7 +71,7 @@ def restore(request: Request, db: Db, user: Editor, form: Form, article_id: int,
         raise HTTPException(404, "There is no such revision.")
     version = str(form.get("version", ""))
     try:
-        revisions.restore(
+        address_free = revisions.restore(
             db,
             article=article,
             revision=revision,
@@ -87,4 +87,11 @@ def restore(request: Request, db: Db, user: Editor, form: Form, article_id: int,
         )
     db.commit()
     flash(request, f"Revision {number} restored as version {article.version}.", "success")
+    if not address_free:
+        flash(
+            request,
+            f"Its address /articles/{revision.slug} belongs to another article now, so this one stays at "
+            f"/articles/{article.slug}.",
+            "warning",
+        )
     return RedirectResponse(request.app.url_path_for("admin.article", article_id=article_id), 303)
