@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import AuditEvent
-from app.articles.models import Article, ArticleRevision, ArticleStatus
+from app.articles.models import Article, ArticleRevision, ArticleStatus, SlugRedirect
 from app.core.config import Settings
 from app.media import service as media_service
 from tests import factories
@@ -107,6 +107,26 @@ def test_every_save_is_a_revision_that_can_be_compared_and_restored(
     latest = db.scalars(select(ArticleRevision).where(ArticleRevision.number == 3)).one()
     assert (latest.title, latest.status) == ("Sleep and mood", "published")
     assert "article.restored" in db.scalars(select(AuditEvent.action)).all()
+
+
+def test_restoring_a_revision_whose_address_another_article_took_says_the_address_stays(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    client = editor_client(app, db, settings)
+    create(client)
+    article = stored(db, "sleep-and-mood")
+    submit(client, f"/admin/articles/{article.id}", {**editor_values(client, article), "slug": "sleep"})
+    # The old address is reserved for the renamed article; remove that so another may take it.
+    db.execute(delete(SlugRedirect))
+    db.commit()
+    create(client, title="Other", slug="sleep-and-mood")
+    moved = stored(db, "sleep")
+    page = f"/admin/articles/{moved.id}/revisions"
+    done = submit(client, page, {"version": str(moved.version)}, action=f"{page}/1/restore", follow=True)
+    text = page_text(done.text)
+    assert "Revision 1 restored" in text
+    assert "Its address /articles/sleep-and-mood belongs to another article now" in text
+    assert stored(db, "sleep").title == "Sleep and mood"
 
 
 def test_comparing_revisions_that_do_not_exist_is_a_404(

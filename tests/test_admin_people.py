@@ -281,3 +281,17 @@ def test_odd_input_is_answered_without_an_error(client: TestClient, db: Session,
     assert odd.status_code == 200 and "There is no page" in page_text(odd.text)
     assert client.get("/admin/audit?actor=%00&action=%00&target_type=%00").status_code == 200
     assert client.get(f"/admin/audit?actor={huge}").status_code == 200
+
+
+def test_a_staff_name_too_long_for_the_account_is_refused_and_kept_not_cut(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    as_admin(client, db, settings)
+    long_name = "Dr. " + "Longname" * 30
+    wanted = {"full_name": long_name, "email": "long@society.example", "role": "editor"}
+    refused = submit(client, "/admin/users", wanted)
+    assert refused.status_code == 422
+    assert "Use at most 200 characters for the name" in page_text(refused.text)
+    kept = soup(refused.text).select_one('input[name="full_name"]')
+    assert kept is not None and kept["value"] == long_name
+    assert db.scalar(select(User).where(User.email == "long@society.example")) is None

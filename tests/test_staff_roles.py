@@ -54,3 +54,18 @@ def test_an_admin_cannot_change_their_own_role(client: TestClient, db: Session, 
     assert "You cannot change your own role" in page_text(refused.text)
     db.refresh(admin)
     assert admin.role == Role.ADMIN
+
+
+def test_choosing_the_role_a_colleague_has_says_nothing_changed_and_keeps_their_sessions(
+    app: FastAPI, client: TestClient, db: Session, settings: Settings
+) -> None:
+    as_admin(client, db, settings)
+    editor = factories.staff(db, settings, role=Role.EDITOR, name="Ed Colleague")
+    colleague = TestClient(app)
+    login(colleague, editor.email, factories.PASSWORD)
+    page = f"/admin/users/{editor.id}"
+    done = submit(client, page, {"role": "editor"}, action=f"{page}/role", follow=True)
+    text = page_text(done.text)
+    assert "Ed Colleague is editor already; nothing changed." in text
+    assert "they must log in again" not in text
+    assert colleague.get("/admin/articles").status_code == 200

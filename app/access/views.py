@@ -16,7 +16,7 @@ from app.accounts.dependencies import CurrentUser, Db
 from app.accounts.sessions import client_ip
 from app.core import csrf
 from app.core.countries import COUNTRIES
-from app.core.forms import BodyTooLarge, text_fields, validate
+from app.core.forms import BodyTooLarge, text_fields, validate, without_nul
 from app.core.policy import PROFESSION_LABELS, public
 from app.core.web import render
 
@@ -56,6 +56,7 @@ async def submit(request: Request, db: Db) -> Response:
         error = f"The document is larger than {limit} MB. Choose a smaller file."
         return _form_page(request, {}, {"document": error}, 413)
     csrf.check(request, form)
+    form = without_nul(form)
     # Hashing the password and writing the document are slow: keep them off the event loop.
     return await run_in_threadpool(_submit_parsed, request, db, form)
 

@@ -53,8 +53,8 @@ def _filtered(filters: AuditFilters) -> Select[AuditEvent]:
         query = query.where(AuditEvent.target_id == filters.target_id)
     if filters.start:
         query = query.where(AuditEvent.at >= _day_start(filters.start))
-    if filters.end:
-        # Inclusive: everything before the start of the following day.
+    if filters.end and filters.end < date.max:
+        # Inclusive: everything before the start of the following day (the last day has none).
         query = query.where(AuditEvent.at < _day_start(filters.end + timedelta(days=1)))
     return query
 

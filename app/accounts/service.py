@@ -193,14 +193,14 @@ class RoleChangeRefused(ValueError):
     """A role change that would leave the person or the site without what it needs."""
 
 
-def change_role(db: Session, *, user: User, role: Role, actor: User, ip: str = "") -> None:
-    """Give a staff member another staff role; their sessions end, so the new role applies at once."""
+def change_role(db: Session, *, user: User, role: Role, actor: User, ip: str = "") -> bool:
+    """Give a staff member another staff role (False if it was theirs); their sessions end at once."""
     if user.id == actor.id:
         raise RoleChangeRefused("You cannot change your own role; ask another admin.")
     if user.role == Role.MEMBER or role == Role.MEMBER:
         raise RoleChangeRefused("Only staff accounts change roles here.")
     if user.role == role:
-        return
+        return False
     before = user.role
     user.role = role
     sessions.end_all(db, user.id)
@@ -214,3 +214,4 @@ def change_role(db: Session, *, user: User, role: Role, actor: User, ip: str = "
         after=role.value,
         ip=ip,
     )
+    return True

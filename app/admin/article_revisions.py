@@ -14,6 +14,7 @@ from app.admin.articles import find
 from app.articles import editing, revisions
 from app.articles.models import Article, ArticleRevision
 from app.core.forms import form_data
+from app.core.text import row_number
 from app.core.web import flash, page_number, render
 
 router = APIRouter(prefix="/admin")
@@ -30,9 +31,8 @@ def index(request: Request, db: Db, user: Editor, article_id: int, page: str | N
 
 
 def _revision(db: Db, article: Article, number: str | None) -> ArticleRevision | None:
-    return (
-        revisions.find(db, article, int(number)) if number and number.isdigit() and len(number) < 9 else None
-    )
+    found = row_number(number or "")
+    return revisions.find(db, article, found) if found is not None else None
 
 
 @router.get(
@@ -71,12 +71,12 @@ def restore(request: Request, db: Db, user: Editor, form: Form, article_id: int,
         raise HTTPException(404, "There is no such revision.")
     version = str(form.get("version", ""))
     try:
-        revisions.restore(
+        address_free = revisions.restore(
             db,
             article=article,
             revision=revision,
             actor=user,
-            version=int(version) if version.isdigit() else None,
+            version=row_number(version),
             ip=client_ip(request),
         )
     except editing.StaleVersion:
@@ -87,4 +87,11 @@ def restore(request: Request, db: Db, user: Editor, form: Form, article_id: int,
         )
     db.commit()
     flash(request, f"Revision {number} restored as version {article.version}.", "success")
+    if not address_free:
+        flash(
+            request,
+            f"Its address /articles/{revision.slug} belongs to another article now, so this one stays at "
+            f"/articles/{article.slug}.",
+            "warning",
+        )
     return RedirectResponse(request.app.url_path_for("admin.article", article_id=article_id), 303)

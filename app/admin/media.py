@@ -13,6 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 from app.accounts.dependencies import Db, Editor
 from app.accounts.sessions import client_ip
 from app.core.forms import form_data, text_fields, validate
+from app.core.text import query_text
 from app.core.web import flash, page_number, render
 from app.media import library, service, uploads
 from app.media.models import MediaFile
@@ -43,7 +44,7 @@ def media_library(
 ) -> Response:
     """List the files in the library, newest first, by kind and search words."""
     kind = kind if kind in library.KINDS else ""
-    query = q.strip()[:200]
+    query = query_text(q)
     size = request.app.state.settings.page_size * PAGE_SIZE_FACTOR
     files = library.library(db, kind=kind, query=query, page=page_number(page), size=size)
     context = {"files": files, "kind": kind, "q": query, "kinds": library.KINDS}

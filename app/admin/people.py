@@ -25,6 +25,7 @@ router = APIRouter(prefix="/admin")
 Form = Annotated[FormData, Depends(form_data)]
 NO_REQUEST = "none"
 SHOWN_EVENTS = 50
+NAME_LENGTH = 200  # what the account's name column holds
 STAFF_ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in Role if r in STAFF_ROLES]
 
 
@@ -103,6 +104,8 @@ def create_user(request: Request, db: Db, user: Admin, form: Form) -> Response:
     errors.update(email_errors)
     if not values.get("full_name"):
         errors["full_name"] = "Enter the person's name"
+    elif len(values["full_name"]) > NAME_LENGTH:
+        errors["full_name"] = f"Use at most {NAME_LENGTH} characters for the name"
     if values.get("role") not in {r.value for r in STAFF_ROLES}:
         errors["role"] = "Choose a role"
     if not errors and email_ok:
@@ -111,7 +114,7 @@ def create_user(request: Request, db: Db, user: Admin, form: Form) -> Response:
                 db,
                 request.app.state.settings,
                 email=email_ok.email,
-                full_name=values["full_name"][:200],
+                full_name=values["full_name"],
                 role=Role(values["role"]),
                 actor=user,
                 ip=client_ip(request),

@@ -41,9 +41,14 @@ def change_role(request: Request, db: Db, user: Admin, form: Form, user_id: int)
         flash(request, "Choose a role.", "warning")
         return _back(request, person)
     try:
-        accounts_service.change_role(db, user=person, role=Role(wanted), actor=user, ip=client_ip(request))
+        changed = accounts_service.change_role(
+            db, user=person, role=Role(wanted), actor=user, ip=client_ip(request)
+        )
     except accounts_service.RoleChangeRefused as refused:
         flash(request, str(refused), "warning")
+        return _back(request, person)
+    if not changed:
+        flash(request, f"{person.full_name} is {wanted} already; nothing changed.")
         return _back(request, person)
     db.commit()
     flash(request, f"{person.full_name} is now {wanted}; they must log in again.", "success")

@@ -15,7 +15,7 @@ from app.articles import forms, service
 from app.articles.markdown import check_body
 from app.articles.models import Article, ArticleRevision, ArticleStatus, Category, Reference, SlugRedirect
 from app.core.db import utcnow
-from app.core.text import is_slug, slugify
+from app.core.text import is_slug, row_number, slugify
 from app.media import service as media_service
 from app.media.models import MediaFile
 
@@ -107,7 +107,8 @@ def check(db: Session, form: forms.EditorForm, *, article: Article | None) -> Ch
 def _category(db: Session, value: str) -> tuple[Category | None, str]:
     if not value:
         return None, ""
-    found = db.get(Category, int(value)) if value.isdigit() and len(value) < 10 else None
+    number = row_number(value)
+    found = db.get(Category, number) if number is not None else None
     return found, "" if found else "Choose one of the categories."
 
 
@@ -119,7 +120,8 @@ def _hero(db: Session, values: dict[str, str], article: Article | None) -> tuple
     if chosen == KEEP_HERO and article is not None and article.hero_image:
         url: str | None = article.hero_image
     else:
-        media = db.get(MediaFile, int(chosen)) if chosen.isdigit() and len(chosen) < 10 else None
+        number = row_number(chosen)
+        media = db.get(MediaFile, number) if number is not None else None
         is_image = media is not None and media.content_type.startswith("image/")
         url = media_service.url_of(media) if media is not None and is_image else None
     if url is None:

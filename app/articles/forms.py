@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 from app.articles.importer import ReferenceIn
 from app.core.forms import text_fields, validate
 from app.core.policy import NAMED_AUDIENCES, AudienceError, Profession, parse_audience
+from app.core.text import row_number
 
 REFERENCE_FIELDS = (
     "key",
@@ -85,8 +86,7 @@ class EditorForm:
 
     @property
     def version(self) -> int | None:
-        text = self.values.get("version", "")
-        return int(text) if text.isdigit() else None
+        return row_number(self.values.get("version", ""))
 
     def reference_rows(self) -> list[dict[str, str]]:
         """The rows to show: the typed ones and a few empty ones to add more."""

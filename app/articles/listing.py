@@ -13,6 +13,7 @@ from app.accounts.models import User
 from app.articles.markdown import GATE
 from app.articles.models import Article, ArticleStatus, Category
 from app.core.pagination import Page
+from app.core.text import query_text, row_number
 from app.media.models import MediaFile
 
 SORTS: dict[str, tuple[ColumnElement[Any], str]] = {
@@ -42,12 +43,11 @@ class Filters:
         """Keep the filters that make sense; anything else means "any"."""
 
         def number(name: str) -> int | None:
-            value = params.get(name, "")
-            return int(value) if value.isdigit() and len(value) < 10 else None
+            return row_number(params.get(name, ""))
 
         status = params.get("status", "")
         return cls(
-            q=params.get("q", "").strip()[:200],
+            q=query_text(params.get("q", "")),
             status=status if status in ArticleStatus.__members__.values() else "",
             category=number("category"),
             audience=params.get("audience", "") if params.get("audience") in AUDIENCES else "",

@@ -133,10 +133,11 @@ def restore(
     actor: User,
     version: int | None,
     ip: str = "",
-) -> Article:
-    """Save the revision's content again as a new version; the status and publish time stay."""
+) -> bool:
+    """Save the revision's content again as a new version; return False if its address was taken."""
     content = content_of(db, revision)
-    if editing.slug_problem(db, content.slug, article):
+    address_free = not editing.slug_problem(db, content.slug, article)
+    if not address_free:
         # The old address now belongs to another article: keep today's.
         content = replace(content, slug=article.slug)
     editing.claim(db, article, version)
@@ -146,4 +147,4 @@ def restore(
         db, article, content, status=article.status, published_at=article.published_at, saved_by=actor
     )
     editing.audit_save(db, article, before=before, actor=actor, ip=ip, action="article.restored")
-    return article
+    return address_free

@@ -37,7 +37,19 @@ async def read_form(request: Request, *, max_fields: int) -> FormData:
     except (MultiPartException, BodyTooLarge) as error:
         raise HTTPException(413 if isinstance(error, BodyTooLarge) else 400, str(error)) from None
     csrf.check(request, form)
-    return form
+    return without_nul(form)
+
+
+def without_nul(form: FormData) -> FormData:
+    """The form with NUL characters dropped from its text: no one types them, PostgreSQL refuses them."""
+    if not any(isinstance(value, str) and "\x00" in value for _key, value in form.multi_items()):
+        return form
+    return FormData(
+        [
+            (key, value.replace("\x00", "") if isinstance(value, str) else value)
+            for key, value in form.multi_items()
+        ]
+    )
 
 
 class BodyTooLarge(Exception):

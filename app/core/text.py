@@ -5,9 +5,20 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from app.core.db import MAX_ID
+
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _SLUG = re.compile(SLUG_PATTERN)
+
+
+def row_number(text: str) -> int | None:
+    """The id or version typed, if it is plain ASCII digits a database integer can hold; else None."""
+    # str.isdigit() also accepts "²" and other scripts' digits, which int() refuses or misreads.
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
 
 
 def is_slug(text: str) -> bool:
