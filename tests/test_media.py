@@ -7,8 +7,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
 
 from app.articles.importer import import_file
+from app.articles.models import Article, ArticleStatus
 from app.core.config import Settings
 from app.media.models import MediaFile
 from tests.viewers import browser_for
@@ -98,3 +100,18 @@ def test_an_image_used_only_in_a_draft_is_not_served(
     client = browser_for("visitor", app, db, settings)
     assert client.get(urls["svg"]).status_code == 404
     client.__exit__(None, None, None)
+
+
+def test_a_public_file_is_revalidated_on_every_use_and_stops_when_its_article_is_unpublished(
+    client: TestClient, db: Session, tmp_path: Path, settings: Settings
+) -> None:
+    urls = imported(db, tmp_path, settings)
+    first = client.get(urls["svg"])
+    assert first.headers["cache-control"] == "public, no-cache" and first.headers["etag"]
+    again = client.get(urls["svg"], headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    article = db.scalars(select(Article).where(Article.slug == "figures")).one()
+    article.status = ArticleStatus.DRAFT
+    db.commit()
+    # A cache revalidating its copy is told the file is gone.
+    assert client.get(urls["svg"], headers={"If-None-Match": first.headers["etag"]}).status_code == 404

@@ -25,5 +25,7 @@ def media_file(media_id: int, filename: str, db: Db, viewer: CurrentViewer) -> R
     # An SVG opened on its own must not run scripts or load anything.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     gated = service.servable(db, media_id, filename, VISITOR) is None
-    response.headers["Cache-Control"] = "private, no-store" if gated else "public, max-age=3600"
+    # Public files may be kept by shared caches but are checked again on every use (a 304 from
+    # the file's ETag): once an article is unpublished or gated, its images stop at once.
+    response.headers["Cache-Control"] = "private, no-store" if gated else "public, no-cache"
     return response
