@@ -6,12 +6,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import AuditEvent, User
 from app.core.db import MAX_ID
-from app.core.pagination import Page
+from app.core.pagination import Page, paginate
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,7 @@ def _newest_first(query: Select[AuditEvent]) -> Select[AuditEvent]:
 
 def search(db: Session, *, filters: AuditFilters, page: int, size: int = 50) -> Page[AuditEvent]:
     """Return one page of the events these filters match, newest first."""
-    query = _filtered(filters)
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.scalars(_newest_first(query).limit(size).offset((page - 1) * size)).all()
-    return Page(items, page, size, total)
+    return paginate(db, _newest_first(_filtered(filters)), number=page, size=size)
 
 
 def export(db: Session, *, filters: AuditFilters, limit: int) -> Sequence[AuditEvent]:

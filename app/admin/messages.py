@@ -15,7 +15,7 @@ from app.contact import service as contact_service
 from app.contact.forms import ReplyForm, friendly
 from app.contact.models import ContactMessage
 from app.core.forms import form_data, text_fields, validate
-from app.core.web import flash, page_number, render
+from app.core.web import flash, page_number, page_or_404, render
 
 router = APIRouter(prefix="/admin/messages")
 Form = Annotated[FormData, Depends(form_data)]
@@ -32,9 +32,7 @@ def inbox(request: Request, db: Db, user: Staff, status: str = "open", page: str
     """List the messages, newest first: open, handled or all."""
     chosen: contact_service.Status = next((f for f in FILTERS if f == status), "open")
     size = request.app.state.settings.page_size
-    items = contact_service.inbox(db, status=chosen, page=page_number(page), size=size)
-    if items.number > 1 and not items.items:
-        raise HTTPException(404, "There is no such page in this list.")
+    items = page_or_404(contact_service.inbox(db, status=chosen, page=page_number(page), size=size))
     return render(request, "admin/messages/index.html", {"page": items, "status": chosen, "filters": FILTERS})
 
 

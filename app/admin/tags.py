@@ -7,12 +7,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts.dependencies import Db, Editor
 from app.accounts.sessions import client_ip
-from app.admin.taxonomy import Form, listed
+from app.admin.taxonomy import Form
 from app.articles import taxonomy, taxonomy_queries
 from app.articles.models import Tag
 from app.articles.taxonomy_forms import TagForm, form_values
 from app.core.forms import text_fields, validate
-from app.core.web import flash, page_number, render
+from app.core.web import flash, page_number, page_or_404, render
 
 router = APIRouter(prefix="/admin")
 FIELDS = ("name", "slug")
@@ -29,7 +29,7 @@ def _find(db: Db, tag_id: int) -> Tag:
 def tags(request: Request, db: Db, user: Editor, page: str | None = None) -> Response:
     """List the tags with how many articles carry each."""
     size = request.app.state.settings.page_size
-    found = listed(taxonomy_queries.list_tags(db, number=page_number(page), size=size))
+    found = page_or_404(taxonomy_queries.list_tags(db, number=page_number(page), size=size))
     return render(request, "admin/taxonomy/tags.html", {"page": found})
 
 
@@ -71,7 +71,7 @@ def _edit_page(
     status: int = 200,
 ) -> Response:
     size = request.app.state.settings.page_size
-    articles = listed(taxonomy_queries.tag_articles(db, tag, number=page_number(page), size=size))
+    articles = page_or_404(taxonomy_queries.tag_articles(db, tag, number=page_number(page), size=size))
     context = {
         "tag": tag,
         "values": values or {name: getattr(tag, name) for name in FIELDS},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,19 +14,11 @@ from app.articles import taxonomy, taxonomy_queries
 from app.articles.models import Category
 from app.articles.taxonomy_forms import CategoryForm, form_values
 from app.core.forms import form_data, text_fields, validate
-from app.core.pagination import Page
-from app.core.web import flash, page_number, render
+from app.core.web import flash, page_number, page_or_404, render
 
 router = APIRouter(prefix="/admin")
 Form = Annotated[FormData, Depends(form_data)]
 FIELDS = ("name", "slug", "description")
-
-
-def listed(page: Page[Any]) -> Page[Any]:
-    """A page of a staff list; past the end of the list is a 404, as on the public lists."""
-    if page.number > 1 and not page.items:
-        raise HTTPException(404, "There is no such page in this list.")
-    return page
 
 
 def _find(db: Db, category_id: int) -> Category:
@@ -40,7 +32,7 @@ def _find(db: Db, category_id: int) -> Category:
 def categories(request: Request, db: Db, user: Editor, page: str | None = None) -> Response:
     """List the categories with how many articles each holds."""
     size = request.app.state.settings.page_size
-    found = listed(taxonomy_queries.list_categories(db, number=page_number(page), size=size))
+    found = page_or_404(taxonomy_queries.list_categories(db, number=page_number(page), size=size))
     return render(request, "admin/taxonomy/categories.html", {"page": found})
 
 
@@ -82,7 +74,9 @@ def _edit_page(
     status: int = 200,
 ) -> Response:
     size = request.app.state.settings.page_size
-    articles = listed(taxonomy_queries.category_articles(db, category, number=page_number(page), size=size))
+    articles = page_or_404(
+        taxonomy_queries.category_articles(db, category, number=page_number(page), size=size)
+    )
     context = {
         "category": category,
         "values": values or {name: getattr(category, name) for name in FIELDS},

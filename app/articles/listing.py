@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.accounts.models import User
 from app.articles.markdown import GATE
 from app.articles.models import Article, ArticleStatus, Category
-from app.core.pagination import Page
+from app.core.pagination import Page, paginate
 from app.core.text import query_text, row_number
 from app.media.models import MediaFile
 
@@ -92,10 +92,7 @@ def _query(filters: Filters) -> Select[Article]:
 
 def search(db: Session, filters: Filters, *, number: int, size: int) -> Page[Article]:
     """Return one page of the articles matching the filters, whatever their status."""
-    query = _query(filters)
-    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    items = db.scalars(query.limit(size).offset((number - 1) * size)).unique().all()
-    return Page(items, number, size, total)
+    return paginate(db, _query(filters), number=number, size=size)
 
 
 def categories(db: Session) -> Sequence[Category]:

@@ -7,14 +7,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.articles import editing, service
 from app.articles.forms import REFERENCE_FIELDS
 from app.articles.models import Article, ArticleRevision, Category
-from app.core.pagination import Page
+from app.core.pagination import Page, paginate
 
 # (attribute, label) in the order a person reads the editor form.
 FIELDS = [
@@ -49,11 +49,7 @@ class FieldDiff:
 def page_of(db: Session, article: Article, *, number: int, size: int) -> Page[ArticleRevision]:
     """Return one page of the article's revisions, newest first."""
     query = select(ArticleRevision).where(ArticleRevision.article_id == article.id)
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.scalars(
-        query.order_by(ArticleRevision.number.desc()).limit(size).offset((number - 1) * size)
-    ).all()
-    return Page(items, number, size, total)
+    return paginate(db, query.order_by(ArticleRevision.number.desc()), number=number, size=size)
 
 
 def find(db: Session, article: Article, number: int) -> ArticleRevision | None:

@@ -25,7 +25,7 @@ from app.articles.models import (
     article_tag,
 )
 from app.core.db import utcnow
-from app.core.pagination import Page
+from app.core.pagination import Page, paginate
 from app.core.policy import Viewer, may_read
 from app.core.text import slugify
 from app.media import service as media_service
@@ -43,13 +43,6 @@ def _published(now: datetime | None = None) -> Select[Article]:
         .options(selectinload(Article.tags))
         .order_by(Article.published_at.desc(), Article.id.desc())
     )
-
-
-def paginate(db: Session, query: Select[Article], *, number: int, size: int) -> Page[Article]:
-    """Return page `number` of `query`; past the end gives an empty page the caller may 404."""
-    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    items = db.scalars(query.limit(size).offset((number - 1) * size)).unique().all()
-    return Page(items, number, size, total)
 
 
 def list_published(db: Session, *, number: int, size: int) -> Page[Article]:

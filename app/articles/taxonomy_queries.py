@@ -19,7 +19,7 @@ from app.articles.models import (
     article_tag,
 )
 from app.core.db import utcnow
-from app.core.pagination import Page
+from app.core.pagination import Page, paginate
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,8 @@ def list_tags(db: Session, *, number: int, size: int) -> Page[Usage]:
 
 
 def _articles_page(db: Session, condition: ColumnElement[bool], *, number: int, size: int) -> Page[Article]:
-    total = db.scalar(select(func.count(Article.id)).where(condition)) or 0
     query = select(Article).where(condition).order_by(func.lower(Article.title), Article.id)
-    return Page(db.scalars(query.limit(size).offset((number - 1) * size)).unique().all(), number, size, total)
+    return paginate(db, query, number=number, size=size)
 
 
 def category_articles(db: Session, category: Category, *, number: int, size: int) -> Page[Article]:

@@ -11,28 +11,20 @@ from sqlalchemy.orm import Session
 
 from app.accounts.dependencies import CurrentViewer
 from app.articles import service, taxonomy_queries, visibility
-from app.articles.models import Article
 from app.core.db import get_db
-from app.core.pagination import Page
 from app.core.policy import Audience, Viewer
 from app.core.text import is_slug
-from app.core.web import page_number, render
+from app.core.web import page_number, page_or_404, render
 
 router = APIRouter()
 Db = Annotated[Session, Depends(get_db)]
-
-
-def _page_or_404(page: Page[Article]) -> Page[Article]:
-    if page.number > 1 and not page.items:
-        raise HTTPException(404, "There is no such page in this list.")
-    return page
 
 
 @router.get("/articles", name="articles.index", response_class=HTMLResponse)
 def index(request: Request, db: Db, page: str | None = None) -> Response:
     """List every published article, newest first."""
     size = request.app.state.settings.page_size
-    articles = _page_or_404(service.list_published(db, number=page_number(page), size=size))
+    articles = page_or_404(service.list_published(db, number=page_number(page), size=size))
     return render(request, "articles/index.html", {"page": articles})
 
 
@@ -81,7 +73,7 @@ def category(request: Request, slug: str, db: Db, page: str | None = None) -> Re
             return _moved(request, "categories.detail", new_slug)
         raise HTTPException(404, "There is no such category.")
     size = request.app.state.settings.page_size
-    articles = _page_or_404(service.list_in_category(db, found, number=page_number(page), size=size))
+    articles = page_or_404(service.list_in_category(db, found, number=page_number(page), size=size))
     return render(request, "articles/category.html", {"category": found, "page": articles})
 
 
@@ -95,5 +87,5 @@ def tag(request: Request, slug: str, db: Db, page: str | None = None) -> Respons
             return _moved(request, "tags.detail", new_slug)
         raise HTTPException(404, "There is no such tag.")
     size = request.app.state.settings.page_size
-    articles = _page_or_404(service.list_tagged(db, found, number=page_number(page), size=size))
+    articles = page_or_404(service.list_tagged(db, found, number=page_number(page), size=size))
     return render(request, "articles/tag.html", {"tag": found, "page": articles})

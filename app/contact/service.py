@@ -17,7 +17,7 @@ from app.accounts.models import User
 from app.contact.models import ContactMessage, ContactReply
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.core.pagination import Page
+from app.core.pagination import Page, paginate
 from app.mail import service as mail_service
 
 Status = Literal["open", "handled", "all"]
@@ -69,10 +69,8 @@ def inbox(db: Session, *, status: Status, page: int, size: int) -> Page[ContactM
     query = select(ContactMessage)
     if condition is not None:
         query = query.where(condition)
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     query = query.order_by(ContactMessage.created_at.desc(), ContactMessage.id.desc())
-    items = db.scalars(query.limit(size).offset((page - 1) * size)).all()
-    return Page(items, page, size, total)
+    return paginate(db, query, number=page, size=size)
 
 
 def mark_read(db: Session, *, item: ContactMessage) -> None:

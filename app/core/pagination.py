@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
@@ -30,3 +33,11 @@ class Page(Generic[T]):
     @property
     def has_next(self) -> bool:
         return self.number < self.pages
+
+
+def paginate(db: Session, query: Select[Any], *, number: int, size: int) -> Page[Any]:
+    """Return page `number` of `query`'s rows; past the end gives an empty page the caller may 404."""
+    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    # unique(): queries that load a relationship by join repeat the row for each related one.
+    items = db.scalars(query.limit(size).offset((number - 1) * size)).unique().all()
+    return Page(items, number, size, total)

@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 from fastapi import HTTPException, Request
@@ -16,7 +16,10 @@ from fastapi.templating import Jinja2Templates
 from app.core.config import PROJECT_ROOT
 from app.core.csrf import csrf_token
 from app.core.db import MAX_ID
+from app.core.pagination import Page
 from app.core.policy import PROFESSION_LABELS
+
+T = TypeVar("T")
 
 MAX_PAGE = 1_000_000
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
@@ -136,3 +139,10 @@ def numbers_in_range(request: Request) -> None:
     for value in request.path_params.values():
         if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) > MAX_ID:
             raise HTTPException(404, "There is no such page.")
+
+
+def page_or_404(page: Page[T]) -> Page[T]:
+    """A page of a list; past the end of the list is a 404 (the first page may be empty)."""
+    if page.number > 1 and not page.items:
+        raise HTTPException(404, "There is no such page in this list.")
+    return page

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import PROJECT_ROOT
 from app.core.db import utcnow
-from app.core.pagination import Page
+from app.core.pagination import Page, paginate
 from app.mail.models import OutboxMessage, OutboxStatus
 
 MAIL_TEMPLATE_DIR = PROJECT_ROOT / "templates" / "mail"
@@ -70,10 +70,8 @@ def queue(db: Session, *, message: str, to: str, context: dict[str, Any]) -> Out
 
 def list_messages(db: Session, *, page: int, size: int) -> Page[OutboxMessage]:
     """List the outbox, newest first."""
-    total = db.scalar(select(func.count()).select_from(OutboxMessage)) or 0
     query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-    items = db.scalars(query.limit(size).offset((page - 1) * size)).all()
-    return Page(items, page, size, total)
+    return paginate(db, query, number=page, size=size)
 
 
 def links_in(text: str) -> list[str]:
