@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import AuditEvent, User
-from app.core.db import MAX_ID
 from app.core.pagination import Page, paginate
+from app.core.text import row_number
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ def _day_start(day: date) -> datetime:
 def _actor_matches(text: str) -> ColumnElement[bool]:
     """A number names the account; other text is looked for in the recorded label and today's name."""
     if text.isascii() and text.isdigit():
-        return AuditEvent.actor_id == int(text) if int(text) <= MAX_ID else false()
+        number = row_number(text)
+        return AuditEvent.actor_id == number if number is not None else false()
     # The label is what was recorded (anonymised on erasure); the account shows today's name.
     named = select(User.id).where(
         or_(User.full_name.icontains(text, autoescape=True), User.email.icontains(text, autoescape=True))

@@ -21,6 +21,7 @@ from app.accounts.models import TokenPurpose, User
 from app.core import csrf
 from app.core.forms import form_data, text_fields, validate
 from app.core.policy import public
+from app.core.text import row_number
 from app.core.web import flash, render
 
 router = APIRouter()
@@ -244,8 +245,8 @@ def _renew(request: Request, db: Session, user: User, form: FormData) -> Respons
         context = {"person": user, "access": latest, "history": history, "states": RequestState}
         context |= renewal.form_context(latest, values, errors)
         return render(request, "accounts/account.html", context, status_code=422)
-    revision_text = values.get("revision", "")
-    revision = int(revision_text) if revision_text.isascii() and revision_text.isdigit() else -1
+    typed = row_number(values.get("revision", ""))
+    revision = -1 if typed is None else typed  # no revision matches: refused as changed meanwhile
     settings, ip = request.app.state.settings, sessions.client_ip(request)
     try:
         result = renewal.renew(db, settings, latest, details, revision=revision, ip=ip)

@@ -14,8 +14,8 @@ from app.accounts import audit_queries
 from app.accounts.audit_queries import AuditFilters
 from app.accounts.dependencies import Admin, Db
 from app.accounts.models import AuditEvent
-from app.core.db import MAX_ID, utcnow
-from app.core.text import query_text
+from app.core.db import utcnow
+from app.core.text import query_text, row_number
 from app.core.web import page_number, render
 
 router = APIRouter(prefix="/admin")
@@ -43,10 +43,8 @@ def read_filters(query: dict[str, str]) -> tuple[AuditFilters, dict[str, str], d
     errors: dict[str, str] = {}
     target_id = None
     if values["target_id"]:
-        text = values["target_id"]
-        if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
-            target_id = int(text)
-        else:
+        target_id = row_number(values["target_id"])
+        if target_id is None:
             errors["target_id"] = "Enter the target's number, such as 42"
     start = _date(values["from"], errors, "from")
     end = _date(values["to"], errors, "to")

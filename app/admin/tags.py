@@ -12,6 +12,7 @@ from app.articles import taxonomy, taxonomy_queries
 from app.articles.models import Tag
 from app.articles.taxonomy_forms import TagForm, form_values
 from app.core.forms import text_fields, validate
+from app.core.text import row_number
 from app.core.web import flash, page_number, page_or_404, render
 
 router = APIRouter(prefix="/admin")
@@ -111,7 +112,8 @@ def update_tag(request: Request, db: Db, user: Editor, form: Form, tag_id: int) 
 
 def _merge_target(db: Db, source: Tag, chosen: str) -> tuple[Tag | None, dict[str, str]]:
     """The tag picked to merge into, or the message to show beside the choice."""
-    target = db.get(Tag, int(chosen)) if chosen.isascii() and chosen.isdigit() and len(chosen) < 10 else None
+    number = row_number(chosen)
+    target = db.get(Tag, number) if number is not None else None
     if target is None:
         return None, {"into": "Choose the tag to merge into."}
     if target.id == source.id:

@@ -21,6 +21,7 @@ from app.core.countries import COUNTRIES
 from app.core.db import utcnow
 from app.core.forms import form_data, text_fields
 from app.core.policy import Profession
+from app.core.text import row_number
 from app.core.web import flash, render
 from app.mail import service as mail_service
 
@@ -119,8 +120,8 @@ def decide(request: Request, db: Db, user: Reviewer, form: Form, request_id: int
             "Write the question to the applicant." if field == "question" else "A rejection needs a reason."
         )
         return _detail(request, db, item, {field: message}, values, 422)
-    revision_text = values.get("revision", "")
-    revision = int(revision_text) if revision_text.isascii() and revision_text.isdigit() else -1
+    typed = row_number(values.get("revision", ""))
+    revision = -1 if typed is None else typed  # no revision matches: refused as changed meanwhile
     try:
         access_service.decide(
             db,
@@ -176,8 +177,8 @@ def _change_access(
     settings = request.app.state.settings
     values = text_fields(form)
     reason = values.get("extend_reason" if change == "extend" else "reason", "")[:5000]
-    revision_text = values.get("revision", "")
-    revision = int(revision_text) if revision_text.isascii() and revision_text.isdigit() else -1
+    typed = row_number(values.get("revision", ""))
+    revision = -1 if typed is None else typed  # no revision matches: refused as changed meanwhile
     until = _future_date(values.get("until", ""))
     errors = {}
     if change == "suspend" and not reason:
