@@ -23,6 +23,8 @@ run: install
 	$(VENV)/bin/portal db upgrade
 	$(VENV)/bin/portal serve --demo
 
+PYTEST_ARGS ?= -n auto
+
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
