@@ -34,6 +34,7 @@ from app.core import errors, logging
 from app.core.caching import PrivatePages
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
+from app.core.edge import Portal
 from app.core.etag import ETags
 from app.core.head import HeadAsGet
 from app.core.limits import BodySizeLimit
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     logging.configure(settings)
     production = settings.env == "production"
-    app = FastAPI(
+    app = Portal(
         title=settings.site_name,
         docs_url=None if production else "/api/docs",
         redoc_url=None,

@@ -193,3 +193,9 @@ def test_slugs_split_words_at_dashes_and_drop_accents() -> None:
     from app.core.text import slugify
 
     assert slugify("The gut–brain axis: Ärzte & Café") == "the-gut-brain-axis-arzte-cafe"
+
+
+def test_column_alignment_is_a_class_not_an_inline_style() -> None:
+    html = soup(render("| drug | dose |\n|:--|--:|\n| A | 5 mg |").html)
+    assert [cell["class"] for cell in html.select("th, td")] == [["align-left"], ["align-right"]] * 2
+    assert html.find(style=True) is None

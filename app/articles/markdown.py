@@ -84,8 +84,8 @@ ALLOWED_ATTRIBUTES = {
     "div": {"class"},
     "figure": {"class"},
     "ol": {"start"},
-    "th": {"style"},
-    "td": {"style"},
+    "th": {"class"},
+    "td": {"class"},
     "span": {"class"},
 }
 
@@ -277,9 +277,19 @@ def _render(tokens: list[Token], state: _RenderState, slot_marker: Callable[[int
             )
         elif token.type == "table_close":
             parts.append(RENDERER.renderToken(tokens, index, PARSER.options, {}) + "</div>\n")
+        elif token.type in ("th_open", "td_open"):
+            _align_by_class(token)
+            parts.append(RENDERER.renderToken(tokens, index, PARSER.options, {}))
         else:
             parts.append(RENDERER.renderToken(tokens, index, PARSER.options, {}))
     return "".join(parts)
+
+
+def _align_by_class(cell: Token) -> None:
+    """Turn a column's `style="text-align:..."` into a class: the CSP allows no style attributes."""
+    style = str(cell.attrs.pop("style", ""))
+    if style.startswith("text-align:"):
+        cell.attrSet("class", "align-" + style.removeprefix("text-align:"))
 
 
 def _render_inline(children: list[Token], state: _RenderState) -> str:
@@ -316,7 +326,6 @@ def sanitize(html: str) -> str:
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
-        filter_style_properties={"text-align"},
         link_rel=None,
     )
 
