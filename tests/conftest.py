@@ -102,6 +102,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         env="test",
         database_url=database_url,
         page_size=4,
+        # The test client's host: every other one is refused, as in production.
+        allowed_hosts="testserver",
         upload_dir=tmp_path / "uploads",
         media_dir=tmp_path / "media",
         _env_file=None,

@@ -7,10 +7,12 @@ without the security headers. `Portal.build_middleware_stack` wraps the finished
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp
 
 from app.core.config import Settings
 from app.core.headers import SecurityHeaders
+from app.core.proxies import TrustedProxies
 
 
 class Portal(FastAPI):
@@ -22,4 +24,7 @@ class Portal(FastAPI):
 
 def wrap(app: ASGIApp, settings: Settings) -> ASGIApp:
     """Put the edge layers around `app`, the outermost last."""
-    return SecurityHeaders(app, hsts=settings.env == "production")
+    # Any other Host would be written into redirects and absolute links: answer 400 instead.
+    app = TrustedHostMiddleware(app, allowed_hosts=settings.allowed_host_names, www_redirect=False)
+    app = SecurityHeaders(app, hsts=settings.env == "production")
+    return TrustedProxies(app, proxies=settings.trusted_proxy_networks)
