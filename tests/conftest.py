@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,20 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         _env_file=None,
         **FAST_HASHING,
     )
+
+
+PRODUCTION = {"env": "production", "secret_key": "p" * 40, "base_url": "https://portal.example.org"}
+
+
+@contextmanager
+def production_browser(settings: Settings) -> Iterator[TestClient]:
+    """A browser on the app as production runs it, on the test's database, at PRODUCTION's address."""
+    application = create_app(settings.model_copy(update=PRODUCTION))
+    try:
+        with TestClient(application, base_url=PRODUCTION["base_url"]) as browser:
+            yield browser
+    finally:
+        application.state.engine.dispose()
 
 
 @pytest.fixture

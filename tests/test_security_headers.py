@@ -12,13 +12,10 @@ from starlette.testclient import TestClient
 
 from app.accounts.models import Role
 from app.core.config import Settings
-from app.main import create_app
 from tests import factories
 from tests.browsing import login
-from tests.conftest import soup
+from tests.conftest import production_browser, soup
 from tests.crawl import crawl
-
-PRODUCTION = {"env": "production", "secret_key": "p" * 40, "base_url": "https://portal.example.org"}
 
 
 def directives(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -80,12 +77,8 @@ def test_a_response_that_chose_its_referrer_policy_keeps_it(app: FastAPI, client
 
 def test_hsts_is_sent_in_production_only(client: TestClient, settings: Settings) -> None:
     assert "strict-transport-security" not in client.get("/").headers
-    production = create_app(settings.model_copy(update=PRODUCTION))
-    try:
-        with TestClient(production, base_url="https://portal.example.org") as browser:
-            response = browser.get("/")
-    finally:
-        production.state.engine.dispose()
+    with production_browser(settings) as browser:
+        response = browser.get("/")
     assert response.status_code == 200
     assert response.headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"
     assert_protected(response)
