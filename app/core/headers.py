@@ -9,6 +9,9 @@ page's `no-referrer`) keeps its own.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import quote
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -37,6 +40,9 @@ DEFAULTS: tuple[tuple[bytes, bytes], ...] = (
     (b"permissions-policy", PERMISSIONS_POLICY.encode()),
     (b"cross-origin-opener-policy", b"same-origin"),
 )
+# A file someone uploaded, opened in a browser tab, runs nothing, loads nothing and has no origin.
+DOWNLOAD_POLICY = "sandbox; default-src 'none'"
+NOT_PLAIN_ASCII = re.compile(r'[^\x20-\x7e]|["\\]')
 # Nothing says which software or version answers.
 HIDDEN = {b"server", b"x-powered-by"}
 
@@ -64,3 +70,9 @@ class SecurityHeaders:
         kept = [(name, value) for name, value in headers if name.lower() not in HIDDEN]
         present = {name.lower() for name, _ in kept}
         return kept + [(name, value) for name, value in self.defaults if name not in present]
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition that saves the file under its name, in any script (RFC 6266)."""
+    fallback = NOT_PLAIN_ASCII.sub("_", filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
