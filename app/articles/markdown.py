@@ -36,6 +36,9 @@ STRAY_FENCE_MESSAGE = (
     "a `:::` line here closes no block; to nest blocks, give the outer one a longer fence (`::::`)"
 )
 CITATION = re.compile(r"\[\^([A-Za-z0-9_.:-]{1,60})\]")
+# Another site opened from an article gets neither a handle on our tab nor the page's address.
+EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+EXTERNAL_REL = "noopener noreferrer"
 
 ALLOWED_TAGS = {
     "a",
@@ -72,7 +75,7 @@ ALLOWED_TAGS = {
     "span",
 }
 ALLOWED_ATTRIBUTES = {
-    "a": {"href", "id", "title", "class"},
+    "a": {"href", "id", "title", "class", "rel"},
     "img": {"src", "alt", "title", "loading"},
     "h2": {"id"},
     "h3": {"id"},
@@ -296,6 +299,8 @@ def _render_inline(children: list[Token], state: _RenderState) -> str:
     parts: list[str] = []
     run: list[Token] = []
     for child in children:
+        if child.type == "link_open" and EXTERNAL.match(str(child.attrGet("href") or "")):
+            child.attrSet("rel", EXTERNAL_REL)
         if child.type == "citation":
             parts.append(RENDERER.renderInline(run, PARSER.options, {}))
             parts.append(_render_citation(child.meta["key"], state))
