@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 from app.core.config import Settings
 from app.core.headers import SecurityHeaders
 from app.core.proxies import TrustedProxies
+from app.core.requestlog import RequestLog
 
 
 class Portal(FastAPI):
@@ -27,4 +28,6 @@ def wrap(app: ASGIApp, settings: Settings) -> ASGIApp:
     # Any other Host would be written into redirects and absolute links: answer 400 instead.
     app = TrustedHostMiddleware(app, allowed_hosts=settings.allowed_host_names, www_redirect=False)
     app = SecurityHeaders(app, hsts=settings.env == "production")
-    return TrustedProxies(app, proxies=settings.trusted_proxy_networks)
+    app = TrustedProxies(app, proxies=settings.trusted_proxy_networks)
+    # Outermost, so even a refused host or a failure is logged with its id and its full time.
+    return RequestLog(app)
