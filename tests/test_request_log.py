@@ -86,6 +86,8 @@ def test_portal_serve_runs_uvicorn_without_access_log_server_header_or_proxy_tru
     monkeypatch.setattr(cli.uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
     monkeypatch.setenv("PORTAL_ENV", "test")
     monkeypatch.setenv("PORTAL_DATABASE_URL", settings.database_url)
+    # `serve` sets a default base URL in the environment; this way it is undone after the test.
+    monkeypatch.setenv("PORTAL_BASE_URL", "http://127.0.0.1:8001")
     result = CliRunner().invoke(cli.main, ["serve", "--port", "8001", "--workers", "4"])
     assert result.exit_code == 0, result.output
     [options] = calls
