@@ -14,6 +14,7 @@ import uvicorn
 from app.core import migrations
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
+from app.core.serving import SERVER_OPTIONS
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo" / "articles"
 
@@ -79,8 +80,11 @@ def import_files(files: tuple[Path, ...]) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="Load the demo content into an empty database first.")
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
-def serve(host: str, port: int, demo: bool, reload: bool) -> None:
-    """Serve the portal with uvicorn."""
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Processes to serve with."
+)
+def serve(host: str, port: int, demo: bool, reload: bool, workers: int) -> None:
+    """Serve the portal with uvicorn: no access log or server header; proxies per PORTAL_TRUSTED_PROXIES."""
     # Links in emails should lead back to this server unless a public address was configured.
     os.environ.setdefault("PORTAL_BASE_URL", f"http://{host}:{port}")
     settings = Settings()
@@ -99,8 +103,9 @@ def serve(host: str, port: int, demo: bool, reload: bool) -> None:
             host=host,
             port=port,
             reload=reload,
-            proxy_headers=True,
+            workers=workers,
             log_level=settings.log_level.lower(),
+            **SERVER_OPTIONS,
         )
     finally:
         if stop_ticking:

@@ -26,6 +26,7 @@ from app.admin import staff as admin_staff
 from app.admin import tags as admin_tags
 from app.admin import taxonomy as admin_taxonomy
 from app.admin import views as admin_views
+from app.api import docs as api_docs
 from app.api import views as api_views
 from app.articles import hub
 from app.articles import views as article_views
@@ -34,6 +35,7 @@ from app.core import errors, logging
 from app.core.caching import PrivatePages
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
+from app.core.edge import Portal
 from app.core.etag import ETags
 from app.core.head import HeadAsGet
 from app.core.limits import BodySizeLimit
@@ -74,11 +76,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     logging.configure(settings)
     production = settings.env == "production"
-    app = FastAPI(
+    app = Portal(
         title=settings.site_name,
-        docs_url=None if production else "/api/docs",
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=api_docs.openapi_url(production=production),
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -131,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 Depends(privacy_views.consent_gate),
             ],
         )
+    api_docs.install(app, production=production)
     errors.install(app)
     # The flash cookie carries one-time messages and the CSRF secret, never who is logged in.
     app.add_middleware(

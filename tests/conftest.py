@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -102,11 +103,27 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         env="test",
         database_url=database_url,
         page_size=4,
+        # The test client's host: every other one is refused, as in production.
+        allowed_hosts="testserver",
         upload_dir=tmp_path / "uploads",
         media_dir=tmp_path / "media",
         _env_file=None,
         **FAST_HASHING,
     )
+
+
+PRODUCTION = {"env": "production", "secret_key": "p" * 40, "base_url": "https://portal.example.org"}
+
+
+@contextmanager
+def production_browser(settings: Settings) -> Iterator[TestClient]:
+    """A browser on the app as production runs it, on the test's database, at PRODUCTION's address."""
+    application = create_app(settings.model_copy(update=PRODUCTION))
+    try:
+        with TestClient(application, base_url=PRODUCTION["base_url"]) as browser:
+            yield browser
+    finally:
+        application.state.engine.dispose()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from app.core.db import utcnow
 from app.core.policy import Profession
 from tests import factories
 from tests.browsing import login, logout
+from tests.conftest import production_browser, soup
 
 OPEN_BODY = """Open introduction[^open].
 
@@ -361,3 +362,27 @@ def test_the_openapi_document_describes_both_operations(client: TestClient) -> N
     assert "body_html" not in summary["properties"]
     assert full["properties"]["body_html"]["description"]
     assert summary["examples"] and full["examples"]
+
+
+def test_the_api_description_is_not_published_in_production(db: Session, settings: Settings) -> None:
+    factories.article(db, title="Open to all")
+    with production_browser(settings) as browser:
+        described, docs = browser.get("/api/openapi.json"), browser.get("/api/docs")
+        listing = browser.get("/api/v1/articles")
+    assert (described.status_code, docs.status_code) == (404, 404)
+    assert "paths" not in described.text and "swagger" not in docs.text.lower()
+    assert [item["title"] for item in listing.json()["items"]] == ["Open to all"]
+
+
+def test_the_development_api_docs_page_runs_under_its_own_policy(client: TestClient) -> None:
+    response = client.get("/api/docs")
+    [inline] = [script for script in soup(response.text).find_all("script") if not script.get("src")]
+    assert "/api/openapi.json" in inline.get_text()
+    policy = {
+        part.split(" ", 1)[0]: part.split(" ", 1)[1]
+        for part in response.headers["content-security-policy"].split("; ")
+    }
+    assert f"'nonce-{inline['nonce']}'" in policy["script-src"].split()
+    assert "'unsafe-inline'" not in policy["script-src"]
+    assert policy["frame-ancestors"] == "'none'"
+    assert response.headers["cache-control"] == "no-store"

@@ -98,6 +98,7 @@ def test_a_complete_production_setup_has_no_problems(
         PORTAL_BASE_URL="https://portal.example",
         PORTAL_REDIS_URL=redis_url,
         PORTAL_SMTP_URL=f"smtp://{address}",
+        PORTAL_TRUSTED_PROXIES="127.0.0.1",
     )
     assert code == 0, output
     assert not [text for text in output.splitlines() if text.startswith("problem")]
@@ -109,3 +110,41 @@ def test_a_complete_production_setup_has_no_problems(
         assert warnings[0].startswith("warning  database: SQLite serves one process only")
     else:
         assert warnings == []
+
+
+def test_the_report_names_the_security_headers_the_hosts_and_the_proxies(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    _, output = check(monkeypatch, settings, PORTAL_ENV="development", PORTAL_ALLOWED_HOSTS="portal.example")
+    assert line(output, "headers") == (
+        "ok       headers: CSP without inline script, no framing, nosniff, referrer and permissions "
+        "policies, COOP; HSTS off (production only)"
+    )
+    assert line(output, "hosts") == (
+        "ok       hosts: 127.0.0.1, localhost, portal.example; a request for any other host gets 400"
+    )
+    assert line(output, "proxies") == (
+        "ok       proxies: none trusted; X-Forwarded-* headers are ignored, "
+        "the connecting address is the client"
+    )
+
+
+def test_production_sends_hsts_and_warns_when_no_proxy_is_trusted(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    production = {
+        "PORTAL_ENV": "production",
+        "PORTAL_SECRET_KEY": SECRET,
+        "PORTAL_BASE_URL": "https://portal.example",
+    }
+    _, output = check(monkeypatch, settings, **production, PORTAL_TRUSTED_PROXIES="10.0.0.0/8, 192.0.2.1")
+    assert line(output, "headers").endswith("; HSTS on (max-age=63072000; includeSubDomains)")
+    assert line(output, "hosts") == "ok       hosts: portal.example; a request for any other host gets 400"
+    assert line(output, "proxies") == (
+        "ok       proxies: X-Forwarded-For, -Proto and -Host are believed from 10.0.0.0/8, 192.0.2.1 only"
+    )
+    _, output = check(monkeypatch, settings, **production, PORTAL_TRUSTED_PROXIES="")
+    assert line(output, "proxies") == (
+        "warning  proxies: PORTAL_TRUSTED_PROXIES is not set: behind a reverse proxy, every visitor "
+        "would share the proxy's address in rate limits and the audit log"
+    )

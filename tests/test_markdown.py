@@ -193,3 +193,20 @@ def test_slugs_split_words_at_dashes_and_drop_accents() -> None:
     from app.core.text import slugify
 
     assert slugify("The gut–brain axis: Ärzte & Café") == "the-gut-brain-axis-arzte-cafe"
+
+
+def test_column_alignment_is_a_class_not_an_inline_style() -> None:
+    html = soup(render("| drug | dose |\n|:--|--:|\n| A | 5 mg |").html)
+    assert [cell["class"] for cell in html.select("th, td")] == [["align-left"], ["align-right"]] * 2
+    assert html.find(style=True) is None
+
+
+def test_links_to_other_sites_carry_noopener_noreferrer() -> None:
+    source = "Read [the trial](https://example.org/t?a=1), <http://example.net>, [ours](/articles/x), [^a]."
+    links = {a["href"]: a.get("rel") for a in soup(render(source).html).find_all("a")}
+    assert links == {
+        "https://example.org/t?a=1": ["noopener", "noreferrer"],
+        "http://example.net": ["noopener", "noreferrer"],
+        "/articles/x": None,
+        "#ref-1": None,
+    }

@@ -273,3 +273,21 @@ def test_the_stylesheet_is_served_with_a_version(client: TestClient) -> None:
     assert href.startswith("/static/site.css?v=")
     response = client.get(href)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/css")
+
+
+def test_every_link_to_another_site_opens_without_opener_or_referrer(client: TestClient, db: Session) -> None:
+    body = IMMUNITY_BODY + "\nSee [the guideline](https://guidelines.example/depression).\n"
+    refs = [
+        factories.reference("schiepers", doi="10.1016/x", pmid="1"),
+        factories.reference("raison", url="https://r.example"),
+    ]
+    immunity(db, body=body, references=refs)
+    page = soup(client.get("/articles/addressing-immunity-in-depression").text)
+    outside = [a for a in page.find_all("a", href=True) if a["href"].startswith(("http:", "https:", "//"))]
+    assert {a["href"] for a in outside} >= {
+        "https://guidelines.example/depression",
+        "https://doi.org/10.1016/x",
+        "https://pubmed.ncbi.nlm.nih.gov/1/",
+        "https://r.example",
+    }
+    assert {a["href"]: a.get("rel") for a in outside if a.get("rel") != ["noopener", "noreferrer"]} == {}

@@ -305,6 +305,27 @@ def test_only_reviewers_download_the_document_and_only_as_an_attachment(
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
+def test_a_document_downloads_sandboxed_under_its_own_name_in_any_script(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    request = factories.applicant(db, settings)
+    stored = settings.upload_dir / "4f2a.png"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(b"\x89PNG\r\n\x1a\nrest")
+    request.document_path, request.document_type = str(stored), "image/png"
+    request.document_name = 'Approbation "Müller" Köln.png'
+    db.commit()
+    as_reviewer(client, db, settings)
+    response = client.get(f"/admin/requests/{request.id}/document")
+    assert response.content == stored.read_bytes()
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="Approbation _M_ller_ K_ln.png"; '
+        "filename*=UTF-8''Approbation%20%22M%C3%BCller%22%20K%C3%B6ln.png"
+    )
+    policy = [part.strip() for part in response.headers["content-security-policy"].split(";")]
+    assert "sandbox" in policy and "default-src 'none'" in policy
+
+
 def test_staff_pages_are_closed_to_visitors_applicants_and_the_wrong_role(
     client: TestClient, app: FastAPI, db: Session, settings: Settings
 ) -> None:

@@ -20,6 +20,7 @@ from app.accounts.sessions import client_ip
 from app.core.countries import COUNTRIES
 from app.core.db import utcnow
 from app.core.forms import form_data, text_fields
+from app.core.headers import DOWNLOAD_POLICY, attachment
 from app.core.policy import Profession
 from app.core.text import row_number
 from app.core.web import flash, render
@@ -225,15 +226,13 @@ def document(request: Request, db: Db, user: Reviewer, request_id: int) -> Respo
     item = _find(db, request_id)
     if not item.document_path or not Path(item.document_path).is_file():
         raise HTTPException(404, "This request has no document.")
-    response = FileResponse(
-        item.document_path,
-        media_type=item.document_type,
-        filename=item.document_name,
-        content_disposition_type="attachment",
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    headers = {
+        "Content-Disposition": attachment(item.document_name or "document"),
+        "Content-Security-Policy": DOWNLOAD_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    }
+    return FileResponse(item.document_path, media_type=item.document_type, headers=headers)
 
 
 @router.get("/outbox", name="admin.outbox", response_class=HTMLResponse)

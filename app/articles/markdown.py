@@ -36,6 +36,9 @@ STRAY_FENCE_MESSAGE = (
     "a `:::` line here closes no block; to nest blocks, give the outer one a longer fence (`::::`)"
 )
 CITATION = re.compile(r"\[\^([A-Za-z0-9_.:-]{1,60})\]")
+# Another site opened from an article gets neither a handle on our tab nor the page's address.
+EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+EXTERNAL_REL = "noopener noreferrer"
 
 ALLOWED_TAGS = {
     "a",
@@ -72,7 +75,7 @@ ALLOWED_TAGS = {
     "span",
 }
 ALLOWED_ATTRIBUTES = {
-    "a": {"href", "id", "title", "class"},
+    "a": {"href", "id", "title", "class", "rel"},
     "img": {"src", "alt", "title", "loading"},
     "h2": {"id"},
     "h3": {"id"},
@@ -84,8 +87,8 @@ ALLOWED_ATTRIBUTES = {
     "div": {"class"},
     "figure": {"class"},
     "ol": {"start"},
-    "th": {"style"},
-    "td": {"style"},
+    "th": {"class"},
+    "td": {"class"},
     "span": {"class"},
 }
 
@@ -277,15 +280,27 @@ def _render(tokens: list[Token], state: _RenderState, slot_marker: Callable[[int
             )
         elif token.type == "table_close":
             parts.append(RENDERER.renderToken(tokens, index, PARSER.options, {}) + "</div>\n")
+        elif token.type in ("th_open", "td_open"):
+            _align_by_class(token)
+            parts.append(RENDERER.renderToken(tokens, index, PARSER.options, {}))
         else:
             parts.append(RENDERER.renderToken(tokens, index, PARSER.options, {}))
     return "".join(parts)
+
+
+def _align_by_class(cell: Token) -> None:
+    """Turn a column's `style="text-align:..."` into a class: the CSP allows no style attributes."""
+    style = str(cell.attrs.pop("style", ""))
+    if style.startswith("text-align:"):
+        cell.attrSet("class", "align-" + style.removeprefix("text-align:"))
 
 
 def _render_inline(children: list[Token], state: _RenderState) -> str:
     parts: list[str] = []
     run: list[Token] = []
     for child in children:
+        if child.type == "link_open" and EXTERNAL.match(str(child.attrGet("href") or "")):
+            child.attrSet("rel", EXTERNAL_REL)
         if child.type == "citation":
             parts.append(RENDERER.renderInline(run, PARSER.options, {}))
             parts.append(_render_citation(child.meta["key"], state))
@@ -316,7 +331,6 @@ def sanitize(html: str) -> str:
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
-        filter_style_properties={"text-align"},
         link_rel=None,
     )
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
 from app.core.db import make_engine
+from app.core.headers import HSTS
 from app.core.health import readiness_problem
 
 
@@ -36,6 +37,7 @@ def run_checks(settings: Settings) -> list[Finding]:
     """Check the settings and every service the portal talks to; nothing is changed."""
     checks: list[Callable[[Settings], Iterator[Finding]]] = [
         _environment,
+        _edge,
         _database,
         _redis,
         _mail,
@@ -52,6 +54,30 @@ def _environment(settings: Settings) -> Iterator[Finding]:
         )
     else:
         yield Finding(Verdict.WARNING, "environment", f"PORTAL_ENV is {settings.env}; set it to production")
+
+
+def _edge(settings: Settings) -> Iterator[Finding]:
+    hsts = f"on ({HSTS})" if settings.env == "production" else "off (production only)"
+    policies = "CSP without inline script, no framing, nosniff, referrer and permissions policies, COOP"
+    yield Finding(Verdict.OK, "headers", f"{policies}; HSTS {hsts}")
+    hosts = ", ".join(settings.allowed_host_names)
+    yield Finding(Verdict.OK, "hosts", f"{hosts}; a request for any other host gets 400")
+    proxies = [
+        str(n.network_address) if n.num_addresses == 1 else str(n) for n in settings.trusted_proxy_networks
+    ]
+    if proxies:
+        believed = f"X-Forwarded-For, -Proto and -Host are believed from {', '.join(proxies)} only"
+        yield Finding(Verdict.OK, "proxies", believed)
+    elif settings.env == "production":
+        yield Finding(
+            Verdict.WARNING,
+            "proxies",
+            "PORTAL_TRUSTED_PROXIES is not set: behind a reverse proxy, every visitor would share "
+            "the proxy's address in rate limits and the audit log",
+        )
+    else:
+        ignored = "none trusted; X-Forwarded-* headers are ignored, the connecting address is the client"
+        yield Finding(Verdict.OK, "proxies", ignored)
 
 
 def _database(settings: Settings) -> Iterator[Finding]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,6 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'portal.db'}"
 DEVELOPMENT_SECRET = "development-only-secret-never-use-in-production"  # noqa: S105
+# A host name or address as the Host header carries it, without port; `*.` allows subdomains.
+HOST_NAME = re.compile(r"(\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+# `make run` is opened as localhost or 127.0.0.1, whatever PORTAL_BASE_URL says.
+DEVELOPMENT_HOSTS = ("127.0.0.1", "localhost")
 
 
 class Settings(BaseSettings):
@@ -32,6 +38,11 @@ class Settings(BaseSettings):
     contact_emails: str = ""
     page_size: int = Field(default=10, ge=1, le=100)
     log_level: str = "INFO"
+    # Comma-separated host names served besides PORTAL_BASE_URL's; a request for any other is refused.
+    allowed_hosts: str = ""
+    # Comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For, -Proto
+    # and -Host headers are believed. Empty: the connecting address is the client.
+    trusted_proxies: str = ""
 
     # Mail: the outbox is delivered over SMTP when a URL is set (smtp://, or smtps:// for TLS;
     # `?starttls=true` upgrades a plain connection). Without one, mail waits in /admin/outbox.
@@ -80,6 +91,26 @@ class Settings(BaseSettings):
                 raise ValueError(f"PORTAL_CONTACT_EMAILS: {address!r} is not a plain email address")
         return value
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: str) -> str:
+        for name in _items(value):
+            if not HOST_NAME.fullmatch(name):
+                raise ValueError(f"PORTAL_ALLOWED_HOSTS: {name!r} is not a host name (no scheme, port or *)")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        for item in _items(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"PORTAL_TRUSTED_PROXIES: {item!r} is not an IP address or network"
+                ) from None
+        return value
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env != "production":
@@ -109,6 +140,22 @@ class Settings(BaseSettings):
         domains = (d.strip().rstrip(".").lower() for d in self.auto_approve_domains.split(","))
         return frozenset(d for d in domains if d)
 
+    @property
+    def allowed_host_names(self) -> list[str]:
+        """The hosts served: PORTAL_BASE_URL's, PORTAL_ALLOWED_HOSTS, and in development this machine."""
+        names = [urlsplit(self.base_url).hostname or "", *_items(self.allowed_hosts)]
+        if self.env == "development":
+            names += DEVELOPMENT_HOSTS
+        return sorted({name.lower() for name in names if name})
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in _items(self.trusted_proxies))
+
     @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _items(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]

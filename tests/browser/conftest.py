@@ -18,6 +18,7 @@ import uvicorn
 
 from app.core import migrations
 from app.core.config import PROJECT_ROOT, Settings
+from app.core.serving import SERVER_OPTIONS
 from app.demo import seed
 from app.main import create_app
 from tests.conftest import FAST_HASHING, IN_CI
@@ -79,7 +80,9 @@ def live_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def live_server(live_settings: Settings) -> Iterator[str]:
     """Serve the demo site on a free loopback port."""
     port = _free_port()
-    config = uvicorn.Config(create_app(live_settings), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(live_settings), host="127.0.0.1", port=port, log_level="warning", **SERVER_OPTIONS
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

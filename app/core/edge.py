@@ -1,0 +1,33 @@
+"""The layers around the whole application, outside even Starlette's handler for server errors.
+
+Middleware added with `add_middleware` sits inside that handler, so a 500 page would leave
+without the security headers. `Portal.build_middleware_stack` wraps the finished stack instead.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp
+
+from app.core.config import Settings
+from app.core.headers import SecurityHeaders
+from app.core.proxies import TrustedProxies
+from app.core.requestlog import RequestLog
+
+
+class Portal(FastAPI):
+    """FastAPI with `edge` as its outermost layers; `state.settings` must be set before serving."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return wrap(super().build_middleware_stack(), self.state.settings)
+
+
+def wrap(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """Put the edge layers around `app`, the outermost last."""
+    # Any other Host would be written into redirects and absolute links: answer 400 instead.
+    app = TrustedHostMiddleware(app, allowed_hosts=settings.allowed_host_names, www_redirect=False)
+    app = SecurityHeaders(app, hsts=settings.env == "production")
+    app = TrustedProxies(app, proxies=settings.trusted_proxy_networks)
+    # Outermost, so even a refused host or a failure is logged with its id and its full time.
+    return RequestLog(app)
