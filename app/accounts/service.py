@@ -65,6 +65,11 @@ def issue_token(db: Session, user: User, purpose: TokenPurpose, lifetime: timede
 
 def token_is_live(db: Session, token: str, purpose: TokenPurpose) -> bool:
     """Whether a token would still work, without spending it."""
+    return token_owner(db, token, purpose) is not None
+
+
+def token_owner(db: Session, token: str, purpose: TokenPurpose) -> User | None:
+    """The person a token that would still work was sent to, without spending it."""
     found = db.scalar(
         select(AuthToken).where(
             AuthToken.token_hash == hash_token(token),
@@ -73,7 +78,7 @@ def token_is_live(db: Session, token: str, purpose: TokenPurpose) -> bool:
             AuthToken.expires_at > utcnow(),
         )
     )
-    return found is not None
+    return db.get(User, found.user_id) if found else None
 
 
 def use_token(db: Session, token: str, purpose: TokenPurpose) -> User | None:

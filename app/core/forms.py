@@ -65,10 +65,13 @@ def text_fields(form: FormData) -> dict[str, str]:
     return values
 
 
-def validate(model: type[M], values: dict[str, Any]) -> tuple[M | None, dict[str, str]]:
-    """Validate `values` with `model`; return the model, or the first message for each field."""
+def validate(
+    model: type[M], values: dict[str, Any], *, context: dict[str, Any] | None = None
+) -> tuple[M | None, dict[str, str]]:
+    """Validate `values` with `model` (and what its validators need to know, as `context`);
+    return the model, or the first message for each field."""
     try:
-        return model.model_validate(values), {}
+        return model.model_validate(values, context=context), {}
     except ValidationError as error:
         errors: dict[str, str] = {}
         for item in error.errors():
