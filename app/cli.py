@@ -245,12 +245,17 @@ def create_admin(email: str, name: str, password_stdin: bool) -> None:
     """Create an admin account (the first one cannot come from anywhere else)."""
     from app.accounts import service as accounts_service
     from app.accounts.models import Role
-    from app.core import passwords
+    from app.core import email_address, passwords
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        email = email_address.checked(email)
+    except email_address.AddressRefused as refused:
+        click.echo(f"error: {refused}.", err=True)
+        sys.exit(1)
     if problem := passwords.problem(password, email=email, name=name):
         click.echo(f"error: {problem}.", err=True)
         sys.exit(1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from pydantic import (
@@ -15,18 +14,9 @@ from pydantic import (
     model_validator,
 )
 
-from app.core import passwords
+from app.core import email_address, passwords
 from app.core.countries import COUNTRIES
 from app.core.policy import Profession
-
-# No characters that would break or extend a mail header: the outbox refuses such addresses later.
-EMAIL = re.compile(r'^[^@\s<>,;"]+@[^@\s<>,;"]+\.[^@\s<>,;"]+$')
-
-
-def _email(value: str) -> str:
-    if not EMAIL.match(value) or len(value) > 320:
-        raise ValueError("enter an email address such as name@example.org")
-    return value.lower()
 
 
 def _country(value: str) -> str:
@@ -41,7 +31,8 @@ def _accepted(value: str) -> str:
     return value
 
 
-Email = Annotated[str, AfterValidator(_email)]
+# Every form that takes an address keeps it in its one form, or says why it is refused.
+Email = Annotated[str, AfterValidator(email_address.checked)]
 Country = Annotated[str, AfterValidator(_country)]
 Required = Annotated[str, Field(min_length=1, max_length=200)]
 

@@ -12,16 +12,13 @@ from app.accounts import audit, sessions
 from app.accounts.models import AuthToken, Role, TokenPurpose, User
 from app.core.config import Settings
 from app.core.db import utcnow
+from app.core.email_address import normalise as normalise_email
 from app.core.security import hash_password, hash_token, new_token, verify_password
 from app.mail import service as mail_service
 
 
 class AccountExists(Exception):
     """An account with this email address exists already."""
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def find_by_email(db: Session, email: str) -> User | None:
