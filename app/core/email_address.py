@@ -34,10 +34,9 @@ class AddressRefused(ValueError):
 
 def normalise(text: str) -> str:
     """The one form of an address as typed, for looking it up; never refuses anything."""
-    local, at, domain = unicodedata.normalize("NFKC", text).strip().rpartition("@")
-    if not at:
-        return text.strip().lower()
-    return f"{local.lower()}@{normalise_domain(domain)}"
+    plain = unicodedata.normalize("NFKC", text).strip()
+    local, at, domain = plain.rpartition("@")
+    return f"{local.lower()}@{normalise_domain(domain)}" if at else plain.lower()
 
 
 def normalise_domain(domain: str) -> str:
