@@ -248,16 +248,21 @@ def _count(number: int, noun: str) -> str:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_admin(email: str, name: str, password_stdin: bool) -> None:
     """Create an admin account (the first one cannot come from anywhere else)."""
-    from app.access.forms import MIN_PASSWORD
     from app.accounts import service as accounts_service
     from app.accounts.models import Role
+    from app.core import email_address, passwords
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < MIN_PASSWORD:
-        click.echo(f"error: the password needs at least {MIN_PASSWORD} characters.", err=True)
+    try:
+        email = email_address.checked(email)
+    except email_address.AddressRefused as refused:
+        click.echo(f"error: {refused}.", err=True)
+        sys.exit(1)
+    if problem := passwords.problem(password, email=email, name=name):
+        click.echo(f"error: {problem}.", err=True)
         sys.exit(1)
     settings = Settings()
     engine = make_engine(settings.database_url)

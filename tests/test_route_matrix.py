@@ -106,7 +106,7 @@ MATRIX = [
     ("POST", "/request-access", "/request-access", dict.fromkeys(KINDS, 422)),
     ("POST", "/contact", "/contact", dict.fromkeys(KINDS, 422)),
     ("POST", "/forgot-password", "/forgot-password", dict.fromkeys(KINDS, 422)),
-    ("POST", "/reset-password", "/reset-password", dict.fromkeys(KINDS, 422)),
+    ("POST", "/reset-password", "/reset-password", dict.fromkeys(KINDS, 400)),
     ("POST", "/account/request", "/account/request", dict.fromkeys(KINDS, 303)),
     ("POST", "/account/withdraw", "/account/withdraw", dict.fromkeys(KINDS, 303)),
     ("POST", "/account/password", "/account/password", expect(dict.fromkeys(KINDS, 422), visitor=303)),

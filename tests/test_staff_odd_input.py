@@ -215,7 +215,9 @@ def test_odd_form_values_give_a_page_or_a_4xx(admin: TestClient, db: Session, gr
     assert not failures, "\n".join(map(repr, failures))
 
 
-def test_a_nul_in_the_public_contact_and_access_forms_is_dropped(client: TestClient, db: Session) -> None:
+def test_a_nul_in_the_public_contact_and_access_forms_is_marked_not_refused_by_the_database(
+    client: TestClient, db: Session
+) -> None:
     fields = {
         "name": "Ann\x00",
         "email": "ann@example.org",
@@ -226,7 +228,7 @@ def test_a_nul_in_the_public_contact_and_access_forms_is_dropped(client: TestCli
     assert sent.status_code == 200
     db.expire_all()
     stored = db.scalars(select(ContactMessage)).one()
-    assert (stored.name, stored.subject, stored.message) == ("Ann", "Hello", "A question.")
+    assert (stored.name, stored.subject, stored.message) == ("Ann\ufffd", "Hel\ufffdlo", "A\ufffd question.")
     asked = submit(
         client, "/request-access", {**REQUEST, "full_name": "Dr.\x00 A", "email": "a\x00@clinic.example"}
     )

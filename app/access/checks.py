@@ -10,6 +10,7 @@ from importlib import resources
 from typing import Literal
 
 from app.core.countries import COUNTRIES
+from app.core.email_address import normalise_domain
 
 LicenceStatus = Literal["valid", "invalid", "unknown_format"]
 DomainStatus = Literal["trusted", "disposable", "unknown"]
@@ -137,8 +138,8 @@ def domain_verdict(email: str, trusted: frozenset[str]) -> DomainCheck:
 
 
 def _normalise(domain: str) -> str:
-    """Lowercase a domain and drop surrounding space and the trailing root dot."""
-    return domain.strip().rstrip(".").lower()
+    """A domain in the form addresses are stored in: ASCII (IDNA), lower-case, no root dot."""
+    return normalise_domain(domain)
 
 
 def _listed_parent(domain: str, listed: Collection[str]) -> str | None:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from app.core import email_address, passwords
 from app.core.countries import COUNTRIES
 from app.core.policy import Profession
-
-# No characters that would break or extend a mail header: the outbox refuses such addresses later.
-EMAIL = re.compile(r'^[^@\s<>,;"]+@[^@\s<>,;"]+\.[^@\s<>,;"]+$')
-MIN_PASSWORD = 12
-
-
-def _email(value: str) -> str:
-    if not EMAIL.match(value) or len(value) > 320:
-        raise ValueError("enter an email address such as name@example.org")
-    return value.lower()
 
 
 def _country(value: str) -> str:
@@ -33,14 +31,33 @@ def _accepted(value: str) -> str:
     return value
 
 
-Email = Annotated[str, AfterValidator(_email)]
+# Every form that takes an address keeps it in its one form, or says why it is refused.
+Email = Annotated[str, AfterValidator(email_address.checked)]
 Country = Annotated[str, AfterValidator(_country)]
 Required = Annotated[str, Field(min_length=1, max_length=200)]
 
 
+def password_owner(*, email: str, name: str) -> dict[str, str]:
+    """The validation context of a `PasswordPair`: whose password it is, for the rules about it."""
+    return {"email": email, "name": name}
+
+
 class PasswordPair(BaseModel):
-    password: str = Field(min_length=MIN_PASSWORD, max_length=200)
+    """A new password typed twice; validate it with `context=password_owner(...)`."""
+
+    password: Annotated[str, Field(validate_default=True)] = ""
     password_confirm: str = ""
+
+    @field_validator("password")
+    @classmethod
+    def _meets_the_rules(cls, value: str, info: ValidationInfo) -> str:
+        owner = info.context
+        if not isinstance(owner, dict) or not {"email", "name"} <= owner.keys():
+            # A TypeError is not a validation message: forgetting whose password it is fails loudly.
+            raise TypeError("validate a new password with context=password_owner(email=..., name=...)")
+        if message := passwords.problem(value, email=owner["email"], name=owner["name"]):
+            raise ValueError(message)
+        return value
 
     @model_validator(mode="after")
     def _matching(self) -> PasswordPair:
@@ -79,7 +96,6 @@ class ResetForm(PasswordPair):
 
 
 FIELD_MESSAGES = {
-    "password": f"Choose a password of at least {MIN_PASSWORD} characters",
     "profession": "Choose your profession from the list",
     "full_name": "Enter your full name",
     "institution": "Enter your institution or practice",

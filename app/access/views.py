@@ -10,7 +10,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from app.access import documents
 from app.access import service as access_service
-from app.access.forms import RequestForm, friendly
+from app.access.forms import RequestForm, friendly, password_owner
 from app.access.models import RequestState
 from app.accounts.dependencies import CurrentUser, Db
 from app.accounts.sessions import client_ip
@@ -65,7 +65,10 @@ def _submit_parsed(request: Request, db: Session, form: FormData) -> Response:
     settings = request.app.state.settings
     limiter = request.app.state.rate_limiter
     values = text_fields(form)
-    parsed, errors = validate(RequestForm, values)
+    # A password is taken as typed: spaces around it are part of it, as at login.
+    values |= {name: str(form.get(name, "")) for name in ("password", "password_confirm")}
+    owner = password_owner(email=values.get("email", ""), name=values.get("full_name", ""))
+    parsed, errors = validate(RequestForm, values, context=owner)
     errors = friendly(errors)
     upload = form.get("document")
     document = None

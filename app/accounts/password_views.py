@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ConfigDict
 from starlette.datastructures import FormData
 
-from app.access.forms import PasswordPair, friendly
+from app.access.forms import PasswordPair, friendly, password_owner
 from app.accounts import audit, sessions
 from app.accounts import service as accounts_service
 from app.accounts.dependencies import Db, LoggedIn
@@ -36,7 +36,8 @@ def change_password(request: Request, db: Db, user: LoggedIn, form: Form) -> Res
     """Check the current password, set the new one, and end every other session."""
     settings = request.app.state.settings
     values = {name: str(form.get(name, "")) for name in ("current_password", "password", "password_confirm")}
-    parsed, errors = validate(ChangeForm, values)
+    owner = password_owner(email=user.email, name=user.full_name)
+    parsed, errors = validate(ChangeForm, values, context=owner)
     errors = friendly(errors)
     if not verify_password(settings, values["current_password"], user.password_hash)[0]:
         errors = {"current_password": "This is not your current password", **errors}

@@ -12,16 +12,13 @@ from app.accounts import audit, sessions
 from app.accounts.models import AuthToken, Role, TokenPurpose, User
 from app.core.config import Settings
 from app.core.db import utcnow
+from app.core.email_address import normalise as normalise_email
 from app.core.security import hash_password, hash_token, new_token, verify_password
 from app.mail import service as mail_service
 
 
 class AccountExists(Exception):
     """An account with this email address exists already."""
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def find_by_email(db: Session, email: str) -> User | None:
@@ -65,6 +62,11 @@ def issue_token(db: Session, user: User, purpose: TokenPurpose, lifetime: timede
 
 def token_is_live(db: Session, token: str, purpose: TokenPurpose) -> bool:
     """Whether a token would still work, without spending it."""
+    return token_owner(db, token, purpose) is not None
+
+
+def token_owner(db: Session, token: str, purpose: TokenPurpose) -> User | None:
+    """The person a token that would still work was sent to, without spending it."""
     found = db.scalar(
         select(AuthToken).where(
             AuthToken.token_hash == hash_token(token),
@@ -73,7 +75,7 @@ def token_is_live(db: Session, token: str, purpose: TokenPurpose) -> bool:
             AuthToken.expires_at > utcnow(),
         )
     )
-    return found is not None
+    return db.get(User, found.user_id) if found else None
 
 
 def use_token(db: Session, token: str, purpose: TokenPurpose) -> User | None:

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 
 from app.access import lifecycle, renewal
 from app.access import service as access_service
-from app.access.forms import LoginForm, ResetForm, friendly
+from app.access.forms import LoginForm, ResetForm, friendly, password_owner
 from app.access.models import RequestState
 from app.accounts import audit, privacy, second_factor, sessions
 from app.accounts import service as accounts_service
@@ -160,7 +160,11 @@ def reset(request: Request, db: Db, form: Form) -> Response:
         "password": str(form.get("password", "")),
         "password_confirm": str(form.get("password_confirm", "")),
     }
-    parsed, errors = validate(ResetForm, values)
+    owner = accounts_service.token_owner(db, token, TokenPurpose.RESET_PASSWORD)
+    if owner is None:
+        return render(request, "accounts/reset_failed.html", status_code=400)
+    context = password_owner(email=owner.email, name=owner.full_name)
+    parsed, errors = validate(ResetForm, values, context=context)
     if parsed is None:
         return render(
             request, "accounts/reset.html", {"token": token, "errors": friendly(errors)}, status_code=422

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.email_address import normalise_domain
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'portal.db'}"
 DEVELOPMENT_SECRET = "development-only-secret-never-use-in-production"  # noqa: S105
@@ -137,7 +139,7 @@ class Settings(BaseSettings):
 
     @property
     def auto_approve_domain_set(self) -> frozenset[str]:
-        domains = (d.strip().rstrip(".").lower() for d in self.auto_approve_domains.split(","))
+        domains = (normalise_domain(d) for d in self.auto_approve_domains.split(","))
         return frozenset(d for d in domains if d)
 
     @property

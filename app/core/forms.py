@@ -40,13 +40,18 @@ async def read_form(request: Request, *, max_fields: int) -> FormData:
     return without_nul(form)
 
 
+# No one types NUL and PostgreSQL refuses it. Dropping it would let "physician\0" pass as a choice,
+# so it becomes the replacement character: no choice matches it, and free text shows where it was.
+NUL_MARK = "\ufffd"
+
+
 def without_nul(form: FormData) -> FormData:
-    """The form with NUL characters dropped from its text: no one types them, PostgreSQL refuses them."""
+    """The form with each NUL in its text replaced by NUL_MARK."""
     if not any(isinstance(value, str) and "\x00" in value for _key, value in form.multi_items()):
         return form
     return FormData(
         [
-            (key, value.replace("\x00", "") if isinstance(value, str) else value)
+            (key, value.replace("\x00", NUL_MARK) if isinstance(value, str) else value)
             for key, value in form.multi_items()
         ]
     )
@@ -65,10 +70,13 @@ def text_fields(form: FormData) -> dict[str, str]:
     return values
 
 
-def validate(model: type[M], values: dict[str, Any]) -> tuple[M | None, dict[str, str]]:
-    """Validate `values` with `model`; return the model, or the first message for each field."""
+def validate(
+    model: type[M], values: dict[str, Any], *, context: dict[str, Any] | None = None
+) -> tuple[M | None, dict[str, str]]:
+    """Validate `values` with `model` (and what its validators need to know, as `context`);
+    return the model, or the first message for each field."""
     try:
-        return model.model_validate(values), {}
+        return model.model_validate(values, context=context), {}
     except ValidationError as error:
         errors: dict[str, str] = {}
         for item in error.errors():

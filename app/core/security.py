@@ -34,16 +34,30 @@ def hash_password(settings: Settings, password: str) -> str:
 
 
 def verify_password(settings: Settings, password: str, stored: str | None) -> tuple[bool, str | None]:
-    """Check a password; return whether it matched and a new hash if the stored one is outdated."""
+    """Check a password; return whether it matched and a new hash if the stored one is outdated.
+
+    An account without a usable hash (unknown address, a staff account whose password was never
+    set, a deleted account) is checked against a stand-in hash of the same cost, so that the time
+    of the answer cannot tell it apart from an account with a password.
+    """
     context = password_context(settings)
-    if not stored:
-        # Spend the same time as a real check, so a missing account cannot be told apart.
-        context.dummy_verify()
-        return False, None
+    usable = bool(stored) and context.identify(stored, required=False) is not None
     try:
-        return context.verify_and_update(password, stored)
-    except ValueError:  # an unusable hash, e.g. a staff account whose password was never set
+        matched, new_hash = context.verify_and_update(password, stored if usable else _stand_in(settings))
+    except ValueError:  # a damaged hash of a known scheme: spend a real check's time all the same
+        context.verify(password, _stand_in(settings))
         return False, None
+    return (matched, new_hash) if usable else (False, None)
+
+
+def _stand_in(settings: Settings) -> str:
+    return _stand_in_hash(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
+
+
+@cache
+def _stand_in_hash(time_cost: int, memory_kib: int, parallelism: int) -> str:
+    """A hash of a random secret that nobody knows, made once per cost."""
+    return _context(time_cost, memory_kib, parallelism).hash(secrets.token_urlsafe(32))
 
 
 def new_token() -> tuple[str, str]:

@@ -23,9 +23,9 @@ from app.core.policy import Profession
 
 DEMO_ARTICLES = Path(__file__).resolve().parent / "articles"
 STAFF = [
-    ("admin@portico.example", "Ada Admin (demo)", Role.ADMIN, "demo-admin-password"),
-    ("reviewer@portico.example", "Rita Reviewer (demo)", Role.REVIEWER, "demo-reviewer-password"),
-    ("editor@portico.example", "Eddie Editor (demo)", Role.EDITOR, "demo-editor-password"),
+    ("admin@portico.example", "Ada Admin (demo)", Role.ADMIN, "portico-trial-keyholder"),
+    ("reviewer@portico.example", "Rita Reviewer (demo)", Role.REVIEWER, "portico-trial-gatekeeper"),
+    ("editor@portico.example", "Eddie Editor (demo)", Role.EDITOR, "portico-trial-wordsmith"),
 ]
 APPLICANTS = [
     (
@@ -55,7 +55,7 @@ APPLICANTS = [
         False,
     ),
 ]
-APPLICANT_PASSWORD = "demo-applicant-password"  # noqa: S105 (printed demo login)
+APPLICANT_PASSWORD = "portico-trial-clinician"  # noqa: S105 (printed demo login)
 
 
 def load_into_empty(settings: Settings) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.core.config import Settings
+from app.demo import seed
 from app.demo.seed import APPLICANT_PASSWORD
 from tests.browser.conftest import VIEWPORTS, assert_accessible
 from tests.browser.test_access import log_in
@@ -60,7 +61,7 @@ def test_a_reviewer_and_an_editor_start_on_the_dashboard(
     context = browser.new_context(viewport=VIEWPORTS["desktop"])
     context.set_default_timeout(15_000)
     page = context.new_page()
-    log_in(page, live_server, "reviewer@portico.example", "demo-reviewer-password")
+    log_in(page, live_server, seed.STAFF[1][0], seed.STAFF[1][3])
     page.wait_for_url("**/admin")
     headings = page.locator(".dashboard__panel h2").all_inner_texts()
     assert headings == ["Review queue", "Messages", "Email delivery"]
@@ -80,7 +81,7 @@ def test_a_reviewer_and_an_editor_start_on_the_dashboard(
     assert_accessible(page)
     page.get_by_role("button", name="Log out").click()
 
-    log_in(page, live_server, "editor@portico.example", "demo-editor-password")
+    log_in(page, live_server, seed.STAFF[2][0], seed.STAFF[2][3])
     page.wait_for_url("**/admin")
     assert page.locator(".dashboard__panel h2").all_inner_texts() == ["Articles", "Messages"]
     assert page.locator(".admin-nav").get_by_role("link", name="People").count() == 0
