@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.access import lifecycle
@@ -14,7 +15,7 @@ from app.access.models import AccessRequest, RequestState
 from app.accounts import second_factor as second_factor_service
 from app.accounts import service as accounts_service
 from app.accounts import totp
-from app.accounts.models import Role, TokenPurpose, User
+from app.accounts.models import Consent, Role, TokenPurpose, User
 from app.articles import service
 from app.articles.models import Article, ArticleStatus
 from app.core.config import Settings
@@ -178,3 +179,9 @@ def applicant(
         access_service.withdraw(db, request, ip="")
     db.commit()
     return request
+
+
+def terms_accepted_in(db: Session, user: User, version: str = "2000-01") -> None:
+    """Make every acceptance `user` gave one of `version`, as if the terms changed since."""
+    db.execute(update(Consent).where(Consent.user_id == user.id).values(version=version))
+    db.commit()

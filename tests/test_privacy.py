@@ -325,3 +325,33 @@ def test_the_last_email_names_nobody_and_has_both_parts() -> None:
     page = soup(html)
     assert page.title is not None and page.title.get_text() == subject
     assert any(a["href"] == "mailto:office@society.example" for a in page.find_all("a"))
+
+
+GATED = "Open words.\n\n::: professional\nDosing for clinicians: quelbrantine.\n:::\n"
+
+
+def test_a_professional_reads_no_gated_text_until_they_accept_the_new_terms(
+    new_terms: TestClient, db: Session, settings: Settings
+) -> None:
+    factories.article(db, slug="open", body=GATED)
+    factories.article(db, slug="whole", body="Whole body: quelbrantine.", audience="professional")
+    person = factories.applicant(db, settings, state=RequestState.APPROVED).user
+    login(new_terms, person.email, factories.PASSWORD)
+
+    for path in ("/articles/open", "/articles/whole", "/api/v1/articles/open", "/search?q=dosing"):
+        assert "quelbrantine" not in new_terms.get(path).text, path
+    page = soup(new_terms.get("/articles/open").text)
+    panel = page.select_one(".locked-panel")
+    assert "accept the updated terms" in page_text(str(panel))
+    link = panel.select_one("a")
+    assert link.get_text() == "Accept the updated terms"
+    assert link["href"] == "/account/consent?next=/articles/open"
+    whole = soup(new_terms.get("/articles/whole").text).select_one(".locked-panel a")
+    assert whole["href"] == "/account/consent?next=/articles/whole"
+
+    accepted = submit(new_terms, link["href"], {"accept_terms": "on", "next": "/articles/open"},
+                      action="/account/consent")  # fmt: skip
+
+    assert accepted.headers["location"] == "/articles/open"
+    assert "Dosing for clinicians: quelbrantine" in page_text(new_terms.get("/articles/open").text)
+    assert "quelbrantine" in new_terms.get("/articles/whole").text

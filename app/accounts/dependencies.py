@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.access import lifecycle
 from app.access import service as access_service
-from app.accounts import second_factor, sessions
+from app.accounts import privacy, second_factor, sessions
 from app.accounts.models import Role, User
 from app.core.db import get_db
 from app.core.errors import LoginRequired
@@ -50,7 +50,16 @@ def current_viewer(request: Request, db: Db, user: CurrentUser) -> Viewer:
         state = latest.state if latest else None
         # Only approved access within its period gives a profession: the one that was reviewed.
         profession = latest.profession if latest and lifecycle.has_access(latest) else None
-        viewer = Viewer(profession=profession, logged_in=True, request_state=state)
+        # The terms are what access is given under: until the current ones are accepted, no
+        # surface (page, API, media, search, hub) shows gated content. Staff are never asked
+        # (privacy.needs_consent): they read gated content as their work for the society.
+        terms = profession is not None and privacy.needs_consent(db, request.app.state.settings, user)
+        viewer = Viewer(
+            profession=None if terms else profession,
+            logged_in=True,
+            request_state=state,
+            needs_consent=terms,
+        )
     request.state.viewer = viewer
     return viewer
 
