@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.access import lifecycle
 from app.access import service as access_service
+from app.access.checks import luhn_check_digit
 from app.access.models import AccessRequest, RequestState
 from app.accounts import second_factor as second_factor_service
 from app.accounts import service as accounts_service
@@ -116,6 +117,12 @@ def second_factor(db: Session, settings: Settings, user: User) -> str:
     return secret
 
 
+def npi() -> str:
+    """A valid US NPI no other applicant of this test run has, unless a test gives it again."""
+    payload = f"1{next(_numbers):08d}"
+    return payload + str(luhn_check_digit("80840" + payload))
+
+
 def application(**fields: Any) -> access_service.Application:
     number = next(_numbers)
     defaults: dict[str, Any] = {
@@ -124,7 +131,7 @@ def application(**fields: Any) -> access_service.Application:
         "password": PASSWORD,
         "profession": Profession.PHYSICIAN,
         "specialty": "Psychiatry",
-        "licence_number": "1234567893",
+        "licence_number": npi(),
         "licence_country": "US",
         "institution": "Example Clinic",
         "country": "US",
