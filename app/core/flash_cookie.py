@@ -15,6 +15,8 @@ from app.core import security_log
 
 
 class FlashCookie(SessionMiddleware):
+    """Starlette's SessionMiddleware, with the same settings, reporting a cookie that fails its signature."""
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             value = HTTPConnection(scope).cookies.get(self.session_cookie)
