@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 
 from app.access import views as access_views
 from app.accounts import password_views, privacy_views, second_factor_views
@@ -37,6 +36,7 @@ from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
 from app.core.edge import Portal
 from app.core.etag import ETags
+from app.core.flash_cookie import FlashCookie
 from app.core.head import HeadAsGet
 from app.core.limits import BodySizeLimit
 from app.core.policy import public
@@ -137,7 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     # The flash cookie carries one-time messages and the CSRF secret, never who is logged in.
     app.add_middleware(
-        SessionMiddleware,
+        FlashCookie,
         secret_key=settings.secret_key,
         session_cookie="__Host-portal_flash" if production else "portal_flash",
         https_only=production,

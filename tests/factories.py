@@ -6,15 +6,17 @@ from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.access import lifecycle
 from app.access import service as access_service
+from app.access.checks import luhn_check_digit
 from app.access.models import AccessRequest, RequestState
 from app.accounts import second_factor as second_factor_service
 from app.accounts import service as accounts_service
 from app.accounts import totp
-from app.accounts.models import Role, TokenPurpose, User
+from app.accounts.models import Consent, Role, TokenPurpose, User
 from app.articles import service
 from app.articles.models import Article, ArticleStatus
 from app.core.config import Settings
@@ -115,6 +117,12 @@ def second_factor(db: Session, settings: Settings, user: User) -> str:
     return secret
 
 
+def npi() -> str:
+    """A valid US NPI no other applicant of this test run has, unless a test gives it again."""
+    payload = f"1{next(_numbers):08d}"
+    return payload + str(luhn_check_digit("80840" + payload))
+
+
 def application(**fields: Any) -> access_service.Application:
     number = next(_numbers)
     defaults: dict[str, Any] = {
@@ -123,7 +131,7 @@ def application(**fields: Any) -> access_service.Application:
         "password": PASSWORD,
         "profession": Profession.PHYSICIAN,
         "specialty": "Psychiatry",
-        "licence_number": "1234567893",
+        "licence_number": npi(),
         "licence_country": "US",
         "institution": "Example Clinic",
         "country": "US",
@@ -178,3 +186,9 @@ def applicant(
         access_service.withdraw(db, request, ip="")
     db.commit()
     return request
+
+
+def terms_accepted_in(db: Session, user: User, version: str = "2000-01") -> None:
+    """Make every acceptance `user` gave one of `version`, as if the terms changed since."""
+    db.execute(update(Consent).where(Consent.user_id == user.id).values(version=version))
+    db.commit()

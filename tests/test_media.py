@@ -61,6 +61,7 @@ def test_a_gated_image_is_served_only_to_those_who_may_see_its_block(
     for kind, gated_status in [
         ("visitor", 404),
         ("pending", 404),
+        ("unconsented", 404),
         ("therapist", 404),
         ("physician", 200),
         ("reviewer", 200),

@@ -126,7 +126,7 @@ def test_deleting_needs_the_right_password_and_erases_nothing_without_it(
     client: TestClient, db: Session, settings: Settings, reviewer: User
 ) -> None:
     request = full_applicant(db, settings, reviewer)
-    email = request.user.email
+    email, licence = request.user.email, request.licence_number
     login(client, email, factories.PASSWORD)
     page = client.get("/account/delete")
     assert "This cannot be undone" in page_text(page.text)
@@ -138,7 +138,7 @@ def test_deleting_needs_the_right_password_and_erases_nothing_without_it(
     assert Path(request.document_path or "").exists()
     db.expire_all()
     assert db.get(User, request.user_id).email == email  # type: ignore[union-attr]
-    assert db.get(AccessRequest, request.id).licence_number == "1234567893"  # type: ignore[union-attr]
+    assert db.get(AccessRequest, request.id).licence_number == licence  # type: ignore[union-attr]
     assert client.get("/account", follow_redirects=False).status_code == 200
 
 
@@ -325,3 +325,33 @@ def test_the_last_email_names_nobody_and_has_both_parts() -> None:
     page = soup(html)
     assert page.title is not None and page.title.get_text() == subject
     assert any(a["href"] == "mailto:office@society.example" for a in page.find_all("a"))
+
+
+GATED = "Open words.\n\n::: professional\nDosing for clinicians: quelbrantine.\n:::\n"
+
+
+def test_a_professional_reads_no_gated_text_until_they_accept_the_new_terms(
+    new_terms: TestClient, db: Session, settings: Settings
+) -> None:
+    factories.article(db, slug="open", body=GATED)
+    factories.article(db, slug="whole", body="Whole body: quelbrantine.", audience="professional")
+    person = factories.applicant(db, settings, state=RequestState.APPROVED).user
+    login(new_terms, person.email, factories.PASSWORD)
+
+    for path in ("/articles/open", "/articles/whole", "/api/v1/articles/open", "/search?q=dosing"):
+        assert "quelbrantine" not in new_terms.get(path).text, path
+    page = soup(new_terms.get("/articles/open").text)
+    panel = page.select_one(".locked-panel")
+    assert "accept the updated terms" in page_text(str(panel))
+    link = panel.select_one("a")
+    assert link.get_text() == "Accept the updated terms"
+    assert link["href"] == "/account/consent?next=/articles/open"
+    whole = soup(new_terms.get("/articles/whole").text).select_one(".locked-panel a")
+    assert whole["href"] == "/account/consent?next=/articles/whole"
+
+    accepted = submit(new_terms, link["href"], {"accept_terms": "on", "next": "/articles/open"},
+                      action="/account/consent")  # fmt: skip
+
+    assert accepted.headers["location"] == "/articles/open"
+    assert "Dosing for clinicians: quelbrantine" in page_text(new_terms.get("/articles/open").text)
+    assert "quelbrantine" in new_terms.get("/articles/whole").text

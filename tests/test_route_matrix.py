@@ -18,10 +18,29 @@ from tests.browsing import csrf_from
 from tests.test_routes import route_policies
 from tests.viewers import browser_for
 
-KINDS = ["visitor", "pending", "physician", "editor", "reviewer", "admin"]
+# `unconsented`: an approved physician who has not accepted the current terms. Every route of the
+# account, access and staff routers but the consent page, their own data and logout sends them to
+# accept first (303); public routes answer them as any member, and read as for a visitor.
+KINDS = ["visitor", "pending", "physician", "unconsented", "editor", "reviewer", "admin"]
 EVERYONE = dict.fromkeys(KINDS, 200)
-MEMBERS = {"visitor": 303, "pending": 200, "physician": 200, "editor": 303, "reviewer": 303, "admin": 303}
-STAFF = {"visitor": 303, "pending": 403, "physician": 403, "editor": 200, "reviewer": 200, "admin": 200}
+MEMBERS = {
+    "visitor": 303,
+    "pending": 200,
+    "physician": 200,
+    "unconsented": 303,
+    "editor": 303,
+    "reviewer": 303,
+    "admin": 303,
+}
+STAFF = {
+    "visitor": 303,
+    "pending": 403,
+    "physician": 403,
+    "unconsented": 303,
+    "editor": 200,
+    "reviewer": 200,
+    "admin": 200,
+}
 REVIEWERS = {**STAFF, "editor": 403}
 ADMINS = {**REVIEWERS, "reviewer": 403}
 EDITORS = {**STAFF, "reviewer": 403}
@@ -56,15 +75,17 @@ MATRIX = [
     ("GET", "/contact/sent", "/contact/sent", EVERYONE),
     ("GET", "/login", "/login", VISITORS_ONLY),
     ("GET", "/request-access", "/request-access", VISITORS_ONLY),
-    ("GET", "/request-access/sent", "/request-access/sent", EVERYONE),
-    ("GET", "/forgot-password", "/forgot-password", EVERYONE),
-    ("GET", "/reset-password", "/reset-password", dict.fromkeys(KINDS, 400)),
-    ("GET", "/verify-email", "/verify-email", dict.fromkeys(KINDS, 400)),
+    ("GET", "/request-access/sent", "/request-access/sent", expect(EVERYONE, unconsented=303)),
+    ("GET", "/forgot-password", "/forgot-password", expect(EVERYONE, unconsented=303)),
+    ("GET", "/reset-password", "/reset-password", expect(dict.fromkeys(KINDS, 400), unconsented=303)),
+    ("GET", "/verify-email", "/verify-email", expect(dict.fromkeys(KINDS, 400), unconsented=303)),
     ("GET", "/account", "/account", MEMBERS),
     ("GET", "/account/password", "/account/password", expect(MEMBERS, editor=200, reviewer=200, admin=200)),
-    ("GET", "/account/export", "/account/export", expect(MEMBERS, editor=200, reviewer=200, admin=200)),
-    ("GET", "/account/delete", "/account/delete", expect(MEMBERS, editor=200, reviewer=200, admin=200)),
-    ("GET", "/account/consent", "/account/consent", dict.fromkeys(KINDS, 303)),
+    ("GET", "/account/export", "/account/export",
+     expect(MEMBERS, unconsented=200, editor=200, reviewer=200, admin=200)),
+    ("GET", "/account/delete", "/account/delete",
+     expect(MEMBERS, unconsented=200, editor=200, reviewer=200, admin=200)),
+    ("GET", "/account/consent", "/account/consent", expect(dict.fromkeys(KINDS, 303), unconsented=200)),
     ("GET", "/account/two-factor", "/account/two-factor", STAFF),
     ("GET", "/login/two-factor", "/login/two-factor", VISITORS_ONLY),
     ("GET", "/professional", "/professional", expect(STAFF, pending=303, physician=200)),
@@ -102,17 +123,18 @@ MATRIX = [
     ("GET", "/admin/articles/{article_id}/revisions/compare",
      "/admin/articles/1/revisions/compare?old=1&new=1", EDITORS),
     # Posts carry a valid CSRF token and no other data: guards answer first, then validation.
-    ("POST", "/login", "/login", dict.fromkeys(KINDS, 422)),
-    ("POST", "/request-access", "/request-access", dict.fromkeys(KINDS, 422)),
+    ("POST", "/login", "/login", expect(dict.fromkeys(KINDS, 422), unconsented=303)),
+    ("POST", "/request-access", "/request-access", expect(dict.fromkeys(KINDS, 422), unconsented=303)),
     ("POST", "/contact", "/contact", dict.fromkeys(KINDS, 422)),
-    ("POST", "/forgot-password", "/forgot-password", dict.fromkeys(KINDS, 422)),
-    ("POST", "/reset-password", "/reset-password", dict.fromkeys(KINDS, 400)),
+    ("POST", "/forgot-password", "/forgot-password", expect(dict.fromkeys(KINDS, 422), unconsented=303)),
+    ("POST", "/reset-password", "/reset-password", expect(dict.fromkeys(KINDS, 400), unconsented=303)),
     ("POST", "/account/request", "/account/request", dict.fromkeys(KINDS, 303)),
     ("POST", "/account/withdraw", "/account/withdraw", dict.fromkeys(KINDS, 303)),
-    ("POST", "/account/password", "/account/password", expect(dict.fromkeys(KINDS, 422), visitor=303)),
+    ("POST", "/account/password", "/account/password",
+     expect(dict.fromkeys(KINDS, 422), visitor=303, unconsented=303)),
     ("POST", "/account/delete", "/account/delete",
      expect(dict.fromkeys(KINDS, 422), visitor=303, editor=403, reviewer=403, admin=403)),
-    ("POST", "/account/consent", "/account/consent", dict.fromkeys(KINDS, 303)),
+    ("POST", "/account/consent", "/account/consent", expect(dict.fromkeys(KINDS, 303), unconsented=422)),
     ("POST", "/account/two-factor", "/account/two-factor",
      expect(STAFF, editor=422, reviewer=422, admin=303)),
     ("POST", "/account/two-factor/recovery-codes", "/account/two-factor/recovery-codes",

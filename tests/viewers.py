@@ -25,6 +25,8 @@ NOT_ENTITLED = [
     "withdrawn",
     "suspended",
     "expired",
+    # An approved physician who has not accepted the current terms yet.
+    "unconsented",
 ]
 PROFESSIONALS = {
     "therapist": Profession.THERAPIST,
@@ -41,7 +43,12 @@ def browser_for(kind: str, app: FastAPI, db: Session, settings: Settings) -> Tes
     client = TestClient(app)
     client.__enter__()
     make: dict[str, Callable[[], str]] = {
-        **{state: _applicant(db, settings, RequestState(state)) for state in NOT_ENTITLED[1:]},
+        **{
+            state: _applicant(db, settings, RequestState(state))
+            for state in NOT_ENTITLED
+            if state in set(RequestState)
+        },
+        "unconsented": _unconsented(db, settings),
         **{kind: _applicant(db, settings, RequestState.APPROVED, p) for kind, p in PROFESSIONALS.items()},
         **{kind: _staff(db, settings, role) for kind, role in STAFF.items()},
     }
@@ -66,5 +73,14 @@ def _applicant(
 def _staff(db: Session, settings: Settings, role: Role) -> Callable[[], str]:
     def create() -> str:
         return factories.staff(db, settings, role=role).email
+
+    return create
+
+
+def _unconsented(db: Session, settings: Settings) -> Callable[[], str]:
+    def create() -> str:
+        user = factories.applicant(db, settings, state=RequestState.APPROVED).user
+        factories.terms_accepted_in(db, user)
+        return user.email
 
     return create

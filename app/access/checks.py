@@ -1,4 +1,9 @@
-"""Reviewer help: checks on licence numbers and email domains, with messages a reviewer reads."""
+"""Reviewer help: checks on licence numbers and email domains, with messages a reviewer reads.
+
+Three of them can fail outright (an invalid licence number, a licence number another account
+uses, a disposable email domain); a request that fails any is approved only when a reviewer
+confirms each failed check by name.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,11 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from app.access.models import AccessRequest
+from app.core.config import Settings
 from app.core.countries import COUNTRIES
 from app.core.email_address import normalise_domain
 
@@ -57,6 +67,34 @@ _SCHEMES = {
     "US": _Scheme("NPI", 10, luhn_prefix="80840"),
     "FR": _Scheme("RPPS", 11),
 }
+
+
+# The checks an approval must override by name, in the order a reviewer reads them.
+FAILED_CHECKS = {
+    "licence_invalid": "Licence number not valid",
+    "licence_shared": "Licence number used by another account",
+    "email_disposable": "Disposable email domain",
+}
+
+
+def failed_checks(db: Session, settings: Settings, request: AccessRequest) -> tuple[str, ...]:
+    """Name the checks this request fails, as keys of FAILED_CHECKS."""
+    licence = check_licence(request.licence_number, request.licence_country)
+    domain = domain_verdict(request.user.email, settings.trusted_domains)
+    failed = {
+        "licence_invalid": licence.status == "invalid",
+        "licence_shared": _licence_shared(db, request),
+        "email_disposable": domain.status == "disposable",
+    }
+    return tuple(name for name in FAILED_CHECKS if failed[name])
+
+
+def _licence_shared(db: Session, request: AccessRequest) -> bool:
+    """Whether another account has asked for access with the same licence number."""
+    same = exists().where(
+        AccessRequest.licence_number == request.licence_number, AccessRequest.user_id != request.user_id
+    )
+    return bool(db.scalar(select(same)))
 
 
 def luhn_check_digit(payload: str) -> int:

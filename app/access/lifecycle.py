@@ -314,7 +314,8 @@ def auto_approvable(settings: Settings, request: AccessRequest) -> bool:
 
 def auto_approve(db: Session, settings: Settings, request: AccessRequest, *, ip: str = "") -> bool:
     """Approve a pending request at once, decided by the system, when it qualifies (off by default)."""
-    if not auto_approvable(settings, request):
+    # A failed check (a licence number another account uses, say) needs a reviewer's decision.
+    if not auto_approvable(settings, request) or checks.failed_checks(db, settings, request):
         return False
     now = utcnow()
     decision = {"decided_at": now, "decided_by_id": None, "decision_reason": ""}

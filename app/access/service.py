@@ -3,14 +3,14 @@ writes an audit event and queues the emails it causes, all in the caller's trans
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.access import lifecycle
+from app.access import checks, lifecycle
 from app.access.models import DECIDED_STATES, OPEN_STATES, AccessRequest, RequestState
 from app.accounts import audit, privacy
 from app.accounts import service as accounts_service
@@ -36,6 +36,14 @@ class TransitionRefused(Exception):
         self.request = request
         who = request.decided_by.full_name if request.decided_by else "the applicant"
         super().__init__(f"This request is already {request.state.value.replace('_', ' ')} (by {who}).")
+
+
+class ChecksNotConfirmed(Exception):
+    """An approval of a request that failed checks the reviewer has not confirmed by name."""
+
+    def __init__(self, failed: tuple[str, ...]) -> None:
+        self.failed = failed
+        super().__init__(f"This request failed checks: {', '.join(failed)}.")
 
 
 @dataclass(frozen=True)
@@ -182,10 +190,26 @@ def decide(
     outcome: RequestState,
     revision: int,
     reason: str = "",
+    overridden: Collection[str] = (),
     ip: str = "",
 ) -> None:
-    """Approve, reject (with a reason) or ask for information, once, and tell the applicant."""
+    """Approve, reject (with a reason) or ask for information, once, and tell the applicant.
+
+    An approval of a request that fails reviewer checks needs each of them in `overridden`.
+    """
     before = request.state
+    note = reason
+    # Checked on the page the reviewer saw: a request that changed meanwhile is refused below anyway.
+    current = request.state in REVIEWABLE and request.revision == revision
+    if (
+        outcome == RequestState.APPROVED
+        and current
+        and (failed := checks.failed_checks(db, settings, request))
+    ):
+        if not set(failed) <= set(overridden):
+            raise ChecksNotConfirmed(failed)
+        labels = ", ".join(checks.FAILED_CHECKS[name] for name in failed)
+        note = f"Approved despite failed checks: {labels}."
     values: dict[str, object] = {}
     if outcome in DECIDED_STATES:
         values = {"decided_at": utcnow(), "decided_by_id": reviewer.id, "decision_reason": reason}
@@ -199,7 +223,7 @@ def decide(
     if outcome == RequestState.APPROVED:
         request.user.profession = request.profession  # a renewal may have changed it
     action, message = OUTCOMES[outcome]
-    lifecycle.record(db, request, reviewer, action, before, reason=reason, ip=ip)
+    lifecycle.record(db, request, reviewer, action, before, reason=note, ip=ip)
     accounts_service.email_person(
         db,
         settings,

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.access import lifecycle
 from app.access import service as access_service
-from app.accounts import second_factor, sessions
+from app.accounts import privacy, second_factor, sessions
 from app.accounts.models import Role, User
+from app.core import security_log
 from app.core.db import get_db
 from app.core.errors import LoginRequired
 from app.core.policy import VISITOR, RouteAccess, Viewer
@@ -50,7 +51,16 @@ def current_viewer(request: Request, db: Db, user: CurrentUser) -> Viewer:
         state = latest.state if latest else None
         # Only approved access within its period gives a profession: the one that was reviewed.
         profession = latest.profession if latest and lifecycle.has_access(latest) else None
-        viewer = Viewer(profession=profession, logged_in=True, request_state=state)
+        # The terms are what access is given under: until the current ones are accepted, no
+        # surface (page, API, media, search, hub) shows gated content. Staff are never asked
+        # (privacy.needs_consent): they read gated content as their work for the society.
+        terms = profession is not None and privacy.needs_consent(db, request.app.state.settings, user)
+        viewer = Viewer(
+            profession=None if terms else profession,
+            logged_in=True,
+            request_state=state,
+            needs_consent=terms,
+        )
     request.state.viewer = viewer
     return viewer
 
@@ -82,22 +92,25 @@ class SecondFactorRequired(HTTPException):
 def require_role(*roles: Role, admin_second_factor: bool = True) -> Callable[..., User]:
     """A guard that lets in only these staff roles (admins always, once they have a second factor)."""
     allowed = {*roles, Role.ADMIN}
+    access = {
+        frozenset({Role.ADMIN}): RouteAccess.ADMIN,
+        frozenset({Role.REVIEWER, Role.ADMIN}): RouteAccess.REVIEWER,
+        frozenset({Role.EDITOR, Role.ADMIN}): RouteAccess.EDITOR,
+    }.get(frozenset(allowed), RouteAccess.STAFF)
 
     def guard(request: Request, db: Db, user: CurrentUser) -> User:
         if user is None:
             raise LoginRequired(_here(request))
         if user.role not in allowed:
+            path = request.url.path
+            security_log.event("access.denied", user_id=user.id, path=path, required=access.value)
             raise HTTPException(403, "This page is for the society's staff.")
         # SPEC 5: admins must use a second factor; only the page that sets it up opts out.
         if admin_second_factor and user.role == Role.ADMIN and not second_factor.is_enabled(db, user):
             raise SecondFactorRequired(request.app.url_path_for("accounts.second_factor"))
         return user
 
-    guard.route_access = {  # type: ignore[attr-defined]
-        frozenset({Role.ADMIN}): RouteAccess.ADMIN,
-        frozenset({Role.REVIEWER, Role.ADMIN}): RouteAccess.REVIEWER,
-        frozenset({Role.EDITOR, Role.ADMIN}): RouteAccess.EDITOR,
-    }.get(frozenset(allowed), RouteAccess.STAFF)
+    guard.route_access = access  # type: ignore[attr-defined]
     return guard
 
 

@@ -13,6 +13,7 @@ from app.access.forms import PasswordPair, friendly, password_owner
 from app.accounts import audit, sessions
 from app.accounts import service as accounts_service
 from app.accounts.dependencies import Db, LoggedIn
+from app.core import security_log
 from app.core.forms import form_data, validate
 from app.core.security import hash_password, verify_password
 from app.core.web import flash, render
@@ -42,6 +43,8 @@ def change_password(request: Request, db: Db, user: LoggedIn, form: Form) -> Res
     if not verify_password(settings, values["current_password"], user.password_hash)[0]:
         errors = {"current_password": "This is not your current password", **errors}
     if errors or parsed is None:
+        reason = "wrong_current_password" if "current_password" in errors else "unsuitable_new_password"
+        security_log.event("password_change.failed", user_id=user.id, reason=reason)
         return render(request, "accounts/password.html", {"errors": errors}, status_code=422)
     user.password_hash = hash_password(settings, parsed.password)
     sessions.end_all(db, user.id)

@@ -16,6 +16,7 @@ from app.accounts import second_factor, sessions, totp
 from app.accounts.dependencies import CurrentUser, Db, require_role
 from app.accounts.models import Role, User
 from app.accounts.views import start_session
+from app.core import security_log
 from app.core.forms import form_data
 from app.core.policy import public
 from app.core.web import flash, render
@@ -70,6 +71,9 @@ def _check(request: Request, db: Db, user: User, form: FormData) -> tuple[str, s
         db.rollback()
         for key in keys:
             limiter.allow(*key)
+        security_log.event("second_factor.failed", user_id=user.id, path=request.url.path)
+        if locked := [key[1] for key in keys if limiter.used_up(*key)]:
+            security_log.event("login.locked_out", user_id=user.id, limits=locked)
         return "", WRONG, 422
     return kind, "", 200
 

@@ -1,7 +1,13 @@
-"""Server-side login sessions. The cookie holds a random token; the database holds its hash."""
+"""Server-side login sessions. The cookie holds a random token; the database holds its hash.
+
+The token carries a keyed tag, so that a cookie the site never issued (made up or altered) is told
+apart from one whose session has ended and been purged, and only the first is logged as tampering.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime, timedelta
 
 from fastapi import Request, Response
@@ -9,9 +15,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User, UserSession
+from app.core import security_log
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.core.security import hash_token, new_token
+from app.core.security import hash_token, new_token, same
 
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -24,7 +31,9 @@ def cookie_name(settings: Settings) -> str:
 def start(db: Session, settings: Settings, user: User, request: Request) -> str:
     """Open a new session for `user`, ending the one this browser had; return the cookie token."""
     end_current(db, settings, request)
-    token, token_hash = new_token()
+    raw, _unsigned_hash = new_token()
+    token = _signed(settings, raw)
+    token_hash = hash_token(token)
     now = utcnow()
     db.add(
         UserSession(
@@ -63,10 +72,13 @@ def load(db: Session, settings: Settings, token: str | None, *, now: datetime | 
     if not token:
         return None
     now = now or utcnow()
-    found = db.scalar(
-        select(UserSession).where(UserSession.token_hash == hash_token(token), UserSession.ended_at.is_(None))
-    )
+    found = db.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
     if found is None:
+        # A cookie the site issued whose session was since purged is not worth an alarm; any other is.
+        if not _genuine(settings, token):
+            security_log.event("cookie.tampered", cookie="session", reason="unknown_token")
+        return None
+    if found.ended_at is not None:
         return None
     idle_limit = _aware(found.last_seen_at) + timedelta(minutes=settings.session_idle_minutes)
     if now >= _aware(found.expires_at) or now >= idle_limit:
@@ -77,6 +89,22 @@ def load(db: Session, settings: Settings, token: str | None, *, now: datetime | 
         found.last_seen_at = now
         db.commit()
     return db.get(User, found.user_id)
+
+
+def _signed(settings: Settings, token: str) -> str:
+    """The cookie value: the token and a tag proving the site issued it."""
+    return f"{token}.{_tag(settings, token)}"
+
+
+def _genuine(settings: Settings, value: str) -> bool:
+    """Whether the site issued this cookie value (its session may have ended since)."""
+    token, _dot, tag = value.rpartition(".")
+    return bool(token) and same(tag, _tag(settings, token))
+
+
+def _tag(settings: Settings, token: str) -> str:
+    key = hashlib.sha256(b"portal-session-cookie:" + settings.secret_key.encode()).digest()
+    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def end_current(db: Session, settings: Settings, request: Request) -> None:

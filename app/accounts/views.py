@@ -18,7 +18,7 @@ from app.accounts import audit, privacy, second_factor, sessions
 from app.accounts import service as accounts_service
 from app.accounts.dependencies import CurrentUser, Db, LoggedIn, safe_next
 from app.accounts.models import TokenPurpose, User
-from app.core import csrf
+from app.core import csrf, security_log
 from app.core.forms import form_data, text_fields, validate
 from app.core.policy import public
 from app.core.text import row_number
@@ -58,6 +58,7 @@ def login(request: Request, db: Db, form: Form) -> Response:
     if user is None:
         for key in keys:
             limiter.allow(settings.login_rate_limit, *key)
+        _log_failure(request, email, complete=parsed is not None, keys=keys)
         errors = {"form": LOGIN_FAILED} if not errors else {"form": "Enter your email address and password."}
         return render(request, "accounts/login.html", {"values": shown, "errors": errors}, status_code=422)
     if second_factor.is_enabled(db, user):
@@ -66,6 +67,17 @@ def login(request: Request, db: Db, form: Form) -> Response:
         second_factor.hold_login(request.session, settings, user, next_path=values.get("next", ""))
         return RedirectResponse(request.app.url_path_for("accounts.second_factor_login"), 303)
     return start_session(request, db, user, values.get("next"))
+
+
+def _log_failure(request: Request, email: str, *, complete: bool, keys: list[tuple[str, str]]) -> None:
+    """Log a failed login, and the lock-out it caused when it used up a limit."""
+    settings, limiter = request.app.state.settings, request.app.state.rate_limiter
+    locked = [key[0] for key in keys if limiter.used_up(settings.login_rate_limit, *key)]
+    email_hash = security_log.fingerprint(settings.secret_key, email) if email else ""
+    reason = "wrong_credentials" if complete else "incomplete_form"
+    security_log.event("login.failed", email_hash=email_hash, reason=reason)
+    if locked:
+        security_log.event("login.locked_out", email_hash=email_hash, limits=locked)
 
 
 def start_session(request: Request, db: Session, user: User, next_path: str | None) -> Response:

@@ -38,6 +38,8 @@ DONE = {RequestState.APPROVED: "approved", RequestState.REJECTED: "rejected"}
 class Tally:
     decided: int = 0
     skipped: list[str] = field(default_factory=list)
+    # Requests whose checks failed: an approval of one is a decision to take on its own page.
+    unconfirmed: list[str] = field(default_factory=list)
 
 
 def _selection(form: FormData) -> dict[int, int]:
@@ -93,17 +95,30 @@ def _decide_each(
         except access_service.TransitionRefused:
             tally.skipped.append(item.user.full_name)
             continue
+        except access_service.ChecksNotConfirmed:
+            tally.unconfirmed.append(item.user.full_name)
+            continue
         tally.decided += 1
     return tally
 
 
 def _summary(tally: Tally, outcome: RequestState) -> str:
     done = f"{tally.decided} {DONE[outcome]}"
-    if not tally.skipped:
+    if not tally.skipped and not tally.unconfirmed:
         return f"{done}. Each applicant has been emailed."
-    pronoun = "it" if len(tally.skipped) == 1 else "they"
-    names = ", ".join(tally.skipped)
-    return f"{done}; {len(tally.skipped)} skipped because {pronoun} changed meanwhile ({names})."
+    parts = [done]
+    if tally.skipped:
+        pronoun = "it" if len(tally.skipped) == 1 else "they"
+        names = ", ".join(tally.skipped)
+        parts.append(f"{len(tally.skipped)} skipped because {pronoun} changed meanwhile ({names})")
+    if tally.unconfirmed:
+        its = "its checks" if len(tally.unconfirmed) == 1 else "their checks"
+        names = ", ".join(tally.unconfirmed)
+        parts.append(
+            f"{len(tally.unconfirmed)} not approved because {its} failed: "
+            f"open each to decide it on its own ({names})"
+        )
+    return "; ".join(parts) + "."
 
 
 def _queue_page(
@@ -148,6 +163,6 @@ def decide_selected(
     outcome = OUTCOMES[decision]
     tally = _decide_each(request, db, user, chosen, outcome, reason)
     db.commit()
-    flash(request, _summary(tally, outcome), "warning" if tally.skipped else "success")
+    flash(request, _summary(tally, outcome), "warning" if tally.skipped or tally.unconfirmed else "success")
     back = request.app.url_path_for("admin.requests")
     return RedirectResponse(f"{back}?{urlencode({'status': status, 'profession': profession})}", 303)

@@ -16,6 +16,7 @@ from app.accounts import service as accounts_service
 from app.accounts.dependencies import Admin, Db, Reviewer
 from app.accounts.models import STAFF_ROLES, Role, User
 from app.accounts.sessions import client_ip
+from app.core import security_log
 from app.core.forms import form_data, text_fields, validate
 from app.core.policy import Profession
 from app.core.text import query_text
@@ -170,10 +171,11 @@ def _back(request: Request, person: User) -> Response:
     return RedirectResponse(request.app.url_path_for("admin.user", user_id=person.id), 303)
 
 
-def _sessions_of(db: Db, user: User, user_id: int) -> User:
+def _sessions_of(request: Request, db: Db, user: User, user_id: int) -> User:
     """The person whose sessions this staff member may end, or a 403 (reviewers and colleagues)."""
     person = find_person(db, user_id)
     if not people.may_end_sessions(user, person):
+        security_log.event("access.denied", user_id=user.id, path=request.url.path, required="admin")
         raise HTTPException(403, "Only admins end the sessions of staff accounts.")
     return person
 
@@ -183,7 +185,7 @@ def end_session(
     request: Request, db: Db, user: Reviewer, form: Form, user_id: int, session_id: int
 ) -> Response:
     """Log a person out of one browser or device; recorded in the audit log."""
-    person = _sessions_of(db, user, user_id)
+    person = _sessions_of(request, db, user, user_id)
     try:
         ended = people.end_session(
             db,
@@ -208,7 +210,7 @@ def end_session(
 @router.post("/users/{user_id}/sessions/end", name="admin.sessions_end")
 def end_sessions(request: Request, db: Db, user: Reviewer, form: Form, user_id: int) -> Response:
     """Log a person out everywhere (your own current session stays open); recorded in the audit log."""
-    person = _sessions_of(db, user, user_id)
+    person = _sessions_of(request, db, user, user_id)
     count = people.end_all_sessions(
         db,
         request.app.state.settings,

@@ -75,13 +75,25 @@ def _detail(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status: int = 200,
+    failed: tuple[str, ...] = (),
 ) -> Response:
     settings = request.app.state.settings
+    licence = checks.check_licence(item.licence_number, item.licence_country)
+    domain = checks.domain_verdict(item.user.email, settings.trusted_domains)
+    same_licence = access_service.others_with_licence(db, item)
+    # What each failed check found, for the confirmation an approval then needs.
+    found = {
+        "licence_invalid": licence.message,
+        "licence_shared": "used by " + ", ".join(other.user.full_name for other in same_licence),
+        "email_disposable": domain.message,
+    }
     context = {
         "item": item,
-        "licence": checks.check_licence(item.licence_number, item.licence_country),
-        "domain": checks.domain_verdict(item.user.email, settings.trusted_domains),
-        "same_licence": access_service.others_with_licence(db, item),
+        "licence": licence,
+        "domain": domain,
+        "same_licence": same_licence,
+        "failed": failed,
+        "failures": [(checks.FAILED_CHECKS[name], found[name]) for name in failed],
         "earlier": access_service.earlier_requests(db, item),
         "history": audit.history(db, "access_request", item.id),
         "countries": COUNTRIES,
@@ -132,8 +144,12 @@ def decide(request: Request, db: Db, user: Reviewer, form: Form, request_id: int
             outcome=outcome,
             revision=revision,
             reason=reason[:5000],
+            overridden=_overridden(values.get("override", "")),
             ip=client_ip(request),
         )
+    except access_service.ChecksNotConfirmed as unconfirmed:
+        db.rollback()
+        return _detail(request, db, item, status=409, failed=unconfirmed.failed)
     except access_service.TransitionRefused as refused:
         db.rollback()
         flash(request, str(refused), "warning")
@@ -150,6 +166,11 @@ def decide(request: Request, db: Db, user: Reviewer, form: Form, request_id: int
         "success",
     )
     return RedirectResponse(request.app.url_path_for("admin.requests"), 303)
+
+
+def _overridden(text: str) -> tuple[str, ...]:
+    """The failed checks a reviewer confirmed, from the hidden field of the confirmation form."""
+    return tuple(name for name in (part.strip() for part in text.split(",")) if name in checks.FAILED_CHECKS)
 
 
 # Managing a professional's access, on the page of their newest request (SPEC 1: reviewers).

@@ -7,6 +7,7 @@ import secrets
 from fastapi import HTTPException, Request
 from starlette.datastructures import FormData
 
+from app.core import security_log
 from app.core.security import same
 
 FIELD = "csrf_token"
@@ -29,4 +30,6 @@ def check(request: Request, form: FormData) -> None:
     sent = form.get(FIELD)
     expected = request.session.get("csrf")
     if not isinstance(sent, str) or not expected or not same(sent, str(expected)):
+        reason = "missing" if not isinstance(sent, str) else "no_secret" if not expected else "mismatch"
+        security_log.event("csrf.refused", reason=reason, method=request.method, path=request.url.path)
         raise HTTPException(403, "csrf")

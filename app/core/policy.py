@@ -92,12 +92,17 @@ def describe(professions: frozenset[Profession], words: list[str]) -> str:
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is asking. A professional has a profession; only an approved request gives one."""
+    """Who is asking. A professional has a profession; only an approved request gives one.
+
+    `needs_consent`: a professional who has yet to accept the current terms, and who reads, until
+    they do, as a member without a profession.
+    """
 
     profession: Profession | None = None
     is_staff: bool = False
     logged_in: bool = False
     request_state: str | None = None
+    needs_consent: bool = False
 
     @property
     def is_visitor(self) -> bool:
