@@ -99,9 +99,18 @@ def email_person(db: Session, settings: Settings, user: User, message: str, **co
     mail_service.queue(db, message=message, to=user.email, context=full)
 
 
+def _email_link(
+    db: Session, settings: Settings, user: User, message: str, *, token: str, **context: object
+) -> None:
+    """Queue `message`, whose link carries `token`: the outbox keeps it only until the mail has left."""
+    full = {"name": user.full_name, "society": settings.society_name, **context}
+    mail_service.queue(db, message=message, to=user.email, context=full, secret=token)
+
+
 def send_verification(db: Session, settings: Settings, user: User) -> None:
     token = issue_token(db, user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=settings.verify_email_hours))
-    email_person(db, settings, user, "confirm_email", link=f"{settings.base_url}/verify-email?token={token}")
+    link = f"{settings.base_url}/verify-email?token={token}"
+    _email_link(db, settings, user, "confirm_email", token=token, link=link)
 
 
 def notify_existing_account(db: Session, settings: Settings, user: User) -> None:
@@ -126,11 +135,12 @@ def start_password_reset(db: Session, settings: Settings, email: str) -> None:
         return
     lifetime = timedelta(minutes=settings.reset_password_minutes)
     token = issue_token(db, user, TokenPurpose.RESET_PASSWORD, lifetime)
-    email_person(
+    _email_link(
         db,
         settings,
         user,
         "password_reset",
+        token=token,
         link=f"{settings.base_url}/reset-password?token={token}",
         minutes=settings.reset_password_minutes,
     )

@@ -17,6 +17,7 @@ from app.mail.models import OutboxMessage, OutboxStatus
 
 MAIL_TEMPLATE_DIR = PROJECT_ROOT / "templates" / "mail"
 _LINK = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+REMOVED = "[removed]"
 _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
 
 
@@ -47,17 +48,25 @@ def render(message: str, context: dict[str, Any]) -> tuple[str, str, str]:
     return subject, text_body.strip() + "\n", html_body
 
 
-def queue(db: Session, *, message: str, to: str, context: dict[str, Any]) -> OutboxMessage:
-    """Render a message into the outbox; it leaves only once the caller commits."""
+def queue(db: Session, *, message: str, to: str, context: dict[str, Any], secret: str = "") -> OutboxMessage:
+    """Render a message into the outbox; it leaves only once the caller commits.
+
+    A `secret` (the token in a link) is stored only in the copy to send, which the sender drops
+    once the message has left; the bodies kept show it as removed.
+    """
     if not _ADDRESS.fullmatch(to):
         raise InvalidAddress(f"not a single email address: {to!r}")
     subject, text_body, html_body = render(message, context)
+    if secret and secret in subject:
+        raise ValueError(f"{message}: a secret in the subject would be kept after sending")
     row = OutboxMessage(
         message=message,
         to_address=to,
         subject=subject,
-        text_body=text_body,
-        html_body=html_body,
+        text_body=text_body.replace(secret, REMOVED) if secret else text_body,
+        html_body=html_body.replace(secret, REMOVED) if secret else html_body,
+        text_to_send=text_body if secret else None,
+        html_to_send=html_body if secret else None,
         status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=utcnow(),
@@ -66,6 +75,11 @@ def queue(db: Session, *, message: str, to: str, context: dict[str, Any]) -> Out
     db.add(row)
     db.flush()
     return row
+
+
+def bodies_to_send(row: OutboxMessage) -> tuple[str, str]:
+    """Return the text and HTML bodies as they leave: with their token while they wait to be sent."""
+    return row.text_to_send or row.text_body, row.html_to_send or row.html_body
 
 
 def list_messages(db: Session, *, page: int, size: int) -> Page[OutboxMessage]:

@@ -1,0 +1,171 @@
+"""The outbox page and what the outbox table keeps: no one reads another person's working link."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import inspect, select, text
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from app.access.models import RequestState
+from app.accounts.models import Role
+from app.core.config import Settings
+from app.mail import sender
+from app.mail import service as mail_service
+from app.mail.models import OutboxMessage, OutboxStatus
+from app.main import create_app
+from tests import factories
+from tests.browsing import login, submit
+from tests.conftest import soup
+
+# Nothing listens there: the development server's own sender fails at once and retries later.
+SMTP = "smtp://127.0.0.1:9"
+PRODUCTION = {"env": "production", "secret_key": "x" * 40, "base_url": "https://testserver"}
+NEW_PASSWORD = "a brand new passphrase"
+
+
+class Collecting:
+    """A mail server stand-in that keeps every message handed to it."""
+
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+
+    def send(self, message: EmailMessage) -> None:
+        self.sent.append(message)
+
+    def links(self, containing: str) -> list[str]:
+        """The links in the text parts received so far, as site paths (with their query)."""
+        texts = [m.get_body(preferencelist=("plain",)) for m in self.sent]
+        bodies = [part.get_content() for part in texts if isinstance(part, EmailMessage)]
+        found = [link for body in bodies for link in mail_service.links_in(body) if containing in link]
+        return ["/" + link.split("/", 3)[3] for link in found]
+
+
+class Refusing:
+    """A mail server that refuses every recipient for good."""
+
+    def send(self, message: EmailMessage) -> None:
+        raise smtplib.SMTPRecipientsRefused({str(message["To"]): (550, b"No such user here")})
+
+
+@contextmanager
+def portal(settings: Settings, **changes: Any) -> Iterator[tuple[TestClient, Settings, Session]]:
+    """The site run with other settings, a browser on it, and a database session."""
+    changed = settings.model_copy(update=changes)
+    app = create_app(changed)
+    base = "https://testserver" if changed.env == "production" else "http://testserver"
+    try:
+        with TestClient(app, base_url=base) as client, app.state.session_factory() as db:
+            yield client, changed, db
+    finally:
+        app.state.engine.dispose()
+
+
+def deliver(client: TestClient, transport: Any) -> sender.DeliveryReport:
+    """Run the mail sender once, as `portal send-mail` does."""
+    state = client.app.state  # type: ignore[attr-defined]
+    return sender.deliver_due(state.session_factory, transport, settings=state.settings)
+
+
+def as_admin(client: TestClient, db: Session, settings: Settings) -> None:
+    admin = factories.staff(db, settings, role=Role.ADMIN)
+    login(client, admin.email, factories.PASSWORD, secret=factories.second_factor(db, settings, admin))
+
+
+def as_reviewer(client: TestClient, db: Session, settings: Settings) -> None:
+    reviewer = factories.staff(db, settings, role=Role.REVIEWER)
+    login(client, reviewer.email, factories.PASSWORD)
+
+
+def queued_link(db: Session, email: str, containing: str) -> str:
+    """The working link of the newest email queued for `email`, as it will leave."""
+    db.expire_all()
+    query = select(OutboxMessage).where(OutboxMessage.to_address == email).order_by(OutboxMessage.id.desc())
+    text_body, _ = mail_service.bodies_to_send(db.scalars(query).first())  # type: ignore[arg-type]
+    [link] = [link for link in mail_service.links_in(text_body) if containing in link]
+    return link
+
+
+def choose_password(client: TestClient, link: str, password: str) -> None:
+    """Open an emailed reset link and send the form it shows."""
+    form = soup(client.get(link).text).select_one('form[action="/reset-password"]')
+    assert form is not None, f"{link} shows no reset form"
+    hidden = {str(f["name"]): str(f.get("value", "")) for f in form.select("input[type=hidden]")}
+    typed = {"password": password, "password_confirm": password}
+    assert client.post("/reset-password", data={**hidden, **typed}).status_code == 200
+
+
+# What the table keeps ----------------------------------------------------------------------------
+
+
+def everything_stored(db: Session) -> str:
+    """Every value of every row of every table, the search index's own tables included."""
+    db.expire_all()
+    names = inspect(db.get_bind()).get_table_names()
+    rows = [row for name in names for row in db.execute(text(f'SELECT * FROM "{name}"'))]
+    return "\n".join(str(value) for row in rows for value in row)
+
+
+REQUEST = {
+    "password": factories.PASSWORD,
+    "password_confirm": factories.PASSWORD,
+    "profession": "physician",
+    "licence_number": "1234567893",
+    "licence_country": "US",
+    "institution": "Clinic",
+    "country": "US",
+    "accept_terms": "on",
+}
+
+
+def test_no_raw_token_stays_stored_once_its_message_is_sent(settings: Settings) -> None:
+    mail_server = Collecting()
+    with portal(settings, smtp_url=SMTP) as (client, changed, db):
+        as_admin(client, db, changed)
+        # A new colleague sets a password from the emailed link.
+        added = {"full_name": "Rhea Reviewer", "email": "rhea@society.example", "role": "reviewer"}
+        assert submit(client, "/admin/users", added).status_code == 303
+        with TestClient(client.app) as rhea, TestClient(client.app) as mara, TestClient(client.app) as nina:
+            deliver(client, mail_server)
+            choose_password(rhea, mail_server.links("/reset-password")[-1], NEW_PASSWORD)
+            # An applicant confirms the address, is told the account exists, and resets the password.
+            mara_form = {**REQUEST, "full_name": "Dr. Mara Example", "email": "mara@clinic.example"}
+            submit(mara, "/request-access", mara_form)
+            deliver(client, mail_server)
+            mara.get(mail_server.links("/verify-email")[-1])
+            submit(mara, "/request-access", mara_form)
+            submit(mara, "/forgot-password", {"email": "mara@clinic.example"})
+            deliver(client, mail_server)
+            choose_password(mara, mail_server.links("/reset-password")[-1], NEW_PASSWORD)
+            # Another sends the form twice before confirming: the confirmation goes out again.
+            nina_form = {**REQUEST, "full_name": "Dr. Nina Example", "email": "nina@clinic.example"}
+            submit(nina, "/request-access", nina_form)
+            submit(nina, "/request-access", nina_form)
+            deliver(client, mail_server)
+
+        stored = everything_stored(db)
+
+    subjects = [str(m["Subject"]) for m in mail_server.sent]
+    assert "You already have an account with us" in subjects
+    tokens = {link.split("token=")[1] for link in mail_server.links("token=")}
+    assert len(tokens) == 5, subjects
+    assert [token for token in tokens if token in stored] == []
+    assert "token=[removed]" in stored
+
+
+def test_a_message_that_failed_for_good_keeps_no_token(settings: Settings) -> None:
+    with portal(settings, smtp_url=SMTP) as (client, changed, db):
+        factories.applicant(db, changed, email="gone@clinic.example", state=RequestState.UNVERIFIED)
+        token = queued_link(db, "gone@clinic.example", "/verify-email").split("token=")[1]
+
+        report = deliver(client, Refusing())
+
+        assert report.failed == 1
+        db.expire_all()
+        assert db.scalars(select(OutboxMessage.status)).all() == [OutboxStatus.FAILED]
+        assert token not in everything_stored(db)
