@@ -8,12 +8,13 @@ from contextlib import contextmanager
 from email.message import EmailMessage
 from typing import Any
 
+import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.models import RequestState
-from app.accounts.models import Role
+from app.accounts.models import AuditEvent, Role
 from app.core.config import Settings
 from app.mail import sender
 from app.mail import service as mail_service
@@ -21,7 +22,7 @@ from app.mail.models import OutboxMessage, OutboxStatus
 from app.main import create_app
 from tests import factories
 from tests.browsing import login, submit
-from tests.conftest import soup
+from tests.conftest import page_text, soup
 
 # Nothing listens there: the development server's own sender fails at once and retries later.
 SMTP = "smtp://127.0.0.1:9"
@@ -98,6 +99,93 @@ def choose_password(client: TestClient, link: str, password: str) -> None:
     hidden = {str(f["name"]): str(f.get("value", "")) for f in form.select("input[type=hidden]")}
     typed = {"password": password, "password_confirm": password}
     assert client.post("/reset-password", data={**hidden, **typed}).status_code == 200
+
+
+# The outbox page ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [{}, {"env": "development", "smtp_url": SMTP}, {**PRODUCTION, "smtp_url": SMTP}, PRODUCTION],
+    ids=["tests", "development-with-mail-server", "production", "production-without-mail-server"],
+)
+def test_a_reviewer_cannot_take_over_the_editor_through_the_outbox(
+    settings: Settings, mode: dict[str, str]
+) -> None:
+    with portal(settings, **mode) as (client, changed, db):
+        editor = factories.staff(db, changed, role=Role.EDITOR, email="editor@society.example")
+        as_reviewer(client, db, changed)
+        submit(client, "/forgot-password", {"email": editor.email})
+        token = queued_link(db, editor.email, "/reset-password").split("token=")[1]
+
+        page = client.get("/admin/outbox")
+
+    assert page.status_code == 200
+    seen = page_text(page.text)
+    assert "To editor@society.example" in seen and "Set a new password" in seen
+    assert token not in page.text
+    assert "/reset-password" not in page.text
+    assert soup(page.text).select(".mail__body, .mail__links") == []
+
+
+def test_with_a_mail_server_the_outbox_shows_recipient_subject_state_attempts_and_last_error(
+    settings: Settings,
+) -> None:
+    with portal(settings, smtp_url=SMTP) as (client, changed, db):
+        factories.applicant(
+            db,
+            changed,
+            email="anna@clinic.example",
+            full_name="Dr. Anna Example",
+            state=RequestState.UNVERIFIED,
+        )
+        deliver(client, Refusing())
+        as_admin(client, db, changed)
+
+        page = client.get("/admin/outbox")
+
+    seen = page_text(page.text)
+    assert "To anna@clinic.example" in seen
+    assert "Please confirm your email address" in seen
+    assert "failed after 1 attempt" in seen
+    assert "SMTPRecipientsRefused: 550 No such user here" in seen
+    assert "Dr. Anna Example" not in seen and "/verify-email" not in page.text
+    assert "Mail leaves through the configured mail server" in seen
+
+
+def test_in_the_development_demo_without_a_mail_server_only_admins_follow_the_links(
+    settings: Settings,
+) -> None:
+    with portal(settings, env="development") as (admin, changed, db):
+        factories.applicant(db, changed, email="anna@clinic.example", state=RequestState.UNVERIFIED)
+        as_admin(admin, db, changed)
+        with TestClient(admin.app) as reviewer:
+            as_reviewer(reviewer, db, changed)
+            reviewers_page = reviewer.get("/admin/outbox")
+        admins_page = admin.get("/admin/outbox")
+
+    links = [a["href"] for a in soup(admins_page.text).select(".mail__links a")]
+    assert len(links) == 1 and "/verify-email?token=" in links[0]
+    assert "[removed]" not in admins_page.text
+    assert "To anna@clinic.example" in page_text(reviewers_page.text)
+    assert "/verify-email" not in reviewers_page.text
+    assert "only admins read the messages" in page_text(reviewers_page.text)
+
+
+def test_every_look_at_the_outbox_is_in_the_audit_trail(settings: Settings) -> None:
+    with portal(settings, smtp_url=SMTP) as (client, changed, db):
+        reviewer = factories.staff(db, changed, role=Role.REVIEWER)
+        reviewer_id = reviewer.id
+        login(client, reviewer.email, factories.PASSWORD)
+        client.get("/admin/outbox")
+        client.get("/admin/outbox?page=2")
+        db.expire_all()
+        events = db.scalars(select(AuditEvent).where(AuditEvent.action == "outbox.viewed")).all()
+
+    assert [(e.actor_id, e.target_type, e.reason) for e in events] == [
+        (reviewer_id, "outbox", "page 1, messages hidden"),
+        (reviewer_id, "outbox", "page 2, messages hidden"),
+    ]
 
 
 # What the table keeps ----------------------------------------------------------------------------

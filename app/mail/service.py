@@ -10,7 +10,7 @@ import jinja2
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.core.config import PROJECT_ROOT
+from app.core.config import PROJECT_ROOT, Settings
 from app.core.db import utcnow
 from app.core.pagination import Page, paginate
 from app.mail.models import OutboxMessage, OutboxStatus
@@ -80,6 +80,13 @@ def queue(db: Session, *, message: str, to: str, context: dict[str, Any], secret
 def bodies_to_send(row: OutboxMessage) -> tuple[str, str]:
     """Return the text and HTML bodies as they leave: with their token while they wait to be sent."""
     return row.text_to_send or row.text_body, row.html_to_send or row.html_body
+
+
+def shows_messages(settings: Settings) -> bool:
+    """Whether the outbox page may show bodies and links: only in the development demo, where no
+    mail server is configured and nothing leaves; wherever mail really leaves, a link in the
+    outbox would open someone else's account."""
+    return settings.env == "development" and not settings.smtp_url
 
 
 def list_messages(db: Session, *, page: int, size: int) -> Page[OutboxMessage]:
