@@ -225,6 +225,16 @@ def document(request: Request, db: Db, user: Reviewer, request_id: int) -> Respo
     item = _find(db, request_id)
     if not item.document_path or not Path(item.document_path).is_file():
         raise HTTPException(404, "This request has no document.")
+    # Who read a person's credentials, and when, is part of the request's history.
+    audit.record(
+        db,
+        actor=user,
+        action="request.document_downloaded",
+        target_type="access_request",
+        target_id=item.id,
+        ip=client_ip(request),
+    )
+    db.commit()
     response = FileResponse(
         item.document_path,
         media_type=item.document_type,
