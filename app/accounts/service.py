@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts import audit, sessions
 from app.accounts.models import AuthToken, Role, TokenPurpose, User
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.core.security import hash_password, hash_token, new_token, verify_password
+from app.core.security import hash_password, hash_token, new_token, same, verify_password
 from app.mail import service as mail_service
 
 
@@ -58,30 +58,28 @@ def issue_token(db: Session, user: User, purpose: TokenPurpose, lifetime: timede
         .values(used_at=now)
     )
     token, token_hash = new_token()
-    db.add(AuthToken(token_hash=token_hash, purpose=purpose, user_id=user.id, expires_at=now + lifetime))
+    db.add(
+        AuthToken(
+            token_hash=token_hash,
+            purpose=purpose,
+            user_id=user.id,
+            expires_at=now + lifetime,
+            password_mark=_password_mark(user),
+        )
+    )
     db.flush()
     return token
 
 
 def token_is_live(db: Session, token: str, purpose: TokenPurpose) -> bool:
     """Whether a token would still work, without spending it."""
-    found = db.scalar(
-        select(AuthToken).where(
-            AuthToken.token_hash == hash_token(token),
-            AuthToken.purpose == purpose,
-            AuthToken.used_at.is_(None),
-            AuthToken.expires_at > utcnow(),
-        )
-    )
-    return found is not None
+    return _live_token(db, token, purpose, utcnow()) is not None
 
 
 def use_token(db: Session, token: str, purpose: TokenPurpose) -> User | None:
     """Spend a token once; None when it is unknown, used, expired or for another purpose."""
     now = utcnow()
-    found = db.scalar(
-        select(AuthToken).where(AuthToken.token_hash == hash_token(token), AuthToken.purpose == purpose)
-    )
+    found = _live_token(db, token, purpose, now)
     if found is None:
         return None
     spent = db.execute(
@@ -91,6 +89,35 @@ def use_token(db: Session, token: str, purpose: TokenPurpose) -> User | None:
         execution_options={"synchronize_session": False},
     )
     return db.get(User, found.user_id) if spent.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def _live_token(db: Session, token: str, purpose: TokenPurpose, now: datetime) -> AuthToken | None:
+    """The unused, unexpired token; a reset token also dies when its owner logs in or the password
+    changes after it was issued, so a link left in a mailbox cannot outlive either."""
+    query = (
+        select(AuthToken, User)
+        .join(User, User.id == AuthToken.user_id)
+        .where(
+            AuthToken.token_hash == hash_token(token),
+            AuthToken.purpose == purpose,
+            AuthToken.used_at.is_(None),
+            AuthToken.expires_at > now,
+        )
+    )
+    if purpose == TokenPurpose.RESET_PASSWORD:
+        query = query.where(or_(User.last_login_at.is_(None), User.last_login_at < AuthToken.created_at))
+    found = db.execute(query).first()
+    if found is None:
+        return None
+    live, owner = found
+    if purpose == TokenPurpose.RESET_PASSWORD and not same(live.password_mark, _password_mark(owner)):
+        return None
+    return live
+
+
+def _password_mark(user: User) -> str:
+    # Any new password gives a new hash (a fresh salt even for the same password), so a new mark.
+    return hash_token(user.password_hash)
 
 
 def email_person(db: Session, settings: Settings, user: User, message: str, **context: object) -> None:
