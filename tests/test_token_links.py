@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 from httpx2 import Response
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.access.models import AccessRequest, RequestState
 from app.accounts.models import User
+from app.core import clock
 from app.core.config import Settings
 from app.core.security import hash_password
 from tests import factories
@@ -109,3 +113,85 @@ def test_a_reset_form_opened_before_the_owner_logs_in_saves_nothing(
     assert LINK_FAILED in page_text(response.text)
     with TestClient(app) as owner:
         assert login(owner, person.email, PASSWORD).status_code == 303
+
+
+# The token leaves the address at once -----------------------------------------------------------
+
+
+def token_of(link: str) -> str:
+    return link.split("token=")[1]
+
+
+def test_a_reset_link_takes_its_token_out_of_the_address_before_showing_the_form(
+    app: FastAPI, client: TestClient, db: Session, settings: Settings
+) -> None:
+    person = member(db, settings)
+    link = reset_link(client, db, person.email)
+
+    opened = client.get(link, follow_redirects=False)
+    form_page = client.get(opened.headers["location"])
+
+    assert opened.status_code == 303 and opened.headers["location"] == "/reset-password"
+    assert opened.headers["referrer-policy"] == "no-referrer"
+    assert "Choose a new password" in page_text(form_page.text)
+    assert form_page.headers["referrer-policy"] == "no-referrer"
+    assert token_of(link) not in form_page.text
+    saved = send_form(client, form_page.text, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+    assert saved.headers["location"] == "/login"
+    with TestClient(app) as owner:
+        assert login(owner, person.email, NEW_PASSWORD).status_code == 303
+
+
+def test_a_mistake_on_the_reset_form_answers_without_a_referrer_and_keeps_the_link(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    person = member(db, settings)
+    form_page = client.get(reset_link(client, db, person.email))
+
+    mistake = send_form(client, form_page.text, {"password": NEW_PASSWORD, "password_confirm": "other"})
+    saved = send_form(client, mistake.text, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+
+    assert mistake.status_code == 422 and mistake.headers["referrer-policy"] == "no-referrer"
+    assert saved.headers["location"] == "/login"
+
+
+def test_a_confirmation_link_takes_its_token_out_of_the_address_before_confirming(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    request = factories.applicant(db, settings, state=RequestState.UNVERIFIED)
+    link = link_in(mails(db, request.user.email, "confirm_email")[-1], "/verify-email")
+
+    opened = client.get(link, follow_redirects=False)
+    confirmed = client.get(opened.headers["location"])
+
+    assert opened.status_code == 303 and opened.headers["location"] == "/verify-email"
+    assert opened.headers["referrer-policy"] == "no-referrer"
+    assert "Thank you, your email address is confirmed" in page_text(confirmed.text)
+    assert confirmed.headers["referrer-policy"] == "no-referrer"
+    assert token_of(link) not in confirmed.text
+    db.expire_all()
+    assert db.get_one(AccessRequest, request.id).state == RequestState.PENDING
+
+
+def test_the_link_waits_in_the_browser_only_a_few_minutes(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    person = member(db, settings)
+    link = reset_link(client, db, person.email)
+    client.get(link, follow_redirects=False)
+
+    with clock.travel(timedelta(minutes=20)):
+        later = client.get("/reset-password")
+        again = client.get(link)
+
+    assert later.status_code == 400 and LINK_FAILED in page_text(later.text)
+    assert "Choose a new password" in page_text(again.text)
+
+
+def test_the_address_without_a_link_says_the_link_does_not_work(client: TestClient) -> None:
+    reset = client.get("/reset-password")
+    verify = client.get("/verify-email")
+
+    assert reset.status_code == 400 and LINK_FAILED in page_text(reset.text)
+    assert verify.status_code == 400 and "This confirmation link does not work" in page_text(verify.text)
+    assert reset.headers["referrer-policy"] == verify.headers["referrer-policy"] == "no-referrer"
