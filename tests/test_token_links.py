@@ -195,3 +195,30 @@ def test_the_address_without_a_link_says_the_link_does_not_work(client: TestClie
     assert reset.status_code == 400 and LINK_FAILED in page_text(reset.text)
     assert verify.status_code == 400 and "This confirmation link does not work" in page_text(verify.text)
     assert reset.headers["referrer-policy"] == verify.headers["referrer-policy"] == "no-referrer"
+
+
+# Throttling ---------------------------------------------------------------------------------------
+
+
+def test_opening_emailed_links_is_throttled_per_client_address(
+    app: FastAPI, client: TestClient, db: Session, settings: Settings
+) -> None:
+    person = member(db, settings)
+    link = reset_link(client, db, person.email)
+    confirmation = factories.applicant(db, settings, state=RequestState.UNVERIFIED).user.email
+    verify_link = link_in(mails(db, confirmation, "confirm_email")[-1], "/verify-email")
+    limit = int(settings.link_rate_limit.split("/")[0])
+    with TestClient(app, client=("203.0.113.9", 40000)) as guesser:
+        for number in range(limit):
+            guess = guesser.get(f"/reset-password?token=guess{number}", follow_redirects=False)
+            assert guess.status_code == 303
+
+        throttled = guesser.get(link, follow_redirects=False)
+        also_throttled = guesser.get(verify_link, follow_redirects=False)
+
+    assert throttled.status_code == also_throttled.status_code == 429
+    assert "Too many links opened" in page_text(throttled.text)
+    assert "wait a few minutes" in page_text(throttled.text)
+    assert throttled.headers["referrer-policy"] == "no-referrer"
+    with TestClient(app, client=("198.51.100.7", 40000)) as elsewhere:
+        assert "Choose a new password" in page_text(elsewhere.get(link).text)

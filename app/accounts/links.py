@@ -15,15 +15,29 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.accounts.models import TokenPurpose
+from app.accounts.sessions import client_ip
 from app.core.db import utcnow
+from app.core.web import render
 
 HELD_FOR = timedelta(minutes=15)
 HELD_KEY = "emailed_links"
 TOKEN_MAX = 200  # far longer than any token issued, short enough to keep the cookie small
+THROTTLED = (
+    "Too many links opened",
+    "Too many emailed links were opened from your network. Please wait a few minutes, then open "
+    "the link in your email again.",
+)
 
 
 def hold(request: Request, purpose: TokenPurpose, token: str, route: str) -> Response:
-    """Keep the link's token in this browser for a few minutes and send it on to `route`."""
+    """Keep the link's token in this browser for a few minutes and send it on to `route`.
+
+    Each client address opens only so many links, so no one tries tokens by the thousand.
+    """
+    settings = request.app.state.settings
+    if not request.app.state.rate_limiter.allow(settings.link_rate_limit, "emailed-link", client_ip(request)):
+        context = {"status": 429, "title": THROTTLED[0], "message": THROTTLED[1], "path": request.url.path}
+        return without_referrer(render(request, "errors/error.html", context, status_code=429))
     held = _fresh(request.session)
     held[purpose.value] = {"token": token[:TOKEN_MAX], "until": (utcnow() + HELD_FOR).timestamp()}
     request.session[HELD_KEY] = held

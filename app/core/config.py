@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     login_rate_limit: str = "10/minute"
     form_rate_limit: str = "5/10minutes"
     contact_rate_limit: str = "5/hour"
+    # Emailed links (confirm an address, set a password) opened per client address.
+    link_rate_limit: str = "10/10minutes"
 
     # Access lifecycle and scheduled work (`portal tick`)
     access_valid_days: int = Field(default=730, ge=1)
