@@ -134,7 +134,22 @@ def _email_link(
     mail_service.queue(db, message=message, to=user.email, context=full, secret=token)
 
 
+# What a stranger can have mailed to someone's address from the public forms. The outbox counts
+# them, so the cap holds across processes; over it nothing is mailed, and no new token voids the
+# link already sent, while the form answers as always.
+STRANGER_MAIL = ("confirm_email", "password_reset", "account_exists")
+
+
+def _may_mail(db: Session, settings: Settings, user: User) -> bool:
+    since = utcnow() - timedelta(hours=1)
+    sent = mail_service.count_recent(db, to=user.email, messages=STRANGER_MAIL, since=since)
+    return sent < settings.account_mail_per_hour
+
+
 def send_verification(db: Session, settings: Settings, user: User) -> None:
+    """Email a link to confirm the address, unless it has had its share of account mail this hour."""
+    if not _may_mail(db, settings, user):
+        return
     token = issue_token(db, user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=settings.verify_email_hours))
     link = f"{settings.base_url}/verify-email?token={token}"
     _email_link(db, settings, user, "confirm_email", token=token, link=link)
@@ -144,6 +159,8 @@ def notify_existing_account(db: Session, settings: Settings, user: User) -> None
     """Someone used this address on the request form: tell its owner, or resend the confirmation."""
     if user.email_verified_at is None and user.role == Role.MEMBER:
         send_verification(db, settings, user)
+        return
+    if not _may_mail(db, settings, user):
         return
     email_person(
         db,
@@ -158,7 +175,7 @@ def notify_existing_account(db: Session, settings: Settings, user: User) -> None
 def start_password_reset(db: Session, settings: Settings, email: str) -> None:
     """Email a reset link if the account exists; say nothing either way."""
     user = find_by_email(db, email)
-    if user is None:
+    if user is None or not _may_mail(db, settings, user):
         return
     lifetime = timedelta(minutes=settings.reset_password_minutes)
     token = issue_token(db, user, TokenPurpose.RESET_PASSWORD, lifetime)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -93,6 +95,16 @@ def list_messages(db: Session, *, page: int, size: int) -> Page[OutboxMessage]:
     """List the outbox, newest first."""
     query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     return paginate(db, query, number=page, size=size)
+
+
+def count_recent(db: Session, *, to: str, messages: Collection[str], since: datetime) -> int:
+    """Count the messages of these kinds written to an address since a moment, sent or not."""
+    query = select(func.count()).where(
+        func.lower(OutboxMessage.to_address) == to.lower(),
+        OutboxMessage.message.in_(messages),
+        OutboxMessage.created_at >= since,
+    )
+    return db.scalar(query) or 0
 
 
 def links_in(text: str) -> list[str]:
