@@ -52,9 +52,14 @@ def held(request: Request, purpose: TokenPurpose) -> str:
 
 def drop(request: Request, purpose: TokenPurpose) -> None:
     """Forget the link: it was used, or no longer works."""
+    if HELD_KEY not in request.session:
+        return  # nothing held: leave a visitor without a cookie
     held = _fresh(request.session)
     held.pop(purpose.value, None)
-    request.session[HELD_KEY] = held
+    if held:
+        request.session[HELD_KEY] = held
+    else:
+        del request.session[HELD_KEY]
 
 
 def without_referrer(response: Response) -> Response:

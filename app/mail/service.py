@@ -19,8 +19,8 @@ from app.mail.models import OutboxMessage, OutboxStatus
 
 MAIL_TEMPLATE_DIR = PROJECT_ROOT / "templates" / "mail"
 _LINK = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-REMOVED = "[removed]"
 _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+REMOVED = "[removed]"  # in place of a token in the bodies kept, as in the personal-data export
 
 
 class InvalidAddress(ValueError):
