@@ -64,7 +64,8 @@ def mails(db: Session, to: str, message: str | None = None) -> list[OutboxMessag
 
 
 def link_in(mail: OutboxMessage, containing: str) -> str:
-    """The link in an email's text that contains `containing`, as a site-relative path."""
-    links = [link for link in mail_service.links_in(mail.text_body) if containing in link]
-    assert links, f"no link with {containing!r} in: {mail.text_body}"
+    """The link in an email's text as it leaves that contains `containing`, as a site-relative path."""
+    text_body, _ = mail_service.bodies_to_send(mail)
+    links = [link for link in mail_service.links_in(text_body) if containing in link]
+    assert links, f"no link with {containing!r} in: {text_body}"
     return "/" + links[0].split("/", 3)[3]

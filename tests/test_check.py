@@ -148,3 +148,31 @@ def test_production_sends_hsts_and_warns_when_no_proxy_is_trusted(
         "warning  proxies: PORTAL_TRUSTED_PROXIES is not set: behind a reverse proxy, every visitor "
         "would share the proxy's address in rate limits and the audit log"
     )
+
+
+def test_the_report_says_whether_mail_leaves_and_so_what_the_outbox_shows(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    _, demo = check(monkeypatch, settings, PORTAL_ENV="development", PORTAL_SMTP_URL="")
+    _, production = check(
+        monkeypatch,
+        settings,
+        PORTAL_ENV="production",
+        PORTAL_SECRET_KEY=SECRET,
+        PORTAL_BASE_URL="https://portal.example",
+        PORTAL_SMTP_URL=f"smtp://127.0.0.1:{free_port()}",
+    )
+    _, waiting = check(monkeypatch, settings, PORTAL_ENV="production", PORTAL_SMTP_URL="")
+
+    assert line(demo, "outbox") == (
+        "ok       outbox: no mail leaves (development demo without PORTAL_SMTP_URL): "
+        "admins read every message and its links at /admin/outbox"
+    )
+    assert line(production, "outbox") == (
+        "ok       outbox: mail leaves through PORTAL_SMTP_URL: /admin/outbox shows recipient, subject, "
+        "state, attempts and last error only"
+    )
+    assert line(waiting, "outbox") == (
+        "ok       outbox: no mail leaves until PORTAL_SMTP_URL is set: /admin/outbox shows recipient, "
+        "subject, state, attempts and last error only"
+    )

@@ -32,6 +32,21 @@ MARKER-PRESCRIBERS
 """
 
 
+PDF = b"%PDF-1.7\n%%EOF\n"
+PDF_UPLOAD = {"document": ("licence.pdf", PDF, "application/pdf")}
+APPLICATION = {
+    "full_name": "Dr. Doc",
+    "password": factories.PASSWORD,
+    "password_confirm": factories.PASSWORD,
+    "profession": "physician",
+    "licence_number": "1234567893",
+    "licence_country": "US",
+    "institution": "Clinic",
+    "country": "US",
+    "accept_terms": "on",
+}
+
+
 def as_reviewer(client: TestClient, db: Session, settings: Settings, **fields: Any) -> User:
     reviewer = factories.staff(db, settings, role=Role.REVIEWER, **fields)
     login(client, reviewer.email, factories.PASSWORD)
@@ -324,6 +339,23 @@ def test_a_document_downloads_sandboxed_under_its_own_name_in_any_script(
     )
     policy = [part.strip() for part in response.headers["content-security-policy"].split(";")]
     assert "sandbox" in policy and "default-src 'none'" in policy
+
+
+def test_each_download_of_a_credential_document_is_in_the_audit_trail(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    submit(client, "/request-access", {**APPLICATION, "email": "doc@clinic.example"}, files=PDF_UPLOAD)
+    client.get(link_in(mails(db, "doc@clinic.example", "confirm_email")[0], "/verify-email"))
+    request = db.scalars(select(AccessRequest)).one()
+    reviewer = as_reviewer(client, db, settings, name="Rex Reviewer")
+
+    assert client.get(f"/admin/requests/{request.id}/document").content == PDF
+    page = client.get(f"/admin/requests/{request.id}")
+
+    db.expire_all()
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "request.document_downloaded")).all()
+    assert (event.actor_id, event.target_type, event.target_id) == (reviewer.id, "access_request", request.id)
+    assert f"{reviewer.email}: credential document downloaded by a reviewer" in page_text(page.text)
 
 
 def test_staff_pages_are_closed_to_visitors_applicants_and_the_wrong_role(

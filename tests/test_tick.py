@@ -239,13 +239,14 @@ def test_used_and_expired_tokens_and_ended_sessions_are_purged(
     client: TestClient, app: FastAPI, db: Session, settings: Settings
 ) -> None:
     user = factories.applicant(db, settings, state=RequestState.APPROVED).user  # its tokens are used
-    live = accounts_service.issue_token(db, user, TokenPurpose.RESET_PASSWORD, timedelta(hours=5))
-    accounts_service.issue_token(db, user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=1))
-    db.commit()
     with TestClient(app) as other:
         login(other, user.email, factories.PASSWORD)
         logout(other)
     login(client, user.email, factories.PASSWORD)
+    # Issued after the last login, which would have ended a reset link issued before it.
+    live = accounts_service.issue_token(db, user, TokenPurpose.RESET_PASSWORD, timedelta(hours=5))
+    accounts_service.issue_token(db, user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=1))
+    db.commit()
     with clock.travel(timedelta(minutes=70)):
         report = run_tick(app, settings)
         assert "Log out" in page_text(client.get("/").text)  # a live session stays

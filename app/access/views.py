@@ -12,7 +12,9 @@ from app.access import documents
 from app.access import service as access_service
 from app.access.forms import RequestForm, friendly, password_owner
 from app.access.models import RequestState
+from app.accounts import links
 from app.accounts.dependencies import CurrentUser, Db
+from app.accounts.models import TokenPurpose
 from app.accounts.sessions import client_ip
 from app.core import csrf
 from app.core.countries import COUNTRIES
@@ -120,15 +122,17 @@ def submitted(request: Request) -> Response:
 
 @router.get("/verify-email", name="access.verify", dependencies=OPEN, response_class=HTMLResponse)
 def verify(request: Request, db: Db, token: str = "") -> Response:
-    """Confirm the email address; the request then enters the review queue."""
-    user = (
-        access_service.verify_email(db, request.app.state.settings, token, ip=client_ip(request))
-        if token
-        else None
-    )
+    """Take the token out of the address, then confirm the email; the request enters the review queue."""
+    if token:
+        return links.hold(request, TokenPurpose.VERIFY_EMAIL, token, "access.verify")
+    held = links.held(request, TokenPurpose.VERIFY_EMAIL)
+    links.drop(request, TokenPurpose.VERIFY_EMAIL)
+    settings = request.app.state.settings
+    user = access_service.verify_email(db, settings, held, ip=client_ip(request)) if held else None
     if user is None:
-        return render(request, "access/verify_failed.html", status_code=400)
+        return links.without_referrer(render(request, "access/verify_failed.html", status_code=400))
     db.commit()
     latest = access_service.latest_request(db, user.id)
     approved = latest is not None and latest.state == RequestState.APPROVED
-    return render(request, "access/verified.html", {"person": user, "approved": approved})
+    page = render(request, "access/verified.html", {"person": user, "approved": approved})
+    return links.without_referrer(page)

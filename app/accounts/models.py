@@ -78,6 +78,9 @@ class AuthToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A digest of the owner's password hash at issue: a reset link dies once the password changes,
+    # whichever route changed it.
+    password_mark: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class ConsentDocument(StrEnum):

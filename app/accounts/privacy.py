@@ -265,6 +265,9 @@ def _erase_mail(db: Session, address: str, names: Sequence[str], anonymous: str,
         row.subject = _scrub(row.subject, names, anonymous)
         row.text_body = _scrub(row.text_body, names, anonymous)
         row.html_body = _scrub(row.html_body, names, anonymous)
+        if row.text_to_send is not None and row.html_to_send is not None:
+            row.text_to_send = _scrub(row.text_to_send, names, anonymous)
+            row.html_to_send = _scrub(row.html_to_send, names, anonymous)
 
 
 def _anonymise_events(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts import audit, sessions
@@ -13,7 +13,7 @@ from app.accounts.models import AuthToken, Role, TokenPurpose, User
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.email_address import normalise as normalise_email
-from app.core.security import hash_password, hash_token, new_token, verify_password
+from app.core.security import hash_password, hash_token, new_token, same, verify_password
 from app.mail import service as mail_service
 
 
@@ -55,7 +55,15 @@ def issue_token(db: Session, user: User, purpose: TokenPurpose, lifetime: timede
         .values(used_at=now)
     )
     token, token_hash = new_token()
-    db.add(AuthToken(token_hash=token_hash, purpose=purpose, user_id=user.id, expires_at=now + lifetime))
+    db.add(
+        AuthToken(
+            token_hash=token_hash,
+            purpose=purpose,
+            user_id=user.id,
+            expires_at=now + lifetime,
+            password_mark=_password_mark(user),
+        )
+    )
     db.flush()
     return token
 
@@ -67,23 +75,14 @@ def token_is_live(db: Session, token: str, purpose: TokenPurpose) -> bool:
 
 def token_owner(db: Session, token: str, purpose: TokenPurpose) -> User | None:
     """The person a token that would still work was sent to, without spending it."""
-    found = db.scalar(
-        select(AuthToken).where(
-            AuthToken.token_hash == hash_token(token),
-            AuthToken.purpose == purpose,
-            AuthToken.used_at.is_(None),
-            AuthToken.expires_at > utcnow(),
-        )
-    )
-    return db.get(User, found.user_id) if found else None
+    live = _live_token(db, token, purpose, utcnow())
+    return db.get(User, live.user_id) if live else None
 
 
 def use_token(db: Session, token: str, purpose: TokenPurpose) -> User | None:
     """Spend a token once; None when it is unknown, used, expired or for another purpose."""
     now = utcnow()
-    found = db.scalar(
-        select(AuthToken).where(AuthToken.token_hash == hash_token(token), AuthToken.purpose == purpose)
-    )
+    found = _live_token(db, token, purpose, now)
     if found is None:
         return None
     spent = db.execute(
@@ -95,21 +94,76 @@ def use_token(db: Session, token: str, purpose: TokenPurpose) -> User | None:
     return db.get(User, found.user_id) if spent.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
+def _live_token(db: Session, token: str, purpose: TokenPurpose, now: datetime) -> AuthToken | None:
+    """The unused, unexpired token; a reset token also dies when its owner logs in or the password
+    changes after it was issued, so a link left in a mailbox cannot outlive either."""
+    query = (
+        select(AuthToken, User)
+        .join(User, User.id == AuthToken.user_id)
+        .where(
+            AuthToken.token_hash == hash_token(token),
+            AuthToken.purpose == purpose,
+            AuthToken.used_at.is_(None),
+            AuthToken.expires_at > now,
+        )
+    )
+    if purpose == TokenPurpose.RESET_PASSWORD:
+        query = query.where(or_(User.last_login_at.is_(None), User.last_login_at < AuthToken.created_at))
+    found = db.execute(query).first()
+    if found is None:
+        return None
+    live, owner = found
+    if purpose == TokenPurpose.RESET_PASSWORD and not same(live.password_mark, _password_mark(owner)):
+        return None
+    return live
+
+
+def _password_mark(user: User) -> str:
+    # Any new password gives a new hash (a fresh salt even for the same password), so a new mark.
+    return hash_token(user.password_hash)
+
+
 def email_person(db: Session, settings: Settings, user: User, message: str, **context: object) -> None:
     """Queue `message` to `user`, addressed by name and signed by the society."""
     full = {"name": user.full_name, "society": settings.society_name, **context}
     mail_service.queue(db, message=message, to=user.email, context=full)
 
 
+def _email_link(
+    db: Session, settings: Settings, user: User, message: str, *, token: str, **context: object
+) -> None:
+    """Queue `message`, whose link carries `token`: the outbox keeps it only until the mail has left."""
+    full = {"name": user.full_name, "society": settings.society_name, **context}
+    mail_service.queue(db, message=message, to=user.email, context=full, secret=token)
+
+
+# What a stranger can have mailed to someone's address from the public forms. The outbox counts
+# them, so the cap holds across processes; over it nothing is mailed, and no new token voids the
+# link already sent, while the form answers as always.
+STRANGER_MAIL = ("confirm_email", "password_reset", "account_exists")
+
+
+def _may_mail(db: Session, settings: Settings, user: User) -> bool:
+    since = utcnow() - timedelta(hours=1)
+    sent = mail_service.count_recent(db, to=user.email, messages=STRANGER_MAIL, since=since)
+    return sent < settings.account_mail_per_hour
+
+
 def send_verification(db: Session, settings: Settings, user: User) -> None:
+    """Email a link to confirm the address, unless it has had its share of account mail this hour."""
+    if not _may_mail(db, settings, user):
+        return
     token = issue_token(db, user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=settings.verify_email_hours))
-    email_person(db, settings, user, "confirm_email", link=f"{settings.base_url}/verify-email?token={token}")
+    link = f"{settings.base_url}/verify-email?token={token}"
+    _email_link(db, settings, user, "confirm_email", token=token, link=link)
 
 
 def notify_existing_account(db: Session, settings: Settings, user: User) -> None:
     """Someone used this address on the request form: tell its owner, or resend the confirmation."""
     if user.email_verified_at is None and user.role == Role.MEMBER:
         send_verification(db, settings, user)
+        return
+    if not _may_mail(db, settings, user):
         return
     email_person(
         db,
@@ -124,15 +178,16 @@ def notify_existing_account(db: Session, settings: Settings, user: User) -> None
 def start_password_reset(db: Session, settings: Settings, email: str) -> None:
     """Email a reset link if the account exists; say nothing either way."""
     user = find_by_email(db, email)
-    if user is None:
+    if user is None or not _may_mail(db, settings, user):
         return
     lifetime = timedelta(minutes=settings.reset_password_minutes)
     token = issue_token(db, user, TokenPurpose.RESET_PASSWORD, lifetime)
-    email_person(
+    _email_link(
         db,
         settings,
         user,
         "password_reset",
+        token=token,
         link=f"{settings.base_url}/reset-password?token={token}",
         minutes=settings.reset_password_minutes,
     )

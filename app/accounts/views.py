@@ -14,7 +14,7 @@ from app.access import lifecycle, renewal
 from app.access import service as access_service
 from app.access.forms import LoginForm, ResetForm, friendly, password_owner
 from app.access.models import RequestState
-from app.accounts import audit, privacy, second_factor, sessions
+from app.accounts import audit, links, privacy, second_factor, sessions
 from app.accounts import service as accounts_service
 from app.accounts.dependencies import CurrentUser, Db, LoggedIn, safe_next
 from app.accounts.models import TokenPurpose, User
@@ -152,10 +152,13 @@ def forgot(request: Request, db: Db, form: Form) -> Response:
 
 @router.get("/reset-password", name="accounts.reset", dependencies=OPEN, response_class=HTMLResponse)
 def reset_form(request: Request, db: Db, token: str = "") -> Response:
-    """Show the form to choose a new password, or say at once that the link no longer works."""
-    if not accounts_service.token_is_live(db, token, TokenPurpose.RESET_PASSWORD):
-        return render(request, "accounts/reset_failed.html", status_code=400)
-    return render(request, "accounts/reset.html", {"token": token, "errors": {}})
+    """Take the token out of the address, then offer to choose a new password, or say the link is spent."""
+    if token:
+        return links.hold(request, TokenPurpose.RESET_PASSWORD, token, "accounts.reset")
+    held = links.held(request, TokenPurpose.RESET_PASSWORD)
+    if not accounts_service.token_is_live(db, held, TokenPurpose.RESET_PASSWORD):
+        return links.without_referrer(render(request, "accounts/reset_failed.html", status_code=400))
+    return links.without_referrer(render(request, "accounts/reset.html", {"errors": {}}))
 
 
 @router.post(
@@ -167,25 +170,25 @@ def reset_form(request: Request, db: Db, token: str = "") -> Response:
 def reset(request: Request, db: Db, form: Form) -> Response:
     """Set the new password, end every session and ask the person to log in."""
     settings = request.app.state.settings
-    token = str(form.get("token", ""))
     values = {
         "password": str(form.get("password", "")),
         "password_confirm": str(form.get("password_confirm", "")),
     }
+    token = links.held(request, TokenPurpose.RESET_PASSWORD)
     owner = accounts_service.token_owner(db, token, TokenPurpose.RESET_PASSWORD)
     if owner is None:
-        return render(request, "accounts/reset_failed.html", status_code=400)
+        return links.without_referrer(render(request, "accounts/reset_failed.html", status_code=400))
     context = password_owner(email=owner.email, name=owner.full_name)
     parsed, errors = validate(ResetForm, values, context=context)
     if parsed is None:
-        return render(
-            request, "accounts/reset.html", {"token": token, "errors": friendly(errors)}, status_code=422
-        )
+        context = {"errors": friendly(errors)}
+        return links.without_referrer(render(request, "accounts/reset.html", context, status_code=422))
     user = accounts_service.reset_password(
         db, settings, token, parsed.password, ip=sessions.client_ip(request)
     )
+    links.drop(request, TokenPurpose.RESET_PASSWORD)
     if user is None:
-        return render(request, "accounts/reset_failed.html", status_code=400)
+        return links.without_referrer(render(request, "accounts/reset_failed.html", status_code=400))
     db.commit()
     flash(request, "Your password has been changed. Please log in with the new one.", "success")
     response = RedirectResponse(request.app.url_path_for("accounts.login"), 303)

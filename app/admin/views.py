@@ -15,7 +15,7 @@ from app.access import service as access_service
 from app.access.models import AccessRequest, RequestState
 from app.accounts import audit
 from app.accounts.dependencies import Db, Reviewer
-from app.accounts.models import User
+from app.accounts.models import Role, User
 from app.accounts.sessions import client_ip
 from app.core.countries import COUNTRIES
 from app.core.db import utcnow
@@ -247,6 +247,16 @@ def document(request: Request, db: Db, user: Reviewer, request_id: int) -> Respo
     item = _find(db, request_id)
     if not item.document_path or not Path(item.document_path).is_file():
         raise HTTPException(404, "This request has no document.")
+    # Who read a person's credentials, and when, is part of the request's history.
+    audit.record(
+        db,
+        actor=user,
+        action="request.document_downloaded",
+        target_type="access_request",
+        target_id=item.id,
+        ip=client_ip(request),
+    )
+    db.commit()
     headers = {
         "Content-Disposition": attachment(item.document_name or "document"),
         "Content-Security-Policy": DOWNLOAD_POLICY,
@@ -258,6 +268,27 @@ def document(request: Request, db: Db, user: Reviewer, request_id: int) -> Respo
 
 @router.get("/outbox", name="admin.outbox", response_class=HTMLResponse)
 def outbox(request: Request, db: Db, user: Reviewer, page: int = 1) -> Response:
-    """Every email the site has queued, with its links, so the demo works without a mail server."""
-    messages = mail_service.list_messages(db, page=max(1, min(page, 10_000)), size=25)
-    return render(request, "admin/outbox.html", {"messages": messages, "links_in": mail_service.links_in})
+    """List every email with its delivery state; admins read bodies and links only in the demo."""
+    number = max(1, min(page, 10_000))
+    messages = mail_service.list_messages(db, page=number, size=25)
+    demo = mail_service.shows_messages(request.app.state.settings)
+    shown = demo and user.role == Role.ADMIN
+    seen = f"page {number}, messages {'shown' if shown else 'hidden'}"
+    audit.record(
+        db,
+        actor=user,
+        action="outbox.viewed",
+        target_type="outbox",
+        target_id=None,
+        reason=seen,
+        ip=client_ip(request),
+    )
+    db.commit()
+    context = {
+        "messages": messages,
+        "demo": demo,
+        "shown": shown,
+        "bodies_to_send": mail_service.bodies_to_send,
+        "links_in": mail_service.links_in,
+    }
+    return render(request, "admin/outbox.html", context)

@@ -41,6 +41,7 @@ def run_checks(settings: Settings) -> list[Finding]:
         _database,
         _redis,
         _mail,
+        _outbox,
         _directories,
     ]
     return [finding for check in checks for finding in check(settings)]
@@ -134,6 +135,23 @@ def _mail(settings: Settings) -> Iterator[Finding]:
         yield Finding(Verdict.PROBLEM, "mail", f"cannot use PORTAL_SMTP_URL: {error}")
     else:
         yield Finding(Verdict.OK, "mail", "the SMTP server accepted a connection and the login")
+
+
+def _outbox(settings: Settings) -> Iterator[Finding]:
+    # Only the demo shows messages: wherever mail leaves, a link there would open an account.
+    from app.mail.service import shows_messages
+
+    if shows_messages(settings):
+        mode = "no mail leaves (development demo without PORTAL_SMTP_URL)"
+        shown = "admins read every message and its links at /admin/outbox"
+    else:
+        mode = (
+            "mail leaves through PORTAL_SMTP_URL"
+            if settings.smtp_url
+            else "no mail leaves until PORTAL_SMTP_URL is set"
+        )
+        shown = "/admin/outbox shows recipient, subject, state, attempts and last error only"
+    yield Finding(Verdict.OK, "outbox", f"{mode}: {shown}")
 
 
 def _directories(settings: Settings) -> Iterator[Finding]:

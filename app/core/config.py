@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     login_rate_limit: str = "10/minute"
     form_rate_limit: str = "5/10minutes"
     contact_rate_limit: str = "5/hour"
+    # Emailed links (confirm an address, set a password) opened per client address.
+    link_rate_limit: str = "10/10minutes"
+    # Mails about an account that anyone can cause from the public forms (confirm the address,
+    # set a password, the account exists), to one address per hour, whoever asks.
+    account_mail_per_hour: int = Field(default=3, ge=1)
 
     # Access lifecycle and scheduled work (`portal tick`)
     access_valid_days: int = Field(default=730, ge=1)

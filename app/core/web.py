@@ -42,6 +42,7 @@ HISTORY_LABELS = {
     "request.withdrawn": "Request withdrawn",
     "request.renewal_submitted": "Renewal with changed details sent for review",
     "request.document_deleted": "Credential document deleted",
+    "request.document_downloaded": "Credential document downloaded by a reviewer",
     "access.expired": "Access expired",
     "access.suspended": "Access suspended",
     "access.reinstated": "Access reinstated",

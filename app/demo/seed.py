@@ -145,5 +145,5 @@ def print_logins() -> None:
     for email, _name, profession, *_rest, approve in APPLICANTS:
         kind = f"{profession.value} ({'approved' if approve else 'pending'})"
         click.echo(f"  {kind:<26} {email:<28} {APPLICANT_PASSWORD}")
-    click.echo("Emails are not sent in the demo: staff read them at /admin/outbox.")
+    click.echo("Emails are not sent in the demo: the admin reads them at /admin/outbox.")
     click.echo("The admin sets up two-step login (any TOTP app) on the first visit to /admin.\n")

@@ -31,6 +31,11 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(500))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
+    # A message whose link carries a token keeps it only here, in the bodies as they must leave;
+    # text_body and html_body show it removed. Dropped once the message has left or failed for
+    # good, so no working link stays stored.
+    text_to_send: Mapped[str | None] = mapped_column(Text)
+    html_to_send: Mapped[str | None] = mapped_column(Text)
     status: Mapped[OutboxStatus] = mapped_column(
         Enum(
             OutboxStatus,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.mail.models import OutboxMessage, OutboxStatus
+from app.mail.service import bodies_to_send
 
 log = structlog.get_logger(__name__)
 
@@ -115,8 +116,9 @@ def build_email(row: OutboxMessage, *, mail_from: str) -> EmailMessage:
     email["Date"] = format_datetime(created)
     # Stable across retries; the creation time keeps it unique if ids restart in a new database.
     email["Message-ID"] = f"<outbox.{row.id}.{created:%Y%m%d%H%M%S}@{domain}>"
-    email.set_content(row.text_body)
-    email.add_alternative(row.html_body, subtype="html")
+    text_body, html_body = bodies_to_send(row)
+    email.set_content(text_body)
+    email.add_alternative(html_body, subtype="html")
     return email
 
 
@@ -225,6 +227,9 @@ def _finish(
     retry_at: datetime | None = None,
 ) -> str:
     values: dict[str, object] = {"status": status}
+    if status is not OutboxStatus.PENDING:
+        # Sent, or never to be sent: the working link has no more reason to be stored.
+        values.update(text_to_send=None, html_to_send=None)
     if status is OutboxStatus.SENT:
         values["sent_at"] = at
     if error is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -10,7 +12,7 @@ import jinja2
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.core.config import PROJECT_ROOT
+from app.core.config import PROJECT_ROOT, Settings
 from app.core.db import utcnow
 from app.core.pagination import Page, paginate
 from app.mail.models import OutboxMessage, OutboxStatus
@@ -18,6 +20,7 @@ from app.mail.models import OutboxMessage, OutboxStatus
 MAIL_TEMPLATE_DIR = PROJECT_ROOT / "templates" / "mail"
 _LINK = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+REMOVED = "[removed]"  # in place of a token in the bodies kept, as in the personal-data export
 
 
 class InvalidAddress(ValueError):
@@ -47,17 +50,25 @@ def render(message: str, context: dict[str, Any]) -> tuple[str, str, str]:
     return subject, text_body.strip() + "\n", html_body
 
 
-def queue(db: Session, *, message: str, to: str, context: dict[str, Any]) -> OutboxMessage:
-    """Render a message into the outbox; it leaves only once the caller commits."""
+def queue(db: Session, *, message: str, to: str, context: dict[str, Any], secret: str = "") -> OutboxMessage:
+    """Render a message into the outbox; it leaves only once the caller commits.
+
+    A `secret` (the token in a link) is stored only in the copy to send, which the sender drops
+    once the message has left; the bodies kept show it as removed.
+    """
     if not _ADDRESS.fullmatch(to):
         raise InvalidAddress(f"not a single email address: {to!r}")
     subject, text_body, html_body = render(message, context)
+    if secret and secret in subject:
+        raise ValueError(f"{message}: a secret in the subject would be kept after sending")
     row = OutboxMessage(
         message=message,
         to_address=to,
         subject=subject,
-        text_body=text_body,
-        html_body=html_body,
+        text_body=text_body.replace(secret, REMOVED) if secret else text_body,
+        html_body=html_body.replace(secret, REMOVED) if secret else html_body,
+        text_to_send=text_body if secret else None,
+        html_to_send=html_body if secret else None,
         status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=utcnow(),
@@ -68,10 +79,32 @@ def queue(db: Session, *, message: str, to: str, context: dict[str, Any]) -> Out
     return row
 
 
+def bodies_to_send(row: OutboxMessage) -> tuple[str, str]:
+    """Return the text and HTML bodies as they leave: with their token while they wait to be sent."""
+    return row.text_to_send or row.text_body, row.html_to_send or row.html_body
+
+
+def shows_messages(settings: Settings) -> bool:
+    """Whether the outbox page may show bodies and links: only in the development demo, where no
+    mail server is configured and nothing leaves; wherever mail really leaves, a link in the
+    outbox would open someone else's account."""
+    return settings.env == "development" and not settings.smtp_url
+
+
 def list_messages(db: Session, *, page: int, size: int) -> Page[OutboxMessage]:
     """List the outbox, newest first."""
     query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     return paginate(db, query, number=page, size=size)
+
+
+def count_recent(db: Session, *, to: str, messages: Collection[str], since: datetime) -> int:
+    """Count the messages of these kinds written to an address since a moment, sent or not."""
+    query = select(func.count()).where(
+        func.lower(OutboxMessage.to_address) == to.lower(),
+        OutboxMessage.message.in_(messages),
+        OutboxMessage.created_at >= since,
+    )
+    return db.scalar(query) or 0
 
 
 def links_in(text: str) -> list[str]:

@@ -23,7 +23,8 @@ def newest_link(settings: Settings, to: str, containing: str) -> str:
         ).first()
     engine.dispose()
     assert mail is not None, f"no mail to {to}"
-    link = next(link for link in mail_service.links_in(mail.text_body) if containing in link)
+    text_body, _ = mail_service.bodies_to_send(mail)
+    link = next(link for link in mail_service.links_in(text_body) if containing in link)
     return "/" + link.split("/", 3)[3]
 
 
