@@ -178,11 +178,11 @@ def reset(request: Request, db: Db, form: Form) -> Response:
     owner = accounts_service.token_owner(db, token, TokenPurpose.RESET_PASSWORD)
     if owner is None:
         return links.without_referrer(render(request, "accounts/reset_failed.html", status_code=400))
-    context = password_owner(email=owner.email, name=owner.full_name)
-    parsed, errors = validate(ResetForm, values, context=context)
+    owner_context = password_owner(email=owner.email, name=owner.full_name)
+    parsed, errors = validate(ResetForm, values, context=owner_context)
     if parsed is None:
-        context = {"errors": friendly(errors)}
-        return links.without_referrer(render(request, "accounts/reset.html", context, status_code=422))
+        page = render(request, "accounts/reset.html", {"errors": friendly(errors)}, status_code=422)
+        return links.without_referrer(page)
     user = accounts_service.reset_password(
         db, settings, token, parsed.password, ip=sessions.client_ip(request)
     )
