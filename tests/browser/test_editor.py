@@ -65,7 +65,15 @@ def focus_is_visible(page) -> bool:  # type: ignore[no-untyped-def]
 
 def image_loaded(image) -> bool:  # type: ignore[no-untyped-def]
     image.scroll_into_view_if_needed()
-    return bool(image.evaluate("img => img.complete && img.naturalWidth > 0"))
+    # A busy machine may still be fetching it: wait for the image to load or fail, then judge.
+    return bool(
+        image.evaluate(
+            """img => img.complete ? img.naturalWidth > 0 : new Promise(done => {
+                img.addEventListener("load", () => done(img.naturalWidth > 0));
+                img.addEventListener("error", () => done(false));
+            })"""
+        )
+    )
 
 
 def upload_image(page, base: str, folder: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
