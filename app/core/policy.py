@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, literal, or_, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, literal, or_, true
 
 
 class Profession(StrEnum):
@@ -123,7 +123,7 @@ def may_read(viewer: Viewer, audience: Audience) -> bool:
 
 
 def readable(
-    viewer: Viewer, *, public: ColumnElement[bool], professions: ColumnElement[str]
+    viewer: Viewer, *, public: SQLColumnExpression[bool], professions: SQLColumnExpression[str]
 ) -> ColumnElement[bool]:
     """`may_read` as an SQL condition over a row's public flag and its space-separated professions.
 
