@@ -11,11 +11,19 @@ from sqlalchemy.orm import Session
 from app.access import lifecycle
 from app.access import service as access_service
 from app.accounts import privacy, second_factor, sessions
-from app.accounts.models import Role, User
+from app.accounts.models import User
 from app.core import security_log
 from app.core.db import get_db
 from app.core.errors import LoginRequired
-from app.core.policy import VISITOR, RouteAccess, Viewer
+from app.core.policy import (
+    VISITOR,
+    Capability,
+    RouteAccess,
+    Viewer,
+    can,
+    must_use_second_factor,
+    route_access,
+)
 
 Db = Annotated[Session, Depends(get_db)]
 
@@ -89,24 +97,20 @@ class SecondFactorRequired(HTTPException):
         super().__init__(303, "second factor required", headers={"Location": location})
 
 
-def require_role(*roles: Role, admin_second_factor: bool = True) -> Callable[..., User]:
-    """A guard that lets in only these staff roles (admins always, once they have a second factor)."""
-    allowed = {*roles, Role.ADMIN}
-    access = {
-        frozenset({Role.ADMIN}): RouteAccess.ADMIN,
-        frozenset({Role.REVIEWER, Role.ADMIN}): RouteAccess.REVIEWER,
-        frozenset({Role.EDITOR, Role.ADMIN}): RouteAccess.EDITOR,
-    }.get(frozenset(allowed), RouteAccess.STAFF)
+def require(capability: Capability, *, admin_second_factor: bool = True) -> Callable[..., User]:
+    """A guard that lets in only staff whose role has `capability` (and a second factor if it needs one)."""
+    access = route_access(capability)
 
     def guard(request: Request, db: Db, user: CurrentUser) -> User:
         if user is None:
             raise LoginRequired(_here(request))
-        if user.role not in allowed:
+        if not can(user.role, capability):
             path = request.url.path
             security_log.event("access.denied", user_id=user.id, path=path, required=access.value)
             raise HTTPException(403, "This page is for the society's staff.")
         # SPEC 5: admins must use a second factor; only the page that sets it up opts out.
-        if admin_second_factor and user.role == Role.ADMIN and not second_factor.is_enabled(db, user):
+        needs_second_factor = admin_second_factor and must_use_second_factor(user.role)
+        if needs_second_factor and not second_factor.is_enabled(db, user):
             raise SecondFactorRequired(request.app.url_path_for("accounts.second_factor"))
         return user
 
@@ -115,10 +119,15 @@ def require_role(*roles: Role, admin_second_factor: bool = True) -> Callable[...
 
 
 LoggedIn = Annotated[User, Depends(require_user)]
-Staff = Annotated[User, Depends(require_role(Role.REVIEWER, Role.EDITOR))]
-Reviewer = Annotated[User, Depends(require_role(Role.REVIEWER))]
-Editor = Annotated[User, Depends(require_role(Role.EDITOR))]
-Admin = Annotated[User, Depends(require_role(Role.ADMIN))]
+# One guard per capability; a route names the one it needs (core/policy.py says which roles hold it).
+Staff = Annotated[User, Depends(require(Capability.ENTER_STAFF_AREA))]
+MessageAnswerer = Annotated[User, Depends(require(Capability.ANSWER_MESSAGES))]
+Reviewer = Annotated[User, Depends(require(Capability.REVIEW_REQUESTS))]
+PeopleManager = Annotated[User, Depends(require(Capability.MANAGE_MEMBERS))]
+OutboxReader = Annotated[User, Depends(require(Capability.READ_OUTBOX))]
+Editor = Annotated[User, Depends(require(Capability.EDIT_CONTENT))]
+Admin = Annotated[User, Depends(require(Capability.MANAGE_STAFF))]
+AuditReader = Annotated[User, Depends(require(Capability.READ_AUDIT))]
 
 
 def safe_next(value: str | None, default: str = "/account") -> str:

@@ -9,22 +9,16 @@ from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, utcnow
+
+# Roles are defined with the access rules; a User holds one, so they may be imported from here too.
+from app.core.policy import STAFF_ROLES as STAFF_ROLES
 from app.core.policy import Profession
+from app.core.policy import Role as Role
 
 
 def string_enum(enum: type[StrEnum]) -> Enum:
     """Store an enum as its string values, portable across SQLite and PostgreSQL."""
     return Enum(enum, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-
-
-class Role(StrEnum):
-    MEMBER = "member"
-    REVIEWER = "reviewer"
-    EDITOR = "editor"
-    ADMIN = "admin"
-
-
-STAFF_ROLES = frozenset({Role.REVIEWER, Role.EDITOR, Role.ADMIN})
 
 
 class User(Base):

@@ -15,7 +15,7 @@ from app.accounts.models import Role, User, UserSession
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.pagination import Page
-from app.core.policy import Profession
+from app.core.policy import Capability, Profession, can
 from app.core.security import hash_token
 
 LIVE_SESSIONS_SHOWN = 50
@@ -105,7 +105,7 @@ def live_sessions(db: Session, settings: Settings, user_id: int) -> Sequence[Use
 
 def may_end_sessions(viewer: User, person: User) -> bool:
     """Reviewers end members' sessions; only admins end a colleague's."""
-    return viewer.role == Role.ADMIN or not person.is_staff
+    return can(viewer.role, Capability.MANAGE_STAFF if person.is_staff else Capability.MANAGE_MEMBERS)
 
 
 def end_session(

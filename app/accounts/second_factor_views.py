@@ -13,19 +13,19 @@ from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from app.accounts import second_factor, sessions, totp
-from app.accounts.dependencies import CurrentUser, Db, require_role
-from app.accounts.models import Role, User
+from app.accounts.dependencies import CurrentUser, Db, require
+from app.accounts.models import User
 from app.accounts.views import start_session
 from app.core import security_log
 from app.core.forms import form_data
-from app.core.policy import public
+from app.core.policy import Capability, must_use_second_factor, public
 from app.core.web import flash, render
 
 router = APIRouter()
 OPEN = [Depends(public)]  # the code step: the person is not logged in yet
 Form = Annotated[FormData, Depends(form_data)]
 # The one staff page an admin without a second factor may open: every other one sends them here.
-StaffMember = Annotated[User, Depends(require_role(Role.REVIEWER, Role.EDITOR, admin_second_factor=False))]
+StaffMember = Annotated[User, Depends(require(Capability.ENTER_STAFF_AREA, admin_second_factor=False))]
 TOO_MANY = "Too many attempts. Please wait a few minutes and try again."
 WRONG = "This code is not right, or it was used already. Enter the code your app shows now."
 EMPTY = "Enter the 6-digit code from your app, or one of your recovery codes."
@@ -98,7 +98,7 @@ def _setup_page(request: Request, db: Db, user: User, errors: dict[str, str], st
         "qr": qr_svg(uri),
         "secret": _grouped(secret),
         "errors": errors,
-        "required": user.role == Role.ADMIN,
+        "required": must_use_second_factor(user.role),
     }
     return render(request, "accounts/second_factor/setup.html", context, status_code=status)
 
@@ -107,7 +107,7 @@ def _manage_page(request: Request, db: Db, user: User, errors: dict[str, str], s
     context = {
         "left": second_factor.recovery_codes_left(db, user),
         "errors": errors,
-        "required": user.role == Role.ADMIN,
+        "required": must_use_second_factor(user.role),
     }
     return render(request, "accounts/second_factor/manage.html", context, status_code=status)
 
@@ -167,7 +167,7 @@ def disable(request: Request, db: Db, user: StaffMember, form: Form) -> Response
     second_factor.disable(db, user, actor=user, ip=sessions.client_ip(request))
     db.commit()
     message = "Two-step login is off."
-    if user.role == Role.ADMIN:
+    if must_use_second_factor(user.role):
         message += " As an admin, set it up again (for example on a new phone) to use the staff area."
     flash(request, message, "success")
     return RedirectResponse(request.app.url_path_for("accounts.second_factor"), 303)

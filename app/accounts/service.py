@@ -13,6 +13,7 @@ from app.accounts.models import AuthToken, Role, TokenPurpose, User
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.email_address import normalise as normalise_email
+from app.core.policy import STAFF_ROLES, Capability, roles_that_can
 from app.core.security import hash_password, hash_token, new_token, same, verify_password
 from app.mail import service as mail_service
 
@@ -27,12 +28,13 @@ def find_by_email(db: Session, email: str) -> User | None:
 
 def reviewers(db: Session) -> Sequence[User]:
     """Everyone who reviews access requests."""
-    return db.scalars(select(User).where(User.role.in_([Role.REVIEWER, Role.ADMIN])).order_by(User.id)).all()
+    roles = roles_that_can(Capability.REVIEW_REQUESTS)
+    return db.scalars(select(User).where(User.role.in_(roles)).order_by(User.id)).all()
 
 
 def staff(db: Session) -> Sequence[User]:
     """The society's staff accounts, by name."""
-    return db.scalars(select(User).where(User.role != Role.MEMBER).order_by(User.full_name)).all()
+    return db.scalars(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.full_name)).all()
 
 
 def authenticate(db: Session, settings: Settings, email: str, password: str) -> User | None:

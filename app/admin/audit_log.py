@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.accounts import audit_queries
 from app.accounts.audit_queries import AuditFilters
-from app.accounts.dependencies import Admin, Db
+from app.accounts.dependencies import AuditReader, Db
 from app.accounts.models import AuditEvent
 from app.core.db import utcnow
 from app.core.text import query_text, row_number
@@ -62,7 +62,7 @@ def read_filters(query: dict[str, str]) -> tuple[AuditFilters, dict[str, str], d
 
 
 @router.get("/audit", name="admin.audit", response_class=HTMLResponse)
-def audit_log(request: Request, db: Db, user: Admin, page: str = "", format: str = "") -> Response:  # noqa: A002
+def audit_log(request: Request, db: Db, user: AuditReader, page: str = "", format: str = "") -> Response:  # noqa: A002
     """Show the audit events, newest first, by actor, action, target and dates (or as CSV)."""
     if format == "csv":
         return audit_csv(request, db, user)
@@ -97,7 +97,7 @@ def _rows(events: Iterable[AuditEvent], names: dict[int, str]) -> Iterable[list[
 
 
 @router.get("/audit.csv", name="admin.audit_csv")
-def audit_csv(request: Request, db: Db, user: Admin) -> Response:
+def audit_csv(request: Request, db: Db, user: AuditReader) -> Response:
     """Download the filtered events as CSV, newest first, at most EXPORT_LIMIT of them."""
     filters, _values, errors = read_filters(dict(request.query_params))
     if errors:

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from app.accounts import audit
-from app.accounts.dependencies import Db, Staff
+from app.accounts.dependencies import Db, MessageAnswerer
 from app.accounts.sessions import client_ip
 from app.contact import service as contact_service
 from app.contact.forms import ReplyForm, friendly
@@ -28,7 +28,9 @@ ACTION_LABELS = {
 
 
 @router.get("", name="admin.messages", response_class=HTMLResponse)
-def inbox(request: Request, db: Db, user: Staff, status: str = "open", page: str | None = None) -> Response:
+def inbox(
+    request: Request, db: Db, user: MessageAnswerer, status: str = "open", page: str | None = None
+) -> Response:
     """List the messages, newest first: open, handled or all."""
     chosen: contact_service.Status = next((f for f in FILTERS if f == status), "open")
     size = request.app.state.settings.page_size
@@ -62,7 +64,7 @@ def _detail(
 
 
 @router.get("/{message_id}", name="admin.message", response_class=HTMLResponse)
-def detail(request: Request, db: Db, user: Staff, message_id: int) -> Response:
+def detail(request: Request, db: Db, user: MessageAnswerer, message_id: int) -> Response:
     """Show one message, its replies and the reply form; opening it marks it read."""
     item = _find(db, message_id)
     contact_service.mark_read(db, item=item)
@@ -71,7 +73,7 @@ def detail(request: Request, db: Db, user: Staff, message_id: int) -> Response:
 
 
 @router.post("/{message_id}/reply", name="admin.message_reply", response_class=HTMLResponse)
-def reply(request: Request, db: Db, user: Staff, form: Form, message_id: int) -> Response:
+def reply(request: Request, db: Db, user: MessageAnswerer, form: Form, message_id: int) -> Response:
     """Email a reply to the sender and, unless unticked, mark the message handled."""
     item = _find(db, message_id)
     values = text_fields(form)
@@ -94,7 +96,7 @@ def reply(request: Request, db: Db, user: Staff, form: Form, message_id: int) ->
 
 
 @router.post("/{message_id}/handled", name="admin.message_handled")
-def mark_handled(request: Request, db: Db, user: Staff, form: Form, message_id: int) -> Response:
+def mark_handled(request: Request, db: Db, user: MessageAnswerer, form: Form, message_id: int) -> Response:
     """Mark the message handled (a colleague may have done so a moment earlier: that is fine)."""
     item = _find(db, message_id)
     changed = contact_service.mark_handled(db, item=item, actor=user, ip=client_ip(request))
@@ -104,7 +106,7 @@ def mark_handled(request: Request, db: Db, user: Staff, form: Form, message_id: 
 
 
 @router.post("/{message_id}/reopen", name="admin.message_reopen")
-def reopen(request: Request, db: Db, user: Staff, form: Form, message_id: int) -> Response:
+def reopen(request: Request, db: Db, user: MessageAnswerer, form: Form, message_id: int) -> Response:
     """Put the message back among the open ones."""
     item = _find(db, message_id)
     changed = contact_service.reopen(db, item=item, actor=user, ip=client_ip(request))

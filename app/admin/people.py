@@ -13,12 +13,12 @@ from app.access.forms import Email
 from app.access.models import RequestState
 from app.accounts import audit_queries, people, second_factor, sessions
 from app.accounts import service as accounts_service
-from app.accounts.dependencies import Admin, Db, Reviewer
+from app.accounts.dependencies import Admin, Db, PeopleManager
 from app.accounts.models import STAFF_ROLES, Role, User
 from app.accounts.sessions import client_ip
 from app.core import security_log
 from app.core.forms import form_data, text_fields, validate
-from app.core.policy import Profession
+from app.core.policy import Capability, Profession, can
 from app.core.text import query_text
 from app.core.web import flash, page_number, render
 
@@ -59,7 +59,7 @@ def _filters(q: str, role: str, state: str, profession: str) -> tuple[people.Peo
 def users(
     request: Request,
     db: Db,
-    user: Reviewer,
+    user: PeopleManager,
     q: str = "",
     role: str = "",
     state: str = "",
@@ -91,7 +91,7 @@ def _users_page(
         "values": values or {},
         "errors": errors or {},
         "roles": STAFF_ROLE_CHOICES,
-        "may_add_staff": user.role == Role.ADMIN,
+        "may_add_staff": can(user.role, Capability.MANAGE_STAFF),
     }
     return render(request, "admin/users.html", context, status_code=status)
 
@@ -143,7 +143,7 @@ def current_token(request: Request) -> str | None:
 
 
 @router.get("/users/{user_id}", name="admin.user", response_class=HTMLResponse)
-def user_detail(request: Request, db: Db, user: Reviewer, user_id: int) -> Response:
+def user_detail(request: Request, db: Db, user: PeopleManager, user_id: int) -> Response:
     """Show one person: profile, requests, decisions, sessions, audit trail and allowed actions."""
     person = find_person(db, user_id)
     requests = people.requests_of(db, person.id)
@@ -161,7 +161,8 @@ def user_detail(request: Request, db: Db, user: Reviewer, user_id: int) -> Respo
         "trail": trail,
         "target_names": audit_queries.names(db, audit_queries.user_targets(decisions)),
         "shown_events": SHOWN_EVENTS,
-        "is_admin": user.role == Role.ADMIN,
+        "may_manage_staff": can(user.role, Capability.MANAGE_STAFF),
+        "may_read_audit": can(user.role, Capability.READ_AUDIT),
         "roles": STAFF_ROLE_CHOICES,
     }
     return render(request, "admin/user.html", context)
@@ -182,7 +183,7 @@ def _sessions_of(request: Request, db: Db, user: User, user_id: int) -> User:
 
 @router.post("/users/{user_id}/sessions/{session_id}/end", name="admin.session_end")
 def end_session(
-    request: Request, db: Db, user: Reviewer, form: Form, user_id: int, session_id: int
+    request: Request, db: Db, user: PeopleManager, form: Form, user_id: int, session_id: int
 ) -> Response:
     """Log a person out of one browser or device; recorded in the audit log."""
     person = _sessions_of(request, db, user, user_id)
@@ -208,7 +209,7 @@ def end_session(
 
 
 @router.post("/users/{user_id}/sessions/end", name="admin.sessions_end")
-def end_sessions(request: Request, db: Db, user: Reviewer, form: Form, user_id: int) -> Response:
+def end_sessions(request: Request, db: Db, user: PeopleManager, form: Form, user_id: int) -> Response:
     """Log a person out everywhere (your own current session stays open); recorded in the audit log."""
     person = _sessions_of(request, db, user, user_id)
     count = people.end_all_sessions(

@@ -14,14 +14,14 @@ from app.access import checks, lifecycle
 from app.access import service as access_service
 from app.access.models import AccessRequest, RequestState
 from app.accounts import audit
-from app.accounts.dependencies import Db, Reviewer
-from app.accounts.models import Role, User
+from app.accounts.dependencies import Db, OutboxReader, Reviewer
+from app.accounts.models import User
 from app.accounts.sessions import client_ip
 from app.core.countries import COUNTRIES
 from app.core.db import utcnow
 from app.core.forms import form_data, text_fields
 from app.core.headers import DOWNLOAD_POLICY, attachment
-from app.core.policy import Profession
+from app.core.policy import Capability, Profession, can
 from app.core.text import row_number
 from app.core.web import flash, render
 from app.mail import service as mail_service
@@ -267,12 +267,12 @@ def document(request: Request, db: Db, user: Reviewer, request_id: int) -> Respo
 
 
 @router.get("/outbox", name="admin.outbox", response_class=HTMLResponse)
-def outbox(request: Request, db: Db, user: Reviewer, page: int = 1) -> Response:
+def outbox(request: Request, db: Db, user: OutboxReader, page: int = 1) -> Response:
     """List every email with its delivery state; admins read bodies and links only in the demo."""
     number = max(1, min(page, 10_000))
     messages = mail_service.list_messages(db, page=number, size=25)
     demo = mail_service.shows_messages(request.app.state.settings)
-    shown = demo and user.role == Role.ADMIN
+    shown = demo and can(user.role, Capability.READ_DEMO_MAIL)
     seen = f"page {number}, messages {'shown' if shown else 'hidden'}"
     audit.record(
         db,

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.accounts.dependencies import CurrentViewer, Db, LoggedIn
 from app.articles import service
 from app.core.pagination import Page
+from app.core.policy import may_read_gated
 from app.core.web import flash, page_number, render
 
 router = APIRouter()
@@ -16,7 +17,7 @@ router = APIRouter()
 @router.get("/professional", name="articles.professional", response_class=HTMLResponse)
 def hub(request: Request, db: Db, user: LoggedIn, viewer: CurrentViewer, page: str | None = None) -> Response:
     """List, newest first, the gated articles and gated parts this professional may read."""
-    if viewer.profession is None and not viewer.is_staff:
+    if not may_read_gated(viewer):
         flash(request, "The professional area opens once your access request has been approved.", "info")
         return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
     readable = service.professional_articles(db, viewer)

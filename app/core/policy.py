@@ -1,12 +1,15 @@
-"""The one access rule: what a viewer may read of an audience-restricted item.
+"""The access rules: what a viewer may read, and what each staff role may do.
 
-Every surface (pages, listings, feeds, API, media) asks `may_read`; nothing else decides.
+Every surface (pages, listings, feeds, API, media) asks `may_read`, or its SQL form `readable`
+where a query filters; every guard, panel and menu entry asks `can`. Nothing else decides.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from sqlalchemy import ColumnElement, SQLColumnExpression, literal, or_, true
 
 
 class Profession(StrEnum):
@@ -119,6 +122,84 @@ def may_read(viewer: Viewer, audience: Audience) -> bool:
     return viewer.profession is not None and viewer.profession in audience.professions
 
 
+def readable(
+    viewer: Viewer, *, public: SQLColumnExpression[bool], professions: SQLColumnExpression[str]
+) -> ColumnElement[bool]:
+    """`may_read` as an SQL condition over a row's public flag and its space-separated professions.
+
+    A row that is not public and names no profession is for staff only, never for everyone.
+    """
+    if viewer.is_staff:
+        return true()
+    if viewer.profession is None:
+        return public.is_(True)
+    padded = literal(" ") + professions + literal(" ")
+    return or_(public.is_(True), padded.contains(f" {viewer.profession.value} ", autoescape=True))
+
+
+def stored_professions(professions: frozenset[Profession]) -> str:
+    """The professions column `readable` expects: names, sorted, space-separated."""
+    return " ".join(sorted(professions))
+
+
+def may_read_gated(viewer: Viewer) -> bool:
+    """Whether the viewer may read anything meant for professionals (the professional area)."""
+    return may_read(viewer, Audience(NAMED_AUDIENCES["professional"]))
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    REVIEWER = "reviewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+class Capability(StrEnum):
+    """What a staff role may do; each guard, dashboard panel and menu entry names one."""
+
+    ENTER_STAFF_AREA = "enter_staff_area"  # the dashboard, and setting up one's second factor
+    ANSWER_MESSAGES = "answer_messages"
+    REVIEW_REQUESTS = "review_requests"
+    MANAGE_MEMBERS = "manage_members"  # the people pages; ending a member's sessions
+    READ_OUTBOX = "read_outbox"
+    EDIT_CONTENT = "edit_content"  # articles, media, categories and tags
+    MANAGE_STAFF = "manage_staff"  # add staff, change roles, reset a second factor, end their sessions
+    READ_AUDIT = "read_audit"
+    READ_DEMO_MAIL = "read_demo_mail"  # message text and links in the development outbox
+
+
+_EVERY_STAFF_ROLE = frozenset({Capability.ENTER_STAFF_AREA, Capability.ANSWER_MESSAGES})
+
+# The one table from role to what it may do (SPEC 2: reviewers review and manage professional
+# accounts, editors edit, admins do everything).
+CAPABILITIES: dict[Role, frozenset[Capability]] = {
+    Role.MEMBER: frozenset(),
+    Role.REVIEWER: _EVERY_STAFF_ROLE
+    | {Capability.REVIEW_REQUESTS, Capability.MANAGE_MEMBERS, Capability.READ_OUTBOX},
+    Role.EDITOR: _EVERY_STAFF_ROLE | {Capability.EDIT_CONTENT},
+    Role.ADMIN: frozenset(Capability),
+}
+
+
+def can(role: Role | None, capability: Capability) -> bool:
+    """Decide whether a role (None: nobody logged in) may do what `capability` names."""
+    return role is not None and capability in CAPABILITIES[role]
+
+
+def roles_that_can(capability: Capability) -> frozenset[Role]:
+    """The roles that hold a capability, e.g. to find whom a digest is for."""
+    return frozenset(role for role in Role if can(role, capability))
+
+
+STAFF_ROLES = roles_that_can(Capability.ENTER_STAFF_AREA)
+
+
+def must_use_second_factor(role: Role) -> bool:
+    """Whether this role opens staff pages only with a second factor on (SPEC 5: admins must)."""
+    # Whoever may manage staff can hand out every other capability: that power needs two factors.
+    return can(role, Capability.MANAGE_STAFF)
+
+
 class RouteAccess(StrEnum):
     """Who may open a route. What the route then shows still passes through `may_read`."""
 
@@ -135,3 +216,14 @@ def public() -> None:
 
 
 public.route_access = RouteAccess.PUBLIC  # type: ignore[attr-defined]
+
+
+def route_access(capability: Capability) -> RouteAccess:
+    """How the route audit names a route guarded by `capability`: by the roles it admits."""
+    holders = roles_that_can(capability)
+    if holders == STAFF_ROLES:
+        return RouteAccess.STAFF
+    if holders == {Role.ADMIN}:
+        return RouteAccess.ADMIN
+    (role,) = holders - {Role.ADMIN}
+    return RouteAccess(role.value)

@@ -17,7 +17,7 @@ from app.core.config import PROJECT_ROOT
 from app.core.csrf import csrf_token
 from app.core.db import MAX_ID
 from app.core.pagination import Page
-from app.core.policy import PROFESSION_LABELS
+from app.core.policy import PROFESSION_LABELS, Capability, can
 
 T = TypeVar("T")
 
@@ -135,6 +135,8 @@ def build_templates() -> Jinja2Templates:
     env.globals["waiting_time"] = waiting_time
     env.globals["history_labels"] = HISTORY_LABELS
     env.globals["profession_labels"] = PROFESSION_LABELS
+    env.globals["can"] = can
+    env.globals["Capability"] = Capability
     return Jinja2Templates(env=env)
 
 

@@ -94,6 +94,8 @@ def servable(db: Session, media_id: int, filename: str, viewer: Viewer) -> Media
     media = db.get(MediaFile, media_id)
     if media is None or media.filename != filename:
         return None
+    # Staff see every file, placed or not: editors check an upload and preview a draft before any
+    # published article shows it.
     if viewer.is_staff:
         return media
     usages = db.execute(

@@ -7,13 +7,13 @@ import unicodedata
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Subquery, and_, delete, func, insert, literal, or_, select, true
+from sqlalchemy import Subquery, and_, delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.articles.models import Article, ArticleStatus
 from app.core.db import utcnow
 from app.core.pagination import Page
-from app.core.policy import Viewer
+from app.core.policy import Viewer, readable, stored_professions
 from app.search import engines
 from app.search.models import SearchEntry, SearchSource
 from app.search.sections import MARK_END, MARK_START, sections
@@ -45,7 +45,7 @@ def index_article(db: Session, article: Article) -> None:
         {
             "article_id": article.id,
             "public": part.readers is None,
-            "audience": " ".join(sorted(part.readers or ())),
+            "audience": stored_professions(part.readers or frozenset()),
             "title": part.title,
             "body": part.body,
         }
@@ -69,17 +69,6 @@ def query_terms(query: str) -> list[str]:
     """The plain words of a query, lowercased and capped: no operator or syntax survives."""
     text = unicodedata.normalize("NFKC", query[:MAX_QUERY_CHARS]).lower()
     return list(dict.fromkeys(_WORD.findall(text)))[:MAX_TERMS]
-
-
-def readable_by(viewer: Viewer) -> ColumnElement[bool]:
-    """`policy.may_read` in SQL: public rows; rows naming the viewer's profession; all for staff."""
-    if viewer.is_staff:
-        return true()
-    if viewer.profession is None:
-        return SearchEntry.public.is_(True)
-    professions = literal(" ") + SearchEntry.audience + literal(" ")
-    named = professions.contains(f" {viewer.profession.value} ", autoescape=True)
-    return or_(SearchEntry.public.is_(True), named)
 
 
 def search(db: Session, query: str, viewer: Viewer, *, page: int, size: int) -> Page[SearchHit]:
@@ -114,7 +103,7 @@ def _best_row_per_article(dialect: str, terms: list[str], viewer: Viewer) -> Sub
         .join(Article, Article.id == SearchEntry.article_id)
         .join(SearchSource, current)
         .where(
-            readable_by(viewer),
+            readable(viewer, public=SearchEntry.public, professions=SearchEntry.audience),
             Article.status == ArticleStatus.PUBLISHED,
             Article.published_at <= utcnow(),
         )
