@@ -6,18 +6,15 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy.orm import Session
 
 from app.access import lifecycle
 from app.access import service as access_service
 from app.accounts import privacy, second_factor, sessions
 from app.accounts.models import Role, User
 from app.core import security_log
-from app.core.db import get_db
+from app.core.db import Db
 from app.core.errors import LoginRequired
 from app.core.policy import VISITOR, RouteAccess, Viewer
-
-Db = Annotated[Session, Depends(get_db)]
 
 
 def current_user(request: Request, db: Db) -> User | None:

@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.accounts import audit_queries
 from app.accounts.audit_queries import AuditFilters
-from app.accounts.dependencies import Admin, Db
+from app.accounts.dependencies import Admin
 from app.accounts.models import AuditEvent
-from app.core.db import utcnow
+from app.core.db import Db, utcnow
 from app.core.text import query_text, row_number
 from app.core.web import page_number, render
 

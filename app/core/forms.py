@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException
@@ -19,6 +19,10 @@ M = TypeVar("M", bound=BaseModel)
 async def form_data(request: Request) -> FormData:
     """Parse the posted form and check its CSRF token (a dependency of every POST view)."""
     return await read_form(request, max_fields=MAX_FIELDS)
+
+
+# The parsed, CSRF-checked form of every POST view: `def submit(form: Form)`.
+Form = Annotated[FormData, Depends(form_data)]
 
 
 def form_data_up_to(max_fields: int) -> Callable[[Request], Awaitable[FormData]]:
