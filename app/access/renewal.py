@@ -14,8 +14,8 @@ from app.access import lifecycle
 from app.access import service as access_service
 from app.access.forms import Country, Required, friendly
 from app.access.models import AccessRequest, RequestState
-from app.accounts import audit
 from app.accounts import service as accounts_service
+from app.audit import service as audit
 from app.core.config import Settings
 from app.core.countries import COUNTRIES
 from app.core.db import utcnow

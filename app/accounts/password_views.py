@@ -7,9 +7,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ConfigDict
 
 from app.access.forms import PasswordPair, friendly, password_owner
-from app.accounts import audit, sessions
 from app.accounts import service as accounts_service
+from app.accounts import sessions
 from app.accounts.dependencies import LoggedIn
+from app.audit import service as audit
 from app.core import security_log
 from app.core.db import Db
 from app.core.forms import Form, validate

@@ -13,10 +13,11 @@ from app.access import lifecycle, renewal
 from app.access import service as access_service
 from app.access.forms import LoginForm, ResetForm, friendly, password_owner
 from app.access.models import RequestState
-from app.accounts import audit, links, privacy, second_factor, sessions
+from app.accounts import links, privacy, second_factor, sessions
 from app.accounts import service as accounts_service
 from app.accounts.dependencies import CurrentUser, LoggedIn, safe_next
 from app.accounts.models import TokenPurpose, User
+from app.audit import service as audit
 from app.core import csrf, security_log
 from app.core.db import Db
 from app.core.forms import Form, text_fields, validate

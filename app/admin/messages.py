@@ -7,8 +7,8 @@ from typing import get_args
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.accounts import audit
 from app.accounts.dependencies import Staff
+from app.audit import service as audit
 from app.contact import service as contact_service
 from app.contact.forms import ReplyForm, friendly
 from app.contact.models import ContactMessage

@@ -8,10 +8,11 @@ from pydantic import BaseModel
 
 from app.access.forms import Email
 from app.access.models import RequestState
-from app.accounts import audit_queries, people, second_factor, sessions
+from app.accounts import people, second_factor, sessions
 from app.accounts import service as accounts_service
 from app.accounts.dependencies import Admin, Reviewer
 from app.accounts.models import STAFF_ROLES, Role, User
+from app.audit import queries as audit_queries
 from app.core import security_log
 from app.core.db import Db
 from app.core.forms import Form, text_fields, validate
@@ -156,7 +157,7 @@ def user_detail(request: Request, db: Db, user: Reviewer, user_id: int) -> Respo
         "may_end_sessions": people.may_end_sessions(user, person),
         "decisions": decisions,
         "trail": trail,
-        "target_names": audit_queries.names(db, audit_queries.user_targets(decisions)),
+        "target_names": people.names(db, audit_queries.user_targets(decisions)),
         "shown_events": SHOWN_EVENTS,
         "is_admin": user.role == Role.ADMIN,
         "roles": STAFF_ROLE_CHOICES,

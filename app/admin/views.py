@@ -12,9 +12,9 @@ from starlette.datastructures import FormData
 from app.access import checks, lifecycle
 from app.access import service as access_service
 from app.access.models import AccessRequest, RequestState
-from app.accounts import audit
 from app.accounts.dependencies import Reviewer
 from app.accounts.models import Role, User
+from app.audit import service as audit
 from app.core.countries import COUNTRIES
 from app.core.db import Db, utcnow
 from app.core.forms import Form, text_fields
