@@ -6,14 +6,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ConfigDict
 
-from app.access.forms import PasswordPair, friendly, password_owner
 from app.accounts import service as accounts_service
 from app.accounts import sessions
 from app.accounts.dependencies import LoggedIn
 from app.audit import service as audit
 from app.core import security_log
 from app.core.db import Db
-from app.core.forms import Form, validate
+from app.core.forms import Form, PasswordPair, password_messages, password_owner, validate
 from app.core.proxies import client_ip
 from app.core.security import hash_password, verify_password
 from app.core.web import flash, render
@@ -38,7 +37,7 @@ def change_password(request: Request, db: Db, user: LoggedIn, form: Form) -> Res
     values = {name: str(form.get(name, "")) for name in ("current_password", "password", "password_confirm")}
     owner = password_owner(email=user.email, name=user.full_name)
     parsed, errors = validate(ChangeForm, values, context=owner)
-    errors = friendly(errors)
+    errors = password_messages(errors)
     if not verify_password(settings, values["current_password"], user.password_hash)[0]:
         errors = {"current_password": "This is not your current password", **errors}
     if errors or parsed is None:

@@ -11,16 +11,16 @@ from starlette.datastructures import FormData
 
 from app.access import lifecycle, renewal
 from app.access import service as access_service
-from app.access.forms import LoginForm, ResetForm, friendly, password_owner
 from app.access.models import RequestState
 from app.accounts import links, privacy, second_factor, sessions
 from app.accounts import service as accounts_service
 from app.accounts.dependencies import CurrentUser, LoggedIn, safe_next
+from app.accounts.forms import LoginForm, ResetForm
 from app.accounts.models import TokenPurpose, User
 from app.audit import service as audit
 from app.core import csrf, security_log
 from app.core.db import Db
-from app.core.forms import Form, text_fields, validate
+from app.core.forms import Form, password_messages, password_owner, text_fields, validate
 from app.core.policy import public
 from app.core.proxies import client_ip
 from app.core.text import row_number
@@ -182,7 +182,7 @@ def reset(request: Request, db: Db, form: Form) -> Response:
     owner_context = password_owner(email=owner.email, name=owner.full_name)
     parsed, errors = validate(ResetForm, values, context=owner_context)
     if parsed is None:
-        page = render(request, "accounts/reset.html", {"errors": friendly(errors)}, status_code=422)
+        page = render(request, "accounts/reset.html", {"errors": password_messages(errors)}, status_code=422)
         return links.without_referrer(page)
     user = accounts_service.reset_password(db, settings, token, parsed.password, ip=client_ip(request))
     links.drop(request, TokenPurpose.RESET_PASSWORD)

@@ -6,7 +6,6 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from app.access.forms import Email
 from app.access.models import RequestState
 from app.accounts import people, second_factor, sessions
 from app.accounts import service as accounts_service
@@ -15,7 +14,7 @@ from app.accounts.models import STAFF_ROLES, Role, User
 from app.audit import queries as audit_queries
 from app.core import security_log
 from app.core.db import Db
-from app.core.forms import Form, text_fields, validate
+from app.core.forms import Email, Form, text_fields, validate
 from app.core.policy import Profession
 from app.core.proxies import client_ip
 from app.core.text import query_text
