@@ -220,7 +220,7 @@ def check() -> None:
     """Report whether settings, database, Redis, mail and file directories are ready for production."""
     from pydantic import ValidationError
 
-    from app.core.checkup import Verdict, run_checks
+    from app.checkup import Verdict, run_checks
 
     try:
         settings = Settings()

@@ -1,7 +1,7 @@
 """Every model, imported once so that `Base.metadata` knows every table (Alembic, tests)."""
 
 from app.access.models import AccessRequest
-from app.accounts.models import AuditEvent, AuthToken, User, UserSession
+from app.accounts.models import AuthToken, User, UserSession
 from app.articles.models import (
     Article,
     ArticleRevision,
@@ -12,6 +12,7 @@ from app.articles.models import (
     Tag,
     TagRedirect,
 )
+from app.audit.models import AuditEvent
 from app.contact.models import ContactMessage, ContactReply
 from app.mail.models import OutboxMessage
 from app.media.models import MediaFile, MediaUsage

@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.accounts.models import AuditEvent
 from app.articles.models import Article, ArticleRevision, ArticleStatus, SlugRedirect
+from app.audit.models import AuditEvent
 from app.core.config import Settings
 from app.media import service as media_service
 from tests import factories

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from app.accounts.models import AuditEvent, Role, User
+from app.accounts.models import Role, User
 from app.articles.models import Article, ArticleRevision, ArticleStatus, SlugRedirect
+from app.audit.models import AuditEvent
 from app.core import clock
 from app.core.config import Settings
 from app.jobs import tick

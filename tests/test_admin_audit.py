@@ -11,8 +11,9 @@ from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.accounts import privacy
-from app.accounts.models import AuditEvent, Role, User
+from app.accounts.models import Role, User
 from app.admin.audit_log import safe_cell
+from app.audit.models import AuditEvent
 from app.core.config import Settings
 from tests import factories
 from tests.browsing import login

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from app.accounts.models import AuditEvent
 from app.articles import service as article_service
 from app.articles.models import Article, ArticleStatus
+from app.audit.models import AuditEvent
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.media.models import MediaFile, MediaUsage

@@ -11,7 +11,8 @@ from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.accounts import totp
-from app.accounts.models import AuditEvent, Role, User, UserSession
+from app.accounts.models import Role, User, UserSession
+from app.audit.models import AuditEvent
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.policy import Profession

@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from app.accounts.models import AuditEvent, Role
+from app.accounts.models import Role
 from app.articles.models import Article, ArticleStatus, Category, CategoryRedirect, Tag, TagRedirect
+from app.audit.models import AuditEvent
 from app.core.config import Settings
 from tests import factories
 from tests.browsing import login, submit

@@ -13,8 +13,9 @@ from starlette.testclient import TestClient
 from app.access import service as access_service
 from app.access import stats
 from app.access.models import AccessRequest, RequestState
-from app.accounts.models import AuditEvent, Role, User
+from app.accounts.models import Role, User
 from app.admin.views import PRESET_REASONS
+from app.audit.models import AuditEvent
 from app.core import clock
 from app.core.config import Settings
 from app.core.db import utcnow

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.models import RequestState
-from app.accounts.models import AuditEvent, Role, User
+from app.accounts.models import Role, User
+from app.audit.models import AuditEvent
 from app.contact import service as contact_service
 from app.contact.models import ContactMessage, ContactReply
 from app.core import clock

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from app.accounts.models import AuditEvent
+from app.audit.models import AuditEvent
 from app.core.config import Settings
 from app.main import create_app
 from tests import factories

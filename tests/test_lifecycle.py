@@ -17,7 +17,8 @@ from starlette.testclient import TestClient
 
 from app.access import lifecycle
 from app.access.models import AccessRequest, RequestState
-from app.accounts.models import AuditEvent, Role, User, UserSession
+from app.accounts.models import Role, User, UserSession
+from app.audit.models import AuditEvent
 from app.core import clock
 from app.core.config import Settings
 from app.core.db import utcnow

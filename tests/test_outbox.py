@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.models import RequestState
-from app.accounts.models import AuditEvent, Role
+from app.accounts.models import Role
+from app.audit.models import AuditEvent
 from app.core.config import Settings
 from app.mail import sender
 from app.mail import service as mail_service

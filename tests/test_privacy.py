@@ -18,7 +18,8 @@ from app.access import service as access_service
 from app.access.models import AccessRequest, RequestState
 from app.accounts import service as accounts_service
 from app.accounts import sessions
-from app.accounts.models import AuditEvent, AuthToken, Consent, Role, TokenPurpose, User, UserSession
+from app.accounts.models import AuthToken, Consent, Role, TokenPurpose, User, UserSession
+from app.audit.models import AuditEvent
 from app.core.config import Settings
 from app.mail import service as mail_service
 from app.mail.models import OutboxMessage

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest, RequestState
-from app.accounts.models import AuditEvent, Role, User
+from app.accounts.models import Role, User
+from app.audit.models import AuditEvent
 from app.cli import main
 from app.core.config import Settings
 from app.mail.models import OutboxMessage

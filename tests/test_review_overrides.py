@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest, RequestState
-from app.accounts.models import AuditEvent, Role
+from app.accounts.models import Role
+from app.audit.models import AuditEvent
 from app.core.config import Settings
 from tests import factories
 from tests.browsing import login, mails

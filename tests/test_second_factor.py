@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.accounts import second_factor, sessions, totp
-from app.accounts.models import AuditEvent, RecoveryCode, Role, SecondFactor, User, UserSession
+from app.accounts.models import RecoveryCode, Role, SecondFactor, User, UserSession
+from app.audit.models import AuditEvent
 from app.core import clock
 from app.core.config import Settings
 from app.core.db import utcnow

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from app.accounts.models import AuditEvent, Role
+from app.accounts.models import Role
+from app.audit.models import AuditEvent
 from app.core.config import Settings
 from tests import factories
 from tests.browsing import login, submit

@@ -18,8 +18,9 @@ from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest, RequestState, ReviewDigest
 from app.accounts import service as accounts_service
-from app.accounts.models import AuditEvent, AuthToken, Role, TokenPurpose, User, UserSession
+from app.accounts.models import AuthToken, Role, TokenPurpose, User, UserSession
 from app.articles.models import Article, ArticleStatus
+from app.audit.models import AuditEvent
 from app.cli import _tick_in_background, main
 from app.core import clock
 from app.core.config import Settings

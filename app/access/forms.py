@@ -4,66 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, ConfigDict, Field
 
-from app.core import email_address, passwords
-from app.core.countries import COUNTRIES
+from app.core.forms import Country, Email, PasswordPair, Required, password_messages
 from app.core.policy import Profession
-
-
-def _country(value: str) -> str:
-    if value not in COUNTRIES:
-        raise ValueError("choose a country from the list")
-    return value
 
 
 def _accepted(value: str) -> str:
     if value not in ("on", "yes", "true", "1"):
         raise ValueError("please accept the terms of use and the privacy notice to continue")
     return value
-
-
-# Every form that takes an address keeps it in its one form, or says why it is refused.
-Email = Annotated[str, AfterValidator(email_address.checked)]
-Country = Annotated[str, AfterValidator(_country)]
-Required = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-def password_owner(*, email: str, name: str) -> dict[str, str]:
-    """The validation context of a `PasswordPair`: whose password it is, for the rules about it."""
-    return {"email": email, "name": name}
-
-
-class PasswordPair(BaseModel):
-    """A new password typed twice; validate it with `context=password_owner(...)`."""
-
-    password: Annotated[str, Field(validate_default=True)] = ""
-    password_confirm: str = ""
-
-    @field_validator("password")
-    @classmethod
-    def _meets_the_rules(cls, value: str, info: ValidationInfo) -> str:
-        owner = info.context
-        if not isinstance(owner, dict) or not {"email", "name"} <= owner.keys():
-            # A TypeError is not a validation message: forgetting whose password it is fails loudly.
-            raise TypeError("validate a new password with context=password_owner(email=..., name=...)")
-        if message := passwords.problem(value, email=owner["email"], name=owner["name"]):
-            raise ValueError(message)
-        return value
-
-    @model_validator(mode="after")
-    def _matching(self) -> PasswordPair:
-        if self.password != self.password_confirm:
-            raise ValueError("the two passwords are not the same")
-        return self
 
 
 class RequestForm(PasswordPair):
@@ -82,17 +32,6 @@ class RequestForm(PasswordPair):
     group_membership: str = Field(default="", max_length=300)
     # validate_default: an unticked box is not sent at all, and must still be refused.
     accept_terms: Annotated[str, AfterValidator(_accepted), Field(validate_default=True)] = ""
-
-
-class LoginForm(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    email: str = Field(min_length=1, max_length=320)
-    password: str = Field(min_length=1, max_length=200)
-
-
-class ResetForm(PasswordPair):
-    model_config = ConfigDict(extra="ignore")
 
 
 FIELD_MESSAGES = {
@@ -127,10 +66,8 @@ FORM_ORDER = [
 def friendly(errors: dict[str, str]) -> dict[str, str]:
     """Replace pydantic's wording with ours where we have a better sentence, in the form's order."""
     out = {}
-    for field, message in errors.items():
-        if field == "__all__" or (field == "password" and "same" in message):
-            out["password_confirm"] = "The two passwords are not the same"  # noqa: S105 (a message)
-        elif field in FIELD_MESSAGES and not message.startswith(("Please", "Choose a country", "Enter an")):
+    for field, message in password_messages(errors).items():
+        if field in FIELD_MESSAGES and not message.startswith(("Please", "Choose a country", "Enter an")):
             out[field] = FIELD_MESSAGES[field]
         elif field in COUNTRY_MESSAGES:
             out[field] = COUNTRY_MESSAGES[field]

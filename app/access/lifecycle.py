@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from app.access import checks
 from app.access.models import AccessRequest, RequestState
-from app.accounts import audit, sessions
 from app.accounts import service as accounts_service
+from app.accounts import sessions
 from app.accounts.models import User, UserSession
+from app.audit import service as audit
 from app.core.config import Settings
 from app.core.db import utcnow
 

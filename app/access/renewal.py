@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session
 
 from app.access import lifecycle
 from app.access import service as access_service
-from app.access.forms import Country, Required, friendly
+from app.access.forms import friendly
 from app.access.models import AccessRequest, RequestState
-from app.accounts import audit
 from app.accounts import service as accounts_service
+from app.audit import service as audit
 from app.core.config import Settings
 from app.core.countries import COUNTRIES
 from app.core.db import utcnow
-from app.core.forms import validate
+from app.core.forms import Country, Required, validate
 from app.core.policy import PROFESSION_LABELS, Profession
 
 _SEPARATORS = re.compile(r"[\s-]+")

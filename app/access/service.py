@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from app.access import checks, lifecycle
 from app.access.models import DECIDED_STATES, OPEN_STATES, AccessRequest, RequestState
-from app.accounts import audit, privacy
+from app.accounts import privacy
 from app.accounts import service as accounts_service
 from app.accounts.models import TokenPurpose, User
+from app.audit import service as audit
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.policy import PROFESSION_LABELS, Profession

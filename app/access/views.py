@@ -10,16 +10,17 @@ from starlette.datastructures import FormData, UploadFile
 
 from app.access import documents
 from app.access import service as access_service
-from app.access.forms import RequestForm, friendly, password_owner
+from app.access.forms import RequestForm, friendly
 from app.access.models import RequestState
 from app.accounts import links
-from app.accounts.dependencies import CurrentUser, Db
+from app.accounts.dependencies import CurrentUser
 from app.accounts.models import TokenPurpose
-from app.accounts.sessions import client_ip
 from app.core import csrf
 from app.core.countries import COUNTRIES
-from app.core.forms import BodyTooLarge, text_fields, validate, without_nul
+from app.core.db import Db
+from app.core.forms import BodyTooLarge, password_owner, text_fields, validate, without_nul
 from app.core.policy import PROFESSION_LABELS, public
+from app.core.proxies import client_ip
 from app.core.web import render
 
 router = APIRouter()

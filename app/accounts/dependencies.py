@@ -6,14 +6,13 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy.orm import Session
 
 from app.access import lifecycle
 from app.access import service as access_service
 from app.accounts import privacy, second_factor, sessions
 from app.accounts.models import User
 from app.core import security_log
-from app.core.db import get_db
+from app.core.db import Db
 from app.core.errors import LoginRequired
 from app.core.policy import (
     VISITOR,
@@ -24,8 +23,6 @@ from app.core.policy import (
     must_use_second_factor,
     route_access,
 )
-
-Db = Annotated[Session, Depends(get_db)]
 
 
 def current_user(request: Request, db: Db) -> User | None:

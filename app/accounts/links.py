@@ -15,8 +15,8 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.accounts.models import TokenPurpose
-from app.accounts.sessions import client_ip
 from app.core.db import utcnow
+from app.core.proxies import client_ip
 from app.core.web import render
 
 HELD_FOR = timedelta(minutes=15)

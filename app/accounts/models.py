@@ -1,11 +1,11 @@
-"""People, their server-side sessions, single-use tokens and the audit trail."""
+"""People, their server-side sessions, consents, single-use tokens and second factors."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, utcnow
@@ -92,25 +92,6 @@ class Consent(Base):
     document: Mapped[ConsentDocument] = mapped_column(string_enum(ConsentDocument))
     version: Mapped[str] = mapped_column(String(20))
     accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class AuditEvent(Base):
-    """Who did what to whom, from which state to which, and why. Never deleted; when a person
-    erases their account, their identity in these rows is replaced by an anonymous marker."""
-
-    __tablename__ = "audit_event"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    actor_label: Mapped[str] = mapped_column(String(320))
-    action: Mapped[str] = mapped_column(String(60), index=True)
-    target_type: Mapped[str] = mapped_column(String(40))
-    target_id: Mapped[int | None] = mapped_column(Integer)
-    before_state: Mapped[str] = mapped_column(String(40), default="")
-    after_state: Mapped[str] = mapped_column(String(40), default="")
-    reason: Mapped[str] = mapped_column(Text, default="")
-    ip: Mapped[str] = mapped_column(String(64), default="")
 
 
 class SecondFactor(Base):

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ConfigDict
-from starlette.datastructures import FormData
 
-from app.access.forms import PasswordPair, friendly, password_owner
-from app.accounts import audit, sessions
 from app.accounts import service as accounts_service
-from app.accounts.dependencies import Db, LoggedIn
+from app.accounts import sessions
+from app.accounts.dependencies import LoggedIn
+from app.audit import service as audit
 from app.core import security_log
-from app.core.forms import form_data, validate
+from app.core.db import Db
+from app.core.forms import Form, PasswordPair, password_messages, password_owner, validate
+from app.core.proxies import client_ip
 from app.core.security import hash_password, verify_password
 from app.core.web import flash, render
 
 router = APIRouter()
-Form = Annotated[FormData, Depends(form_data)]
 
 
 class ChangeForm(PasswordPair):
@@ -39,7 +37,7 @@ def change_password(request: Request, db: Db, user: LoggedIn, form: Form) -> Res
     values = {name: str(form.get(name, "")) for name in ("current_password", "password", "password_confirm")}
     owner = password_owner(email=user.email, name=user.full_name)
     parsed, errors = validate(ChangeForm, values, context=owner)
-    errors = friendly(errors)
+    errors = password_messages(errors)
     if not verify_password(settings, values["current_password"], user.password_hash)[0]:
         errors = {"current_password": "This is not your current password", **errors}
     if errors or parsed is None:
@@ -49,7 +47,7 @@ def change_password(request: Request, db: Db, user: LoggedIn, form: Form) -> Res
     user.password_hash = hash_password(settings, parsed.password)
     sessions.end_all(db, user.id)
     token = sessions.start(db, settings, user, request)
-    ip = sessions.client_ip(request)
+    ip = client_ip(request)
     audit.record(
         db, actor=user, action="account.password_changed", target_type="user", target_id=user.id, ip=ip
     )

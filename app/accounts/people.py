@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.access.models import AccessRequest, RequestState
-from app.accounts import audit
 from app.accounts.models import Role, User, UserSession
+from app.audit import service as audit
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.pagination import Page
@@ -79,6 +79,22 @@ def _filtered(filters: PeopleFilters) -> Select[User, AccessRequest]:
         # The reviewed profession where there is a request; the account's own otherwise.
         query = query.where(func.coalesce(latest.profession, User.profession) == filters.profession.value)
     return query
+
+
+def named(text: str) -> Select[int]:
+    """Return the query for the ids of the accounts whose name or email address contains `text`."""
+    return select(User.id).where(
+        or_(User.full_name.icontains(text, autoescape=True), User.email.icontains(text, autoescape=True))
+    )
+
+
+def names(db: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Return today's name of each account (the anonymous marker once it was deleted)."""
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    if not wanted:
+        return {}
+    rows = db.execute(select(User.id, User.full_name).where(User.id.in_(wanted)))
+    return {user_id: name for user_id, name in rows}
 
 
 def requests_of(db: Session, user_id: int) -> Sequence[AccessRequest]:

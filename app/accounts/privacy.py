@@ -18,8 +18,9 @@ from sqlalchemy import ColumnElement, Enum, String, and_, delete, false, inspect
 from sqlalchemy.orm import Session
 
 from app.access.models import OPEN_STATES, AccessRequest, RequestState
-from app.accounts import audit
-from app.accounts.models import AuditEvent, AuthToken, Consent, ConsentDocument, User, UserSession
+from app.accounts.models import AuthToken, Consent, ConsentDocument, User, UserSession
+from app.audit import service as audit
+from app.audit.models import AuditEvent
 from app.contact import service as contact_service
 from app.contact.models import ContactMessage
 from app.core.config import Settings

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from app.accounts import privacy, sessions
-from app.accounts.dependencies import CurrentUser, Db, LoggedIn, safe_next
+from app.accounts.dependencies import CurrentUser, LoggedIn, safe_next
 from app.accounts.models import User
 from app.core import csrf
-from app.core.db import utcnow
-from app.core.forms import form_data
+from app.core.db import Db, utcnow
+from app.core.forms import Form
+from app.core.proxies import client_ip
 from app.core.security import verify_password
 from app.core.web import flash, render
 
 router = APIRouter()
-Form = Annotated[FormData, Depends(form_data)]
 # Open to a member who has not accepted the current terms: they may still read them, leave, or go.
 WITHOUT_CONSENT = (
     "accounts.consent",
@@ -80,7 +78,7 @@ def consent(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
             "earlier": privacy.consents(db, user.id),
         }
         return render(request, "accounts/privacy/consent.html", context, status_code=422)
-    privacy.accept(db, settings, user, ip=sessions.client_ip(request))
+    privacy.accept(db, settings, user, ip=client_ip(request))
     db.commit()
     flash(request, "Thank you. Your acceptance has been recorded.", "success")
     return RedirectResponse(safe_next(next_path, _home(user)), 303)

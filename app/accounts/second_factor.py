@@ -27,8 +27,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.accounts import audit, sessions, totp
+from app.accounts import sessions, totp
 from app.accounts.models import RecoveryCode, SecondFactor, User
+from app.audit import service as audit
 from app.core.config import Settings
 from app.core.db import utcnow
 

@@ -12,18 +12,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
-from app.accounts import second_factor, sessions, totp
-from app.accounts.dependencies import CurrentUser, Db, require
+from app.accounts import second_factor, totp
+from app.accounts.dependencies import CurrentUser, require
 from app.accounts.models import User
 from app.accounts.views import start_session
 from app.core import security_log
-from app.core.forms import form_data
+from app.core.db import Db
+from app.core.forms import Form
 from app.core.policy import Capability, must_use_second_factor, public
+from app.core.proxies import client_ip
 from app.core.web import flash, render
 
 router = APIRouter()
 OPEN = [Depends(public)]  # the code step: the person is not logged in yet
-Form = Annotated[FormData, Depends(form_data)]
 # The one staff page an admin without a second factor may open: every other one sends them here.
 StaffMember = Annotated[User, Depends(require(Capability.ENTER_STAFF_AREA, admin_second_factor=False))]
 TOO_MANY = "Too many attempts. Please wait a few minutes and try again."
@@ -59,13 +60,13 @@ def _check(request: Request, db: Db, user: User, form: FormData) -> tuple[str, s
     # Only failures count, per account and per address, like the password step.
     keys = [
         (second_factor.CODE_RATE_LIMIT, "second-factor-user", str(user.id)),
-        (settings.login_rate_limit, "second-factor-ip", sessions.client_ip(request)),
+        (settings.login_rate_limit, "second-factor-ip", client_ip(request)),
     ]
     if any(limiter.exhausted(*key) for key in keys):
         return "", TOO_MANY, 429
     try:
         kind = second_factor.verify(
-            db, settings, user, code=code, recovery_code=recovery, ip=sessions.client_ip(request)
+            db, settings, user, code=code, recovery_code=recovery, ip=client_ip(request)
         )
     except second_factor.CodeRefused:
         db.rollback()
@@ -126,7 +127,7 @@ def enable(request: Request, db: Db, user: StaffMember, form: Form) -> Response:
     if not code.strip():
         return _setup_page(request, db, user, {"code": "Enter the 6-digit code your app shows."}, 422)
     try:
-        codes = second_factor.enable(db, settings, user, code=code, ip=sessions.client_ip(request))
+        codes = second_factor.enable(db, settings, user, code=code, ip=client_ip(request))
     except second_factor.CodeRefused:
         db.rollback()
         limiter.allow(*key)
@@ -148,7 +149,7 @@ def renew_codes(request: Request, db: Db, user: StaffMember, form: Form) -> Resp
     if error:
         return _manage_page(request, db, user, {"code": error}, status)
     settings = request.app.state.settings
-    codes = second_factor.renew_recovery_codes(db, settings, user, ip=sessions.client_ip(request))
+    codes = second_factor.renew_recovery_codes(db, settings, user, ip=client_ip(request))
     db.commit()
     return render(request, "accounts/second_factor/codes.html", {"codes": codes, "first": False})
 
@@ -164,7 +165,7 @@ def disable(request: Request, db: Db, user: StaffMember, form: Form) -> Response
     _kind, error, status = _check(request, db, user, form)
     if error:
         return _manage_page(request, db, user, {"code": error}, status)
-    second_factor.disable(db, user, actor=user, ip=sessions.client_ip(request))
+    second_factor.disable(db, user, actor=user, ip=client_ip(request))
     db.commit()
     message = "Two-step login is off."
     if must_use_second_factor(user.role):

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from app.accounts import audit, sessions
+from app.accounts import sessions
 from app.accounts.models import AuthToken, Role, TokenPurpose, User
+from app.audit import service as audit
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.email_address import normalise as normalise_email

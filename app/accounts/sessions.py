@@ -18,6 +18,7 @@ from app.accounts.models import User, UserSession
 from app.core import security_log
 from app.core.config import Settings
 from app.core.db import utcnow
+from app.core.proxies import client_ip
 from app.core.security import hash_token, new_token, same
 
 TOUCH_EVERY = timedelta(minutes=1)
@@ -125,10 +126,6 @@ def end_all(db: Session, user_id: int) -> None:
         .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
         .values(ended_at=utcnow())
     )
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 def _aware(value: datetime) -> datetime:

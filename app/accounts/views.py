@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -12,21 +11,23 @@ from starlette.datastructures import FormData
 
 from app.access import lifecycle, renewal
 from app.access import service as access_service
-from app.access.forms import LoginForm, ResetForm, friendly, password_owner
 from app.access.models import RequestState
-from app.accounts import audit, links, privacy, second_factor, sessions
+from app.accounts import links, privacy, second_factor, sessions
 from app.accounts import service as accounts_service
-from app.accounts.dependencies import CurrentUser, Db, LoggedIn, safe_next
+from app.accounts.dependencies import CurrentUser, LoggedIn, safe_next
+from app.accounts.forms import LoginForm, ResetForm
 from app.accounts.models import TokenPurpose, User
+from app.audit import service as audit
 from app.core import csrf, security_log
-from app.core.forms import form_data, text_fields, validate
+from app.core.db import Db
+from app.core.forms import Form, password_messages, password_owner, text_fields, validate
 from app.core.policy import public
+from app.core.proxies import client_ip
 from app.core.text import row_number
 from app.core.web import flash, render
 
 router = APIRouter()
 OPEN = [Depends(public)]  # anyone may open these routes
-Form = Annotated[FormData, Depends(form_data)]
 LOGIN_FAILED = "The email address or password is not correct."
 
 
@@ -49,7 +50,7 @@ def login(request: Request, db: Db, form: Form) -> Response:
     shown = {"email": values.get("email", ""), "next": values.get("next", "")}
     limiter = request.app.state.rate_limiter
     # Only failed attempts count, so a clinic behind one address is not locked out by its own logins.
-    keys = [("login-ip", sessions.client_ip(request)), ("login-email", email)]
+    keys = [("login-ip", client_ip(request)), ("login-email", email)]
     if any(limiter.exhausted(settings.login_rate_limit, *key) for key in keys):
         message = "Too many attempts. Please wait a few minutes and try again."
         context = {"values": shown, "errors": {"form": message}}
@@ -90,7 +91,7 @@ def start_session(request: Request, db: Session, user: User, next_path: str | No
         action="account.login",
         target_type="user",
         target_id=user.id,
-        ip=sessions.client_ip(request),
+        ip=client_ip(request),
     )
     db.commit()
     csrf.rotate(request)
@@ -134,9 +135,9 @@ def forgot(request: Request, db: Db, form: Form) -> Response:
     settings = request.app.state.settings
     email = accounts_service.normalise_email(str(form.get("email", "")))
     limiter = request.app.state.rate_limiter
-    allowed = limiter.allow(
-        settings.form_rate_limit, "reset-ip", sessions.client_ip(request)
-    ) and limiter.allow(settings.form_rate_limit, "reset-email", email)
+    allowed = limiter.allow(settings.form_rate_limit, "reset-ip", client_ip(request)) and limiter.allow(
+        settings.form_rate_limit, "reset-email", email
+    )
     if not email:
         return render(
             request,
@@ -181,11 +182,9 @@ def reset(request: Request, db: Db, form: Form) -> Response:
     owner_context = password_owner(email=owner.email, name=owner.full_name)
     parsed, errors = validate(ResetForm, values, context=owner_context)
     if parsed is None:
-        page = render(request, "accounts/reset.html", {"errors": friendly(errors)}, status_code=422)
+        page = render(request, "accounts/reset.html", {"errors": password_messages(errors)}, status_code=422)
         return links.without_referrer(page)
-    user = accounts_service.reset_password(
-        db, settings, token, parsed.password, ip=sessions.client_ip(request)
-    )
+    user = accounts_service.reset_password(db, settings, token, parsed.password, ip=client_ip(request))
     links.drop(request, TokenPurpose.RESET_PASSWORD)
     if user is None:
         return links.without_referrer(render(request, "accounts/reset_failed.html", status_code=400))
@@ -229,7 +228,7 @@ def answer(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
             "answer": text,
         }
         return render(request, "accounts/account.html", context, status_code=422)
-    access_service.answer(db, settings, latest, text=text, ip=sessions.client_ip(request))
+    access_service.answer(db, settings, latest, text=text, ip=client_ip(request))
     db.commit()
     flash(request, "Thank you. Your answer has been sent to the reviewers.", "success")
     return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
@@ -242,7 +241,7 @@ def withdraw(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
     try:
         if latest is None:
             raise LookupError
-        access_service.withdraw(db, latest, ip=sessions.client_ip(request))
+        access_service.withdraw(db, latest, ip=client_ip(request))
         db.commit()
         flash(request, "Your request has been withdrawn.", "success")
     except (LookupError, access_service.TransitionRefused):
@@ -266,7 +265,7 @@ def _renew(request: Request, db: Session, user: User, form: FormData) -> Respons
         return render(request, "accounts/account.html", context, status_code=422)
     typed = row_number(values.get("revision", ""))
     revision = -1 if typed is None else typed  # no revision matches: refused as changed meanwhile
-    settings, ip = request.app.state.settings, sessions.client_ip(request)
+    settings, ip = request.app.state.settings, client_ip(request)
     try:
         result = renewal.renew(db, settings, latest, details, revision=revision, ip=ip)
     except lifecycle.AccessChangeRefused:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
 
-from app.accounts.dependencies import Db, Editor
-from app.accounts.sessions import client_ip
+from app.accounts.dependencies import Editor
 from app.admin.articles import find
 from app.articles import editing, revisions
 from app.articles.models import Article, ArticleRevision
-from app.core.forms import form_data
+from app.core.db import Db
+from app.core.forms import Form
+from app.core.proxies import client_ip
 from app.core.text import row_number
 from app.core.web import flash, page_number, render
 
 router = APIRouter(prefix="/admin")
-Form = Annotated[FormData, Depends(form_data)]
 
 
 @router.get("/articles/{article_id}/revisions", name="admin.article_revisions", response_class=HTMLResponse)

@@ -9,13 +9,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import FormData
 
-from app.accounts.dependencies import Db, Editor
+from app.accounts.dependencies import Editor
 from app.accounts.models import User
-from app.accounts.sessions import client_ip
 from app.admin import article_editor as editor_page
 from app.articles import editing, forms, listing
 from app.articles.models import Article, ArticleStatus
+from app.core.db import Db
 from app.core.forms import form_data_up_to
+from app.core.proxies import client_ip
 from app.core.web import flash, page_number, render
 
 router = APIRouter(prefix="/admin")

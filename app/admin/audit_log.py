@@ -10,11 +10,12 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.accounts import audit_queries
-from app.accounts.audit_queries import AuditFilters
-from app.accounts.dependencies import AuditReader, Db
-from app.accounts.models import AuditEvent
-from app.core.db import utcnow
+from app.accounts import people
+from app.accounts.dependencies import AuditReader
+from app.audit import queries as audit_queries
+from app.audit.models import AuditEvent
+from app.audit.queries import AuditFilters
+from app.core.db import Db, utcnow
 from app.core.text import query_text, row_number
 from app.core.web import page_number, render
 
@@ -52,6 +53,7 @@ def read_filters(query: dict[str, str]) -> tuple[AuditFilters, dict[str, str], d
         errors["to"] = "The end date is before the start date"
     filters = AuditFilters(
         actor=values["actor"],
+        actor_accounts=people.named(values["actor"]),
         action=values["action"],
         target_type=values["target_type"],
         target_id=target_id,
@@ -75,7 +77,7 @@ def audit_log(request: Request, db: Db, user: AuditReader, page: str = "", forma
         "query": {name: value for name, value in values.items() if value},
         "actions": audit_queries.actions(db),
         "target_types": audit_queries.target_types(db),
-        "target_names": audit_queries.names(db, audit_queries.user_targets(events.items if events else [])),
+        "target_names": people.names(db, audit_queries.user_targets(events.items if events else [])),
         "export_limit": EXPORT_LIMIT,
     }
     return render(request, "admin/audit.html", context, status_code=422 if errors else 200)
@@ -103,7 +105,7 @@ def audit_csv(request: Request, db: Db, user: AuditReader) -> Response:
     if errors:
         return audit_log(request, db, user)
     events = audit_queries.export(db, filters=filters, limit=EXPORT_LIMIT)
-    names = audit_queries.names(db, audit_queries.user_targets(events))
+    names = people.names(db, audit_queries.user_targets(events))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)

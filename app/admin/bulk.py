@@ -17,13 +17,13 @@ from starlette.datastructures import FormData
 
 from app.access import service as access_service
 from app.access.models import AccessRequest, RequestState
-from app.accounts.dependencies import Db, Reviewer
+from app.accounts.dependencies import Reviewer
 from app.accounts.models import User
-from app.accounts.sessions import client_ip
-from app.admin.views import PRESET_REASONS, Form
-from app.core.db import utcnow
-from app.core.forms import text_fields
+from app.admin.views import PRESET_REASONS
+from app.core.db import Db, utcnow
+from app.core.forms import Form, text_fields
 from app.core.policy import Profession
+from app.core.proxies import client_ip
 from app.core.web import flash, render
 
 router = APIRouter(prefix="/admin")

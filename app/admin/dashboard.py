@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.access import stats as access_stats
-from app.accounts.dependencies import Db, Staff
+from app.accounts.dependencies import Staff
 from app.articles import service as articles_service
 from app.contact import service as contact_service
-from app.core.db import utcnow
+from app.core.db import Db, utcnow
 from app.core.policy import Capability, can
 from app.core.web import render
 from app.mail import service as mail_service

@@ -10,16 +10,16 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 from starlette.datastructures import FormData, UploadFile
 
-from app.accounts.dependencies import Db, Editor
-from app.accounts.sessions import client_ip
-from app.core.forms import form_data, text_fields, validate
+from app.accounts.dependencies import Editor
+from app.core.db import Db
+from app.core.forms import Form, form_data, text_fields, validate
+from app.core.proxies import client_ip
 from app.core.text import query_text
 from app.core.web import flash, page_number, render
 from app.media import library, service, uploads
 from app.media.models import MediaFile
 
 router = APIRouter(prefix="/admin/media")
-Form = Annotated[FormData, Depends(form_data)]
 PAGE_SIZE_FACTOR = 3  # a grid of thumbnails holds more than a list of articles
 
 

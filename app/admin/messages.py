@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, get_args
+from typing import get_args
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
 
-from app.accounts import audit
-from app.accounts.dependencies import Db, MessageAnswerer
-from app.accounts.sessions import client_ip
+from app.accounts.dependencies import MessageAnswerer
+from app.audit import service as audit
 from app.contact import service as contact_service
 from app.contact.forms import ReplyForm, friendly
 from app.contact.models import ContactMessage
-from app.core.forms import form_data, text_fields, validate
+from app.core.db import Db
+from app.core.forms import Form, text_fields, validate
+from app.core.proxies import client_ip
 from app.core.web import flash, page_number, page_or_404, render
 
 router = APIRouter(prefix="/admin/messages")
-Form = Annotated[FormData, Depends(form_data)]
 FILTERS: tuple[contact_service.Status, ...] = get_args(contact_service.Status)
 ACTION_LABELS = {
     "contact.replied": "replied",

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
-from starlette.datastructures import FormData
 
-from app.access.forms import Email
 from app.access.models import RequestState
-from app.accounts import audit_queries, people, second_factor, sessions
+from app.accounts import people, second_factor, sessions
 from app.accounts import service as accounts_service
-from app.accounts.dependencies import Admin, Db, PeopleManager
+from app.accounts.dependencies import Admin, PeopleManager
 from app.accounts.models import STAFF_ROLES, Role, User
-from app.accounts.sessions import client_ip
+from app.audit import queries as audit_queries
 from app.core import security_log
-from app.core.forms import form_data, text_fields, validate
+from app.core.db import Db
+from app.core.forms import Email, Form, text_fields, validate
 from app.core.policy import Capability, Profession, can
+from app.core.proxies import client_ip
 from app.core.text import query_text
 from app.core.web import flash, page_number, render
 
 router = APIRouter(prefix="/admin")
-Form = Annotated[FormData, Depends(form_data)]
 NO_REQUEST = "none"
 SHOWN_EVENTS = 50
 NAME_LENGTH = 200  # what the account's name column holds
@@ -159,7 +156,7 @@ def user_detail(request: Request, db: Db, user: PeopleManager, user_id: int) -> 
         "may_end_sessions": people.may_end_sessions(user, person),
         "decisions": decisions,
         "trail": trail,
-        "target_names": audit_queries.names(db, audit_queries.user_targets(decisions)),
+        "target_names": people.names(db, audit_queries.user_targets(decisions)),
         "shown_events": SHOWN_EVENTS,
         "may_manage_staff": can(user.role, Capability.MANAGE_STAFF),
         "may_read_audit": can(user.role, Capability.READ_AUDIT),

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from app.accounts import second_factor
 from app.accounts import service as accounts_service
-from app.accounts.dependencies import Admin, Db
+from app.accounts.dependencies import Admin
 from app.accounts.models import STAFF_ROLES, Role, User
-from app.accounts.sessions import client_ip
-from app.core.forms import form_data
+from app.core.db import Db
+from app.core.forms import Form
+from app.core.proxies import client_ip
 from app.core.web import flash
 
 router = APIRouter(prefix="/admin")
-Form = Annotated[FormData, Depends(form_data)]
 
 
 def _colleague(db: Db, user_id: int) -> User:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.accounts.dependencies import Db, Editor
-from app.accounts.sessions import client_ip
-from app.admin.taxonomy import Form
+from app.accounts.dependencies import Editor
 from app.articles import taxonomy, taxonomy_queries
 from app.articles.models import Tag
 from app.articles.taxonomy_forms import TagForm, form_values
-from app.core.forms import text_fields, validate
+from app.core.db import Db
+from app.core.forms import Form, text_fields, validate
+from app.core.proxies import client_ip
 from app.core.text import row_number
 from app.core.web import flash, page_number, page_or_404, render
 

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
 
-from app.accounts.dependencies import Db, Editor
-from app.accounts.sessions import client_ip
+from app.accounts.dependencies import Editor
 from app.articles import taxonomy, taxonomy_queries
 from app.articles.models import Category
 from app.articles.taxonomy_forms import CategoryForm, form_values
-from app.core.forms import form_data, text_fields, validate
+from app.core.db import Db
+from app.core.forms import Form, text_fields, validate
+from app.core.proxies import client_ip
 from app.core.web import flash, page_number, page_or_404, render
 
 router = APIRouter(prefix="/admin")
-Form = Annotated[FormData, Depends(form_data)]
 FIELDS = ("name", "slug", "description")
 
 

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from app.access import checks, lifecycle
 from app.access import service as access_service
 from app.access.models import AccessRequest, RequestState
-from app.accounts import audit
-from app.accounts.dependencies import Db, OutboxReader, Reviewer
+from app.accounts.dependencies import OutboxReader, Reviewer
 from app.accounts.models import User
-from app.accounts.sessions import client_ip
+from app.audit import service as audit
 from app.core.countries import COUNTRIES
-from app.core.db import utcnow
-from app.core.forms import form_data, text_fields
+from app.core.db import Db, utcnow
+from app.core.forms import Form, text_fields
 from app.core.headers import DOWNLOAD_POLICY, attachment
 from app.core.policy import Capability, Profession, can
+from app.core.proxies import client_ip
 from app.core.text import row_number
 from app.core.web import flash, render
 from app.mail import service as mail_service
@@ -29,7 +28,6 @@ from app.mail import service as mail_service
 router = APIRouter(prefix="/admin")
 
 
-Form = Annotated[FormData, Depends(form_data)]
 PRESET_REASONS = [
     "We could not confirm your licence or registration number with the details given.",
     "The professional area is for licensed health professionals; the details you gave do not show a licence.",

@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.accounts.dependencies import CurrentViewer, Db
+from app.accounts.dependencies import CurrentViewer
 from app.api import present
 from app.api.paging import OPENAPI_PARAMETERS, PagingQuery
 from app.api.schemas import ApiError, ArticleDetail, ArticleList
 from app.articles import service
+from app.core.db import Db
 from app.core.text import is_slug
 
 router = APIRouter(prefix="/api/v1", tags=["articles"])

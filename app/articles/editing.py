@@ -9,11 +9,11 @@ from enum import StrEnum
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from app.accounts import audit
 from app.accounts.models import User
 from app.articles import forms, service
 from app.articles.markdown import check_body
 from app.articles.models import Article, ArticleRevision, ArticleStatus, Category, Reference, SlugRedirect
+from app.audit import service as audit
 from app.core.db import utcnow
 from app.core.text import is_slug, row_number, slugify
 from app.media import service as media_service

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.accounts.dependencies import CurrentViewer, Db, LoggedIn
+from app.accounts.dependencies import CurrentViewer, LoggedIn
 from app.articles import service
+from app.core.db import Db
 from app.core.pagination import Page
 from app.core.policy import may_read_gated
 from app.core.web import flash, page_number, render

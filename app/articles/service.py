@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.accounts import audit
 from app.articles import taxonomy_queries
 from app.articles.markdown import GATE, ReferenceData, gated_audiences
 from app.articles.models import (
@@ -24,6 +23,7 @@ from app.articles.models import (
     Tag,
     article_tag,
 )
+from app.audit import service as audit
 from app.core.db import utcnow
 from app.core.pagination import Page, paginate
 from app.core.policy import Viewer, may_read

@@ -25,7 +25,6 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.accounts import audit
 from app.accounts.models import User
 from app.articles.models import (
     Article,
@@ -35,6 +34,7 @@ from app.articles.models import (
     TagRedirect,
     article_tag,
 )
+from app.audit import service as audit
 
 
 class TaxonomyRefused(Exception):

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
-from sqlalchemy.orm import Session
 
 from app.accounts.dependencies import CurrentViewer
 from app.articles import service, taxonomy_queries, visibility
-from app.core.db import get_db
+from app.core.db import Db
 from app.core.policy import Audience, Viewer
 from app.core.text import is_slug
 from app.core.web import page_number, page_or_404, render
 
 router = APIRouter()
-Db = Annotated[Session, Depends(get_db)]
 
 
 @router.get("/articles", name="articles.index", response_class=HTMLResponse)

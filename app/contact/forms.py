@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.access.forms import Email
+from app.core.forms import Email
 
 # Bots fill every field they find; people never see this one (see templates/contact/form.html).
 HONEYPOT = "website"

@@ -12,8 +12,8 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from app.accounts import audit
 from app.accounts.models import User
+from app.audit import service as audit
 from app.contact.models import ContactMessage, ContactReply
 from app.core.config import Settings
 from app.core.db import utcnow

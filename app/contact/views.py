@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
 
-from app.accounts.dependencies import CurrentUser, Db
-from app.accounts.sessions import client_ip
+from app.accounts.dependencies import CurrentUser
 from app.contact import service as contact_service
 from app.contact.forms import HONEYPOT, MAX_MESSAGE, ContactForm, friendly
-from app.core.forms import form_data, text_fields, validate
+from app.core.db import Db
+from app.core.forms import Form, text_fields, validate
+from app.core.proxies import client_ip
 from app.core.web import render
 
 router = APIRouter()
-Form = Annotated[FormData, Depends(form_data)]
 TOO_MANY = (
     "You have sent several messages in a short time. Please try again in an hour, or write to us by email."
 )

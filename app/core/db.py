@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -68,3 +69,7 @@ def get_db(request: Request) -> Iterator[Session]:
         # close() rolls back what was not committed without expiring loaded objects, so an error
         # page rendered after this still knows who is logged in.
         session.close()
+
+
+# The session parameter of every view: `def page(db: Db)`.
+Db = Annotated[Session, Depends(get_db)]

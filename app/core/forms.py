@@ -1,16 +1,26 @@
-"""Reading HTML forms: parse once, check CSRF, turn pydantic errors into messages by field."""
+"""Reading HTML forms: parse once, check CSRF, turn pydantic errors into messages by field; and the
+fields and rules that forms of every domain share."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import HTTPException, Request
-from pydantic import BaseModel, ValidationError
+from fastapi import Depends, HTTPException, Request
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException
 
-from app.core import csrf
+from app.core import csrf, email_address, passwords
+from app.core.countries import COUNTRIES
 
 MAX_FIELDS = 60
 M = TypeVar("M", bound=BaseModel)
@@ -19,6 +29,10 @@ M = TypeVar("M", bound=BaseModel)
 async def form_data(request: Request) -> FormData:
     """Parse the posted form and check its CSRF token (a dependency of every POST view)."""
     return await read_form(request, max_fields=MAX_FIELDS)
+
+
+# The parsed, CSRF-checked form of every POST view: `def submit(form: Form)`.
+Form = Annotated[FormData, Depends(form_data)]
 
 
 def form_data_up_to(max_fields: int) -> Callable[[Request], Awaitable[FormData]]:
@@ -84,3 +98,58 @@ def validate(
             message = str(item["msg"]).removeprefix("Value error, ")
             errors.setdefault(field, message[:1].upper() + message[1:])
         return None, errors
+
+
+def _country(value: str) -> str:
+    if value not in COUNTRIES:
+        raise ValueError("choose a country from the list")
+    return value
+
+
+# Every form that takes an address keeps it in its one form, or says why it is refused.
+Email = Annotated[str, AfterValidator(email_address.checked)]
+Country = Annotated[str, AfterValidator(_country)]
+Required = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def password_owner(*, email: str, name: str) -> dict[str, str]:
+    """The validation context of a `PasswordPair`: whose password it is, for the rules about it."""
+    return {"email": email, "name": name}
+
+
+class PasswordPair(BaseModel):
+    """A new password typed twice; validate it with `context=password_owner(...)`."""
+
+    password: Annotated[str, Field(validate_default=True)] = ""
+    password_confirm: str = ""
+
+    @field_validator("password")
+    @classmethod
+    def _meets_the_rules(cls, value: str, info: ValidationInfo) -> str:
+        owner = info.context
+        if not isinstance(owner, dict) or not {"email", "name"} <= owner.keys():
+            # A TypeError is not a validation message: forgetting whose password it is fails loudly.
+            raise TypeError("validate a new password with context=password_owner(email=..., name=...)")
+        if message := passwords.problem(value, email=owner["email"], name=owner["name"]):
+            raise ValueError(message)
+        return value
+
+    @model_validator(mode="after")
+    def _matching(self) -> PasswordPair:
+        if self.password != self.password_confirm:
+            raise ValueError("the two passwords are not the same")
+        return self
+
+
+PASSWORDS_DIFFER = "The two passwords are not the same"  # noqa: S105 (a message)
+
+
+def password_messages(errors: dict[str, str]) -> dict[str, str]:
+    """Return the messages of a form with a `PasswordPair`, a mismatch shown beside the second one."""
+    out = {}
+    for field, message in errors.items():
+        if field == "__all__" or (field == "password" and "same" in message):
+            out["password_confirm"] = PASSWORDS_DIFFER
+        else:
+            out[field] = message
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -67,6 +68,11 @@ class TrustedProxies:
                 (b"host", host.encode("latin-1"))
             ]
         return scope
+
+
+def client_ip(request: Request) -> str:
+    """Return the client's address, as TrustedProxies settled it ("" when there is none)."""
+    return request.client.host if request.client else ""
 
 
 def _values(headers: list[str] | None) -> list[str]:

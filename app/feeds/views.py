@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy.orm import Session
 
 from app.articles import service as articles_service
-from app.core.db import get_db
+from app.core.db import Db
 from app.feeds import documents
 from app.feeds.links import linker
 
 router = APIRouter()
-Db = Annotated[Session, Depends(get_db)]
 
 
 @router.get("/feed.xml", name="feeds.atom", response_class=Response)

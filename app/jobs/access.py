@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from app.access import lifecycle
 from app.access import service as access_service
 from app.access.models import OPEN_STATES, AccessRequest, RequestState, ReviewDigest
-from app.accounts import audit
 from app.accounts import service as accounts_service
+from app.audit import service as audit
 from app.core.config import Settings
 from app.core.policy import PROFESSION_LABELS
 from app.core.web import waiting_time

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.accounts import audit
 from app.accounts.models import AuthToken, UserSession
 from app.articles.models import Article, ArticleStatus
+from app.audit import service as audit
 from app.contact.models import ContactMessage
 from app.core.config import Settings
 

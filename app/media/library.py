@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.accounts import audit
 from app.accounts.models import User
 from app.articles.models import Article
+from app.audit import service as audit
 from app.core.pagination import Page
 from app.core.text import slugify
 from app.media import service, uploads

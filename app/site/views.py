@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.orm import Session
 
 from app.articles import service as articles_service
 from app.core import health
-from app.core.db import get_db
+from app.core.db import Db
 from app.core.web import render
 
 router = APIRouter()
-Db = Annotated[Session, Depends(get_db)]
 
 
 @router.get("/", name="site.home", response_class=HTMLResponse)

@@ -1,21 +1,32 @@
-"""The audit trail: one row for every decision and every account change."""
+"""Writing the audit trail: one row for every decision and every account change."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.models import AuditEvent, User
+from app.audit.models import AuditEvent
 
 SYSTEM = "system"
+
+
+class Actor(Protocol):
+    """Who acted, as the trail records them: an account's id and its email address at the time."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def email(self) -> str: ...
 
 
 def record(
     db: Session,
     *,
-    actor: User | None,
+    actor: Actor | None,
     action: str,
     target_type: str,
     target_id: int | None,

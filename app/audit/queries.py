@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from app.accounts.models import AuditEvent, User
+from app.audit.models import AuditEvent
 from app.core.pagination import Page, paginate
 from app.core.text import row_number
 
@@ -19,6 +19,9 @@ class AuditFilters:
     """What the audit log is narrowed to; empty fields match every event."""
 
     actor: str = ""
+    # The accounts whose name or address contains `actor` today (accounts.people.named): the trail
+    # itself knows only the label it recorded.
+    actor_accounts: Select[int] | None = None
     action: str = ""
     target_type: str = ""
     target_id: int | None = None
@@ -30,22 +33,23 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _actor_matches(text: str) -> ColumnElement[bool]:
+def _actor_matches(filters: AuditFilters) -> ColumnElement[bool]:
     """A number names the account; other text is looked for in the recorded label and today's name."""
+    text = filters.actor
     if text.isascii() and text.isdigit():
         number = row_number(text)
         return AuditEvent.actor_id == number if number is not None else false()
     # The label is what was recorded (anonymised on erasure); the account shows today's name.
-    named = select(User.id).where(
-        or_(User.full_name.icontains(text, autoescape=True), User.email.icontains(text, autoescape=True))
-    )
-    return or_(AuditEvent.actor_label.icontains(text, autoescape=True), AuditEvent.actor_id.in_(named))
+    label = AuditEvent.actor_label.icontains(text, autoescape=True)
+    if filters.actor_accounts is None:
+        return label
+    return or_(label, AuditEvent.actor_id.in_(filters.actor_accounts))
 
 
 def _filtered(filters: AuditFilters) -> Select[AuditEvent]:
     query = select(AuditEvent)
     if filters.actor:
-        query = query.where(_actor_matches(filters.actor))
+        query = query.where(_actor_matches(filters))
     if filters.action:
         query = query.where(AuditEvent.action == filters.action)
     if filters.target_type:
@@ -82,15 +86,6 @@ def actions(db: Session) -> list[str]:
 def target_types(db: Session) -> list[str]:
     """Return every kind of target the log holds, in alphabetical order."""
     return list(db.scalars(select(AuditEvent.target_type).distinct().order_by(AuditEvent.target_type)))
-
-
-def names(db: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
-    """Return today's name of each account (the anonymous marker once it was deleted)."""
-    wanted = {user_id for user_id in user_ids if user_id is not None}
-    if not wanted:
-        return {}
-    rows = db.execute(select(User.id, User.full_name).where(User.id.in_(wanted)))
-    return {user_id: name for user_id, name in rows}
 
 
 def user_targets(events: Iterable[AuditEvent]) -> list[int | None]:
