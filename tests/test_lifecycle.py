@@ -1,4 +1,4 @@
-"""Approved access over time: its period, expiry on the next request, suspension and
+"""Approved access over time: its period, refused on the next request once over, suspension and
 reinstatement, extension by a reviewer, renewal by the professional, and auto-approval."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from app.audit.models import AuditEvent
 from app.core import clock
 from app.core.config import Settings
 from app.core.db import utcnow
+from app.jobs import tick
 from app.mail import service as mail_service
 from tests import factories
 from tests.browsing import login, mails, submit
@@ -135,23 +136,29 @@ def test_access_ends_on_the_very_next_request_once_its_period_is_over(
     with browser(app, request.user.email) as phone, browser(app, request.user.email) as laptop:
         assert reads_gated(phone, gated) and reads_gated(laptop, gated)
         with clock.travel(timedelta(days=1, minutes=1)):
-            assert not reads_gated(phone, gated)  # no `portal tick` has run: the request itself does it
+            # No `portal tick` has run: the request refuses at once, and every session begun while
+            # access lasted counts as ended.
+            assert not reads_gated(phone, gated)
             assert not logged_in(phone) and not logged_in(laptop)
+
+            login(laptop, request.user.email, factories.PASSWORD)
+            text = page_text(laptop.get("/account").text)
+            assert "Access ended" in text and "Renew your access" in text
+            assert not reads_gated(laptop, gated)
+
+            # The tick writes what the requests only read, once, and the new session survives it.
+            assert tick.run(app.state.session_factory, settings).done["access periods expired"] == 1
             assert fresh(db, request).state == RequestState.EXPIRED
             open_sessions = db.scalars(
                 select(UserSession).where(
                     UserSession.user_id == request.user_id, UserSession.ended_at.is_(None)
                 )
             ).all()
-            assert open_sessions == []
+            assert len(open_sessions) == 1 and logged_in(laptop) and not logged_in(phone)
             [expired] = events(db, "access.expired")
             assert expired.actor_label == "system" and expired.after_state == "expired"
             assert len(mails(db, request.user.email, "access_expired")) == 1
-
-            login(laptop, request.user.email, factories.PASSWORD)
-            text = page_text(laptop.get("/account").text)
-            assert "Access ended" in text and "Renew your access" in text
-            assert not reads_gated(laptop, gated)
+            assert "Access ended" in page_text(laptop.get("/account").text)
 
 
 # Suspension and reinstatement
@@ -324,7 +331,7 @@ def test_renewal_after_expiry_with_unchanged_details_opens_access_again(
     request = factories.applicant(db, settings, state=RequestState.APPROVED)
     with clock.travel(timedelta(days=800)), browser(app, request.user.email) as client:
         assert not reads_gated(client, gated)
-        assert fresh(db, request).state == RequestState.EXPIRED
+        assert "Access ended" in page_text(client.get("/account").text)
         renew(client)
         assert reads_gated(client, gated)
         renewed = fresh(db, request)

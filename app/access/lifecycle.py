@@ -68,13 +68,26 @@ def has_access(request: AccessRequest | None, now: datetime | None = None) -> bo
 
 
 def lapsed(request: AccessRequest | None, now: datetime | None = None) -> bool:
-    """Approved, but its period is over: the next request or `portal tick` expires it."""
+    """Approved, but its period is over: `portal tick` expires it; until then it reads as expired."""
     return (
         request is not None
         and request.state == RequestState.APPROVED
         and request.access_until is not None
         and aware(request.access_until) <= (now or utcnow())
     )
+
+
+def state_now(request: AccessRequest, now: datetime | None = None) -> RequestState:
+    """The state as the person reads it: lapsed access is expired before `portal tick` writes it."""
+    return RequestState.EXPIRED if lapsed(request, now) else request.state
+
+
+def outlived(request: AccessRequest | None, started_at: datetime, now: datetime | None = None) -> bool:
+    """Whether a session begun at `started_at` ended with lapsed access: `expire`'s rule, read."""
+    if not lapsed(request, now):
+        return False
+    assert request is not None and request.access_until is not None
+    return aware(started_at) < aware(request.access_until)
 
 
 def renewal_open(request: AccessRequest | None, now: datetime | None = None) -> bool:
@@ -144,8 +157,9 @@ def expire(db: Session, settings: Settings, request: AccessRequest, *, now: date
     period_over = AccessRequest.access_until <= now
     if not move(db, request, frozenset({RequestState.APPROVED}), RequestState.EXPIRED, period_over):
         return False
-    # Every session that began while access lasted ends. One begun after its end never gave
-    # access, and is left alone, so that logging in after the end leads straight to renewal.
+    # Every session that began while access lasted ends (until this runs, `outlived` reads the
+    # same rule). One begun after its end never gave access, and is left alone, so that logging in
+    # after the end leads straight to renewal.
     assert request.access_until is not None
     db.execute(
         update(UserSession)
@@ -159,19 +173,6 @@ def expire(db: Session, settings: Settings, request: AccessRequest, *, now: date
     )
     record(db, request, None, "access.expired", RequestState.APPROVED)
     email(db, settings, request.user, "access_expired")
-    return True
-
-
-def end_if_lapsed(db: Session, settings: Settings, request: AccessRequest | None) -> bool:
-    """On a request by the person: if their access period is over, expire it now and commit.
-
-    True means it was over (expired here or by a concurrent request): the caller checks again
-    whether its session survived.
-    """
-    if request is None or not lapsed(request):
-        return False
-    expire(db, settings, request)
-    db.commit()
     return True
 
 

@@ -61,10 +61,11 @@ def parse_form(values: dict[str, str]) -> tuple[Renewal | None, dict[str, str]]:
 def form_context(
     latest: AccessRequest | None, values: dict[str, str] | None = None, errors: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """What the account page needs to offer renewal, filled with the current details."""
+    """What the account page needs beside the request: its state now, and renewal filled in."""
     fields = ("profession", "licence_number", "licence_country", "institution")
     current = {name: str(getattr(latest, name, "") or "") for name in fields}
     return {
+        "access_state": lifecycle.state_now(latest) if latest else None,
         "renewal_open": lifecycle.renewal_open(latest),
         "renewal_values": {**current, **(values or {})},
         "renewal_errors": errors or {},

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
 
 from app.access import lifecycle
 from app.access import service as access_service
@@ -26,18 +27,25 @@ from app.core.policy import (
 
 
 def current_user(request: Request, db: Db) -> User | None:
-    """The user whose live session this request carries, or None."""
+    """The user whose live session this request carries, or None; writes only `sessions.touch`."""
     if "user" not in request.state._state:
-        settings = request.app.state.settings
-        token = request.cookies.get(sessions.cookie_name(settings))
-        user = sessions.load(db, settings, token)
-        # Access whose period is over ends on the very next request: it expires and every session
-        # begun while it lasted ends, this one too (a session begun after the end survives).
-        latest = access_service.latest_request(db, user.id) if user and not user.is_staff else None
-        if lifecycle.end_if_lapsed(db, settings, latest):
-            user = sessions.load(db, settings, token)
-        request.state.user = user
+        request.state.user = _identify(request, db)
     return request.state.user  # type: ignore[no-any-return]
+
+
+def _identify(request: Request, db: Session) -> User | None:
+    settings = request.app.state.settings
+    found = sessions.live(db, settings, request.cookies.get(sessions.cookie_name(settings)))
+    user = db.get(User, found.user_id) if found else None
+    if found is None or user is None:
+        return None
+    # Access whose period is over ends every session begun while it lasted, this one too (a
+    # session begun after the end survives). `portal tick` writes that; until it runs, such a
+    # session is simply no longer valid.
+    if not user.is_staff and lifecycle.outlived(access_service.latest_request(db, user.id), found.created_at):
+        return None
+    sessions.touch(request.app.state.session_factory, found)
+    return user
 
 
 CurrentUser = Annotated[User | None, Depends(current_user)]
@@ -53,7 +61,7 @@ def current_viewer(request: Request, db: Db, user: CurrentUser) -> Viewer:
         viewer = Viewer(is_staff=True, logged_in=True)
     else:
         latest = access_service.latest_request(db, user.id)
-        state = latest.state if latest else None
+        state = lifecycle.state_now(latest) if latest else None
         # Only approved access within its period gives a profession: the one that was reviewed.
         profession = latest.profession if latest and lifecycle.has_access(latest) else None
         # The terms are what access is given under: until the current ones are accepted, no

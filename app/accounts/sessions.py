@@ -10,9 +10,11 @@ import hashlib
 import hmac
 from datetime import datetime, timedelta
 
+import structlog
 from fastapi import Request, Response
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.accounts.models import User, UserSession
 from app.core import security_log
@@ -21,6 +23,9 @@ from app.core.db import utcnow
 from app.core.proxies import client_ip
 from app.core.security import hash_token, new_token, same
 
+log = structlog.get_logger(__name__)
+
+# The idle limit is counted in minutes, so a session's use is written at most once a minute.
 TOUCH_EVERY = timedelta(minutes=1)
 
 
@@ -68,8 +73,14 @@ def clear_cookie(response: Response, settings: Settings) -> None:
     response.delete_cookie(cookie_name(settings), path="/", secure=settings.env == "production")
 
 
-def load(db: Session, settings: Settings, token: str | None, *, now: datetime | None = None) -> User | None:
-    """Return the user of a live session; idle or expired sessions count as ended."""
+def live(
+    db: Session, settings: Settings, token: str | None, *, now: datetime | None = None
+) -> UserSession | None:
+    """Return the session this cookie token names while it lives; reads only, writes nothing.
+
+    A session past its idle or absolute limit is simply not live: nothing is written to end it
+    (`portal tick` purges it), so that reading who is asking never commits anything.
+    """
     if not token:
         return None
     now = now or utcnow()
@@ -83,13 +94,34 @@ def load(db: Session, settings: Settings, token: str | None, *, now: datetime | 
         return None
     idle_limit = _aware(found.last_seen_at) + timedelta(minutes=settings.session_idle_minutes)
     if now >= _aware(found.expires_at) or now >= idle_limit:
-        found.ended_at = now
-        db.commit()
         return None
-    if now - _aware(found.last_seen_at) >= TOUCH_EVERY:
-        found.last_seen_at = now
-        db.commit()
-    return db.get(User, found.user_id)
+    return found
+
+
+def touch(factory: sessionmaker[Session], found: UserSession, *, now: datetime | None = None) -> bool:
+    """Move the session's idle limit on, at most once a minute, in a transaction of its own.
+
+    The one write of reading who is asking. It never shares the request's transaction (a view's
+    commit or rollback neither carries nor loses it), and a database that refuses it costs the
+    request nothing: it still answers, and the idle limit runs from the last touch that worked.
+    """
+    now = now or utcnow()
+    due = now - TOUCH_EVERY
+    if _aware(found.last_seen_at) > due:
+        return False
+    # The condition again in SQL: of several requests at once, one writes and the others find it done.
+    stale = update(UserSession).where(
+        UserSession.id == found.id, UserSession.ended_at.is_(None), UserSession.last_seen_at <= due
+    )
+    try:
+        with factory.begin() as db:
+            result = db.execute(
+                stale.values(last_seen_at=now), execution_options={"synchronize_session": False}
+            )
+    except SQLAlchemyError:
+        log.warning("session.touch_failed", session_id=found.id, exc_info=True)
+        return False
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
 def _signed(settings: Settings, token: str) -> str:

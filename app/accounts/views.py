@@ -226,6 +226,7 @@ def answer(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
             "states": RequestState,
             "answer_error": "Write your answer (at most 5000 characters).",
             "answer": text,
+            **renewal.form_context(latest),
         }
         return render(request, "accounts/account.html", context, status_code=422)
     access_service.answer(db, settings, latest, text=text, ip=client_ip(request))

@@ -40,7 +40,7 @@ def send_reminders(db: Session, settings: Settings, now: datetime) -> int:
 
 
 def expire_lapsed(db: Session, settings: Settings, now: datetime) -> int:
-    """Expire access whose period is over (the next request of the person would do it too)."""
+    """Expire access whose period is over: state, sessions, audit event and email (requests only read)."""
     expired = 0
     for request_id in lifecycle.lapsed_ids(db, now=now):
         request = db.get(AccessRequest, request_id)
