@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest, RequestState
-from app.accounts.models import AuditEvent, UserSession
+from app.accounts.models import UserSession
+from app.audit.models import AuditEvent
 from app.core import clock
 from app.core.config import Settings
 from app.mail.models import OutboxMessage
