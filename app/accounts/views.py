@@ -16,7 +16,7 @@ from app.access.forms import LoginForm, ResetForm, friendly, password_owner
 from app.access.models import RequestState
 from app.accounts import audit, links, privacy, second_factor, sessions
 from app.accounts import service as accounts_service
-from app.accounts.dependencies import CurrentUser, Db, LoggedIn, safe_next
+from app.accounts.dependencies import CurrentUser, Db, LoggedIn, home_path, safe_next
 from app.accounts.models import TokenPurpose, User
 from app.core import csrf, security_log
 from app.core.forms import form_data, text_fields, validate
@@ -94,8 +94,7 @@ def start_session(request: Request, db: Session, user: User, next_path: str | No
     )
     db.commit()
     csrf.rotate(request)
-    default = "/admin" if user.is_staff else "/account"
-    target = safe_next(next_path, default)
+    target = safe_next(next_path, home_path(user))
     if privacy.needs_consent(db, settings, user):
         # The terms changed since this person accepted them: that comes before anything else.
         target = f"{request.app.url_path_for('accounts.consent')}?{urlencode({'next': target})}"
@@ -200,7 +199,7 @@ def reset(request: Request, db: Db, form: Form) -> Response:
 def account(request: Request, db: Db, user: LoggedIn) -> Response:
     """Show the person's request, its state and its history."""
     if user.is_staff:
-        return RedirectResponse("/admin", 303)
+        return RedirectResponse(home_path(user), 303)
     latest = access_service.latest_request(db, user.id)
     history = audit.history(db, "access_request", latest.id) if latest else []
     context = {"person": user, "access": latest, "history": history, "states": RequestState}

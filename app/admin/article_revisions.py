@@ -10,12 +10,12 @@ from starlette.datastructures import FormData
 
 from app.accounts.dependencies import Db, Editor
 from app.accounts.sessions import client_ip
-from app.admin.articles import find
+from app.admin.articles import NO_ARTICLE
 from app.articles import editing, revisions
 from app.articles.models import Article, ArticleRevision
 from app.core.forms import form_data
 from app.core.text import row_number
-from app.core.web import flash, page_number, render
+from app.core.web import flash, get_or_404, page_number, render
 
 router = APIRouter(prefix="/admin")
 Form = Annotated[FormData, Depends(form_data)]
@@ -24,7 +24,7 @@ Form = Annotated[FormData, Depends(form_data)]
 @router.get("/articles/{article_id}/revisions", name="admin.article_revisions", response_class=HTMLResponse)
 def index(request: Request, db: Db, user: Editor, article_id: int, page: str | None = None) -> Response:
     """List the article's saved versions, newest first, with who saved each and when."""
-    article = find(db, article_id)
+    article = get_or_404(db, Article, article_id, NO_ARTICLE)
     size = max(request.app.state.settings.page_size, 20)
     items = revisions.page_of(db, article, number=page_number(page), size=size)
     return render(request, "admin/articles/revisions.html", {"article": article, "page": items})
@@ -42,7 +42,7 @@ def compare(
     request: Request, db: Db, user: Editor, article_id: int, old: str | None = None, new: str | None = None
 ) -> Response:
     """Show what changed between two revisions, field by field and the body line by line."""
-    article = find(db, article_id)
+    article = get_or_404(db, Article, article_id, NO_ARTICLE)
     newer = _revision(db, article, new) or editing.latest_revision(db, article)
     older = _revision(db, article, old)
     if older is None and newer is not None:
@@ -65,7 +65,7 @@ def compare(
 )
 def restore(request: Request, db: Db, user: Editor, form: Form, article_id: int, number: int) -> Response:
     """Save the revision's content again as the newest version; the status stays as it is."""
-    article = find(db, article_id)
+    article = get_or_404(db, Article, article_id, NO_ARTICLE)
     revision = revisions.find(db, article, number)
     if revision is None:
         raise HTTPException(404, "There is no such revision.")

@@ -23,10 +23,16 @@ from app.core.forms import form_data, text_fields
 from app.core.headers import DOWNLOAD_POLICY, attachment
 from app.core.policy import Profession
 from app.core.text import row_number
-from app.core.web import flash, render
+from app.core.web import flash, get_or_404, render
 from app.mail import service as mail_service
 
 router = APIRouter(prefix="/admin")
+NO_REQUEST = "There is no such request."
+
+
+def _in_queue(item: AccessRequest) -> bool:
+    """An unconfirmed request is not in the queue yet: reviewers do not see it at all."""
+    return item.state != RequestState.UNVERIFIED
 
 
 Form = Annotated[FormData, Depends(form_data)]
@@ -59,13 +65,6 @@ def requests(
         "reasons": PRESET_REASONS,
     }
     return render(request, "admin/requests.html", context)
-
-
-def _find(db: Db, request_id: int) -> AccessRequest:
-    found = db.get(AccessRequest, request_id)
-    if found is None or found.state == RequestState.UNVERIFIED:
-        raise HTTPException(404, "There is no such request.")
-    return found
 
 
 def _detail(
@@ -113,18 +112,30 @@ def request_detail(
     """Show everything the applicant entered, the reviewer checks and the decision buttons."""
     # `?preset=N` puts a usual reason into the rejection box, to send as it is or edit first.
     chosen = PRESET_REASONS[preset] if preset is not None and 0 <= preset < len(PRESET_REASONS) else ""
-    return _detail(request, db, _find(db, request_id), values={"reason": chosen} if chosen else None)
+    return _detail(
+        request,
+        db,
+        get_or_404(db, AccessRequest, request_id, NO_REQUEST, shown=_in_queue),
+        values={"reason": chosen} if chosen else None,
+    )
 
 
 @router.post("/requests/{request_id}/{decision}", name="admin.decide", response_class=HTMLResponse)
 def decide(request: Request, db: Db, user: Reviewer, form: Form, request_id: int, decision: str) -> Response:
     """Approve, reject with a reason, or ask for more information: once, whoever clicks first."""
     if decision in ACCESS_CHANGES:
-        return _change_access(request, db, user, form, _find(db, request_id), decision)
+        return _change_access(
+            request,
+            db,
+            user,
+            form,
+            get_or_404(db, AccessRequest, request_id, NO_REQUEST, shown=_in_queue),
+            decision,
+        )
     outcome = DECISIONS.get(decision)
     if outcome is None:
         raise HTTPException(404, "There is no such decision.")
-    item = _find(db, request_id)
+    item = get_or_404(db, AccessRequest, request_id, NO_REQUEST, shown=_in_queue)
     values = text_fields(form)
     field = "question" if outcome == RequestState.NEEDS_INFO else "reason"
     reason = values.get(field, "")
@@ -244,7 +255,7 @@ def _future_date(text: str) -> datetime | None:
 @router.get("/requests/{request_id}/document", name="admin.document")
 def document(request: Request, db: Db, user: Reviewer, request_id: int) -> Response:
     """Download the applicant's credential document, as an attachment, for reviewers only."""
-    item = _find(db, request_id)
+    item = get_or_404(db, AccessRequest, request_id, NO_REQUEST, shown=_in_queue)
     if not item.document_path or not Path(item.document_path).is_file():
         raise HTTPException(404, "This request has no document.")
     # Who read a person's credentials, and when, is part of the request's history.
