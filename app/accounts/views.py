@@ -208,9 +208,7 @@ def account(request: Request, db: Db, user: LoggedIn) -> Response:
 
 @router.post("/account/request", name="accounts.answer", response_class=HTMLResponse)
 def answer(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
-    """Answer the reviewer's question (the request goes back into the queue), or renew access."""
-    if form.get("action") == "renew":
-        return _renew(request, db, user, form)
+    """Answer the reviewer's question; the request goes back into the queue."""
     settings = request.app.state.settings
     latest = access_service.latest_request(db, user.id)
     text = str(form.get("answer", "")).strip()
@@ -250,7 +248,8 @@ def withdraw(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
 
 
 # Renewal (SPEC 2): confirm or update the details; a changed licence or profession goes to review.
-def _renew(request: Request, db: Session, user: User, form: FormData) -> Response:
+@router.post("/account/renew", name="accounts.renew", response_class=HTMLResponse)
+def renew(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
     """Renew at once with confirmed details, or send changed ones to the review queue."""
     latest = access_service.latest_request(db, user.id)
     if latest is None or not lifecycle.renewal_open(latest):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -17,9 +16,10 @@ from app.accounts import audit
 from app.accounts.dependencies import Db, Reviewer
 from app.accounts.models import Role, User
 from app.accounts.sessions import client_ip
+from app.admin.review_forms import AccessChangeForm, DecisionForm, future_date
 from app.core.countries import COUNTRIES
 from app.core.db import utcnow
-from app.core.forms import form_data, text_fields
+from app.core.forms import form_data, text_fields, validate
 from app.core.headers import DOWNLOAD_POLICY, attachment
 from app.core.policy import Profession
 from app.core.text import row_number
@@ -137,13 +137,10 @@ def decide(request: Request, db: Db, user: Reviewer, form: Form, request_id: int
         raise HTTPException(404, "There is no such decision.")
     item = get_or_404(db, AccessRequest, request_id, NO_REQUEST, shown=_in_queue)
     values = text_fields(form)
-    field = "question" if outcome == RequestState.NEEDS_INFO else "reason"
-    reason = values.get(field, "")
-    if outcome != RequestState.APPROVED and not reason:
-        message = (
-            "Write the question to the applicant." if field == "question" else "A rejection needs a reason."
-        )
-        return _detail(request, db, item, {field: message}, values, 422)
+    valid, errors = validate(DecisionForm, values, context={"asked": decision})
+    if valid is None:
+        return _detail(request, db, item, errors, values, 422)
+    reason = valid.question if outcome == RequestState.NEEDS_INFO else valid.reason
     typed = row_number(values.get("revision", ""))
     revision = -1 if typed is None else typed  # no revision matches: refused as changed meanwhile
     try:
@@ -154,7 +151,7 @@ def decide(request: Request, db: Db, user: Reviewer, form: Form, request_id: int
             reviewer=user,
             outcome=outcome,
             revision=revision,
-            reason=reason[:5000],
+            reason=reason,
             overridden=_overridden(values.get("override", "")),
             ip=client_ip(request),
         )
@@ -209,17 +206,12 @@ def _change_access(
     """Suspend (with a reason, emailed), reinstate or extend a professional's access."""
     settings = request.app.state.settings
     values = text_fields(form)
-    reason = values.get("extend_reason" if change == "extend" else "reason", "")[:5000]
+    valid, errors = validate(AccessChangeForm, values, context={"asked": change})
+    if valid is None:
+        return _detail(request, db, item, errors, values, 422)
+    reason, until = valid.note(change), future_date(valid.until)
     typed = row_number(values.get("revision", ""))
     revision = -1 if typed is None else typed  # no revision matches: refused as changed meanwhile
-    until = _future_date(values.get("until", ""))
-    errors = {}
-    if change == "suspend" and not reason:
-        errors["reason"] = "A suspension needs a reason; it is sent to the professional."
-    if change == "extend" and until is None:
-        errors["until"] = "Choose a date in the future, within ten years."
-    if errors:
-        return _detail(request, db, item, errors, values, 422)
     latest = access_service.latest_request(db, item.user_id)
     ip = client_ip(request)
     try:
@@ -240,16 +232,6 @@ def _change_access(
         db.commit()
         flash(request, f"The access of {item.user.full_name} was {ACCESS_DONE[change]}.", "success")
     return RedirectResponse(request.app.url_path_for("admin.request", request_id=item.id), 303)
-
-
-def _future_date(text: str) -> datetime | None:
-    """The end of the day a date field names, if it lies ahead and within ten years."""
-    try:
-        chosen = date.fromisoformat(text)
-    except ValueError:
-        return None
-    end = datetime(chosen.year, chosen.month, chosen.day, 23, 59, 59, tzinfo=UTC)
-    return end if utcnow() < end <= utcnow() + timedelta(days=3653) else None
 
 
 @router.get("/requests/{request_id}/document", name="admin.document")
