@@ -16,7 +16,7 @@ from app.accounts.dependencies import current_viewer
 from app.admin import article_revisions as admin_article_revisions
 from app.admin import articles as admin_articles
 from app.admin import audit_log as admin_audit_log
-from app.admin import bulk as admin_bulk
+from app.admin import bulk_views as admin_bulk
 from app.admin import dashboard as admin_dashboard
 from app.admin import media as admin_media
 from app.admin import messages as admin_messages
