@@ -16,14 +16,13 @@ from app.accounts.dependencies import current_viewer
 from app.admin import article_revisions as admin_article_revisions
 from app.admin import articles as admin_articles
 from app.admin import audit_log as admin_audit_log
-from app.admin import bulk as admin_bulk
+from app.admin import bulk_views as admin_bulk
 from app.admin import dashboard as admin_dashboard
 from app.admin import media as admin_media
 from app.admin import messages as admin_messages
 from app.admin import people as admin_people
 from app.admin import staff as admin_staff
-from app.admin import tags as admin_tags
-from app.admin import taxonomy as admin_taxonomy
+from app.admin import taxonomy_views as admin_taxonomy
 from app.admin import views as admin_views
 from app.api import docs as api_docs
 from app.api import views as api_views
@@ -116,7 +115,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_audit_log.router,
         admin_staff.router,
         admin_taxonomy.router,
-        admin_tags.router,
         admin_articles.router,
         admin_article_revisions.router,
         hub.router,

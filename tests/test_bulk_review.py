@@ -136,6 +136,21 @@ def test_rejecting_several_needs_a_reason_and_without_one_changes_nothing(
     assert mails(db, first.user.email, "rejected") == mails(db, second.user.email, "rejected") == []
 
 
+def test_an_over_long_reason_for_several_is_refused_with_a_message_not_cut(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    first = factories.applicant(db, settings, full_name="Dr. One")
+    as_reviewer(client, db, settings)
+    typed = "Not a licensed profession. " * 200  # 5,400 characters
+    refused = decide_selected(client, ["Dr. One"], decision="reject", reason=typed)
+    assert refused.status_code == 422
+    page = soup(refused.text)
+    assert page.select_one("#reason-error").get_text().startswith("Keep the reason to 5000 characters")
+    assert page.select_one('textarea[name="reason"]').get_text() == typed.strip()
+    assert states(db, first) == [RequestState.PENDING]
+    assert mails(db, first.user.email, "rejected") == []
+
+
 def test_a_usual_reason_can_be_picked_and_own_words_take_its_place(
     client: TestClient, db: Session, settings: Settings
 ) -> None:

@@ -88,9 +88,8 @@ def change_access(client: TestClient, request: AccessRequest, change: str, **dat
 
 def renewal_form(client: TestClient) -> dict[str, str]:
     """The renewal form's fields as the account page fills them in."""
-    marker = soup(client.get("/account").text).select_one('form input[name="action"][value="renew"]')
-    assert marker is not None, "the account page offers no renewal"
-    form = marker.find_parent("form")
+    form = soup(client.get("/account").text).select_one('form[action="/account/renew"]')
+    assert form is not None, "the account page offers no renewal"
     values = {
         field["name"]: field.get("value", "") for field in form.select("input") if field["type"] != "checkbox"
     }
@@ -103,7 +102,7 @@ def renewal_form(client: TestClient) -> dict[str, str]:
 
 def renew(client: TestClient, form: dict[str, str] | None = None, **changes: str) -> Any:
     data = {**(form or renewal_form(client)), "confirm": "on", **changes}
-    return submit(client, "/account", data, action="/account/request", follow=True)
+    return submit(client, "/account", data, action="/account/renew", follow=True)
 
 
 # The access period
@@ -402,8 +401,8 @@ def test_renewal_needs_the_confirmation_and_is_not_offered_far_from_the_end(
         early = submit(
             client,
             "/account",
-            {"action": "renew", "revision": str(request.revision)},
-            action="/account/request",
+            {"revision": str(request.revision)},
+            action="/account/renew",
             follow=True,
         )
         assert "There is nothing to renew at the moment." in page_text(early.text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -172,6 +173,22 @@ def test_rejection_needs_a_reason_and_the_applicant_reads_it(
         login(applicant, "rex@clinic.example", factories.PASSWORD)
         text = page_text(applicant.get("/account").text)
     assert "Not approved" in text and "We could not confirm your licence number." in text
+
+
+@pytest.mark.parametrize(("decision", "field"), [("reject", "reason"), ("request-info", "question")])
+def test_an_over_long_reason_or_question_is_refused_with_a_message_not_cut(
+    client: TestClient, db: Session, settings: Settings, decision: str, field: str
+) -> None:
+    request = factories.applicant(db, settings, email="long@clinic.example")
+    as_reviewer(client, db, settings)
+    typed = "Please tell us more. " * 250  # 5,250 characters: past the 5,000 a message may hold
+    refused = decide(client, request, decision, **{field: typed})
+    assert refused.status_code == 422
+    assert f"Keep the {field} to 5000 characters" in page_text(refused.text)
+    assert soup(refused.text).select_one(f'textarea[name="{field}"]').get_text() == typed.strip()
+    db.refresh(request)
+    assert request.state == RequestState.PENDING
+    assert mails(db, "long@clinic.example", "rejected" if decision == "reject" else "more_info_needed") == []
 
 
 def test_a_question_goes_to_the_applicant_and_their_answer_back_to_the_queue(

@@ -129,6 +129,7 @@ MATRIX = [
     ("POST", "/forgot-password", "/forgot-password", expect(dict.fromkeys(KINDS, 422), unconsented=303)),
     ("POST", "/reset-password", "/reset-password", expect(dict.fromkeys(KINDS, 400), unconsented=303)),
     ("POST", "/account/request", "/account/request", dict.fromkeys(KINDS, 303)),
+    ("POST", "/account/renew", "/account/renew", dict.fromkeys(KINDS, 303)),
     ("POST", "/account/withdraw", "/account/withdraw", dict.fromkeys(KINDS, 303)),
     ("POST", "/account/password", "/account/password",
      expect(dict.fromkeys(KINDS, 422), visitor=303, unconsented=303)),

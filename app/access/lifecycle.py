@@ -1,10 +1,10 @@
 """Approved access over time: its period, reminders, expiry, suspension, reinstatement,
 extension by a reviewer, renewal by the professional, and approval by the system.
 
-Every change is a compare-and-set UPDATE on the request, so two processes (or two reviewers)
-make it once; it writes an audit event and queues its email in the caller's transaction, and a
-change that ends access ends every session of the person in that same transaction. Services
-flush; the caller (a view or a `portal tick` job) commits.
+Every change is a transition of the request's state machine (app/access/transitions.py), so two
+processes (or two reviewers) make it once; it writes an audit event and queues its email in the
+caller's transaction, and a change that ends access ends every session of the person in that same
+transaction. Services flush; the caller (a view or a `portal tick` job) commits.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.access import checks
 from app.access.models import AccessRequest, RequestState
+from app.access.transitions import Transition, compare_and_set, move
 from app.accounts import service as accounts_service
 from app.accounts import sessions
 from app.accounts.models import User, UserSession
@@ -27,9 +28,6 @@ from app.core.db import utcnow
 
 # Reminders go out this many days before access ends, each once per period.
 REMINDER_DAYS = (30, 7)
-# States in which a reviewer may suspend, extend, or reinstate access.
-SUSPENDABLE = frozenset({RequestState.APPROVED, RequestState.EXPIRED})
-EXTENDABLE = frozenset({RequestState.APPROVED, RequestState.EXPIRED})
 
 
 class AccessChangeRefused(Exception):
@@ -104,39 +102,6 @@ def renewal_open(request: AccessRequest | None, now: datetime | None = None) -> 
     )
 
 
-def claim(db: Session, request: AccessRequest, *conditions: ColumnElement[bool], **values: Any) -> bool:
-    """Compare-and-set: write `values` only while every condition still holds; reload the request."""
-    result = db.execute(
-        update(AccessRequest).where(AccessRequest.id == request.id, *conditions).values(**values),
-        execution_options={"synchronize_session": False},
-    )
-    db.refresh(request)
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
-
-
-def move(
-    db: Session,
-    request: AccessRequest,
-    from_states: frozenset[RequestState],
-    to_state: RequestState,
-    *conditions: ColumnElement[bool],
-    revision: int | None = None,
-    **values: Any,
-) -> bool:
-    """Change the state only if it is still one of `from_states` (and the form's `revision`)."""
-    if revision is not None:
-        conditions = (*conditions, AccessRequest.revision == revision)
-    return claim(
-        db,
-        request,
-        AccessRequest.state.in_(from_states),
-        *conditions,
-        state=to_state,
-        revision=AccessRequest.revision + 1,
-        **values,
-    )
-
-
 def email(db: Session, settings: Settings, user: User, message: str, **context: object) -> None:
     """Queue a lifecycle message to the person, with the links every one of them may use."""
     accounts_service.email_person(
@@ -155,7 +120,7 @@ def expire(db: Session, settings: Settings, request: AccessRequest, *, now: date
     """End access whose period is over, end the person's sessions and tell them how to renew."""
     now = now or utcnow()
     period_over = AccessRequest.access_until <= now
-    if not move(db, request, frozenset({RequestState.APPROVED}), RequestState.EXPIRED, period_over):
+    if not move(db, request, Transition.EXPIRE, period_over):
         return False
     # Every session that began while access lasted ends (until this runs, `outlived` reads the
     # same rule). One begun after its end never gave access, and is left alone, so that logging in
@@ -198,7 +163,9 @@ def _reminder_due(days: int, now: datetime) -> tuple[ColumnElement[bool], ...]:
 def remind(db: Session, settings: Settings, request_id: int, days: int, *, now: datetime) -> bool:
     """Send the reminder `days` before the end, unless it (or a nearer one) has gone already."""
     request = db.get(AccessRequest, request_id)
-    if request is None or not claim(db, request, *_reminder_due(days, now), reminded_days_before=days):
+    if request is None or not compare_and_set(
+        db, request, *_reminder_due(days, now), reminded_days_before=days
+    ):
         return False
     assert request.access_until is not None
     left = max(1, math.ceil((aware(request.access_until) - now) / timedelta(days=1)))
@@ -226,7 +193,7 @@ def suspend(
 ) -> None:
     """Revoke access at once: every session of the person ends, and they are told why."""
     before = request.state
-    if not move(db, request, SUSPENDABLE, RequestState.SUSPENDED, revision=revision):
+    if not move(db, request, Transition.SUSPEND, revision=revision):
         raise AccessChangeRefused(request)
     sessions.end_all(db, request.user_id)
     record(db, request, reviewer, "access.suspended", before, reason=reason, ip=ip)
@@ -248,9 +215,7 @@ def reinstate(
     values: dict[str, Any] = {}
     if request.access_until is None or aware(request.access_until) <= now:
         values = approval_values(settings, now)
-    if not move(
-        db, request, frozenset({RequestState.SUSPENDED}), RequestState.APPROVED, revision=revision, **values
-    ):
+    if not move(db, request, Transition.REINSTATE, revision=revision, **values):
         raise AccessChangeRefused(request)
     record(db, request, reviewer, "access.reinstated", RequestState.SUSPENDED, reason=reason, ip=ip)
     assert request.access_until is not None
@@ -273,7 +238,7 @@ def extend(
         raise ValueError("the new end of access must lie in the future")
     before = request.state
     values = {"access_until": until, "reminded_days_before": None}
-    if not move(db, request, EXTENDABLE, RequestState.APPROVED, revision=revision, **values):
+    if not move(db, request, Transition.EXTEND, revision=revision, **values):
         raise AccessChangeRefused(request)
     note = f"Until {day(until)}." + (f" {reason}" if reason else "")
     record(db, request, reviewer, "access.extended", before, reason=note, ip=ip)
@@ -322,7 +287,7 @@ def auto_approve(db: Session, settings: Settings, request: AccessRequest, *, ip:
     now = utcnow()
     decision = {"decided_at": now, "decided_by_id": None, "decision_reason": ""}
     values = {**decision, **approval_values(settings, now)}
-    if not move(db, request, frozenset({RequestState.PENDING}), RequestState.APPROVED, **values):
+    if not move(db, request, Transition.APPROVE_AUTOMATICALLY, **values):
         return False
     request.user.profession = request.profession
     reason = "Approved automatically: allow-listed email domain and a valid licence number."

@@ -10,10 +10,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from app.access import lifecycle
+from app.access import lifecycle, transitions
 from app.access import service as access_service
 from app.access.forms import friendly
 from app.access.models import AccessRequest, RequestState
+from app.access.transitions import Transition
 from app.accounts import service as accounts_service
 from app.audit import service as audit
 from app.core.config import Settings
@@ -105,11 +106,10 @@ def renew(
     # Renewing early loses nothing: the new period starts where the current one ends.
     start = max(now, lifecycle.aware(request.access_until)) if request.access_until else now
     before = request.state
-    if not lifecycle.move(
+    if not transitions.move(
         db,
         request,
-        frozenset({RequestState.APPROVED, RequestState.EXPIRED}),
-        RequestState.APPROVED,
+        Transition.RENEW,
         revision=revision,
         institution=details.institution,
         **lifecycle.approval_values(settings, start),
@@ -128,15 +128,14 @@ def _send_to_review(
     now = utcnow()
     if old.state == RequestState.APPROVED:
         # The approval was for the old licence or profession; it does not carry over.
-        approved = frozenset({RequestState.APPROVED})
-        if not lifecycle.move(db, old, approved, RequestState.EXPIRED, revision=revision, access_until=now):
+        if not transitions.move(db, old, Transition.EXPIRE, revision=revision, access_until=now):
             raise lifecycle.AccessChangeRefused(old)
         reason = "Renewed with changed details, which are under review."
         lifecycle.record(db, old, old.user, "access.expired", RequestState.APPROVED, reason=reason, ip=ip)
     else:
         # The old request stays as it is; its revision still stops a second click opening two.
         unchanged = AccessRequest.revision == revision
-        if not lifecycle.claim(db, old, unchanged, revision=AccessRequest.revision + 1):
+        if not transitions.compare_and_set(db, old, unchanged, revision=AccessRequest.revision + 1):
             raise lifecycle.AccessChangeRefused(old)
     new = AccessRequest(
         user_id=old.user_id,

@@ -1,5 +1,6 @@
-"""The access-request lifecycle. Every transition is a compare-and-set on the request's state,
-writes an audit event and queues the emails it causes, all in the caller's transaction."""
+"""Applying for access and deciding on it. Every change of state is a transition of the request's
+state machine (app/access/transitions.py); each writes an audit event and queues the emails it
+causes, all in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.access import checks, lifecycle
-from app.access.models import DECIDED_STATES, OPEN_STATES, AccessRequest, RequestState
+from app.access.models import DECIDED_STATES, AccessRequest, RequestState
+from app.access.transitions import DECISIONS, REVIEWABLE, Transition, move
 from app.accounts import privacy
 from app.accounts import service as accounts_service
 from app.accounts.models import TokenPurpose, User
@@ -21,7 +23,6 @@ from app.core.db import utcnow
 from app.core.policy import PROFESSION_LABELS, Profession
 from app.core.security import hash_password
 
-REVIEWABLE = (RequestState.PENDING, RequestState.NEEDS_INFO)
 # A reviewer's outcome: the audit action it records and the email the applicant receives.
 OUTCOMES = {
     RequestState.APPROVED: ("request.approved", "approved"),
@@ -138,7 +139,7 @@ def verify_email(db: Session, settings: Settings, token: str, *, ip: str) -> Use
         return None
     user.email_verified_at = user.email_verified_at or utcnow()
     request = latest_request(db, user.id)
-    if request and _move(db, request, {RequestState.UNVERIFIED}, RequestState.PENDING, submitted_at=utcnow()):
+    if request and move(db, request, Transition.VERIFY, submitted_at=utcnow()):
         lifecycle.record(db, request, user, "request.verified", RequestState.UNVERIFIED, ip=ip)
         if lifecycle.auto_approve(db, settings, request, ip=ip):  # off unless domains are configured
             return user
@@ -159,27 +160,6 @@ def _tell_reviewers(db: Session, settings: Settings, request: AccessRequest) -> 
             profession=PROFESSION_LABELS[request.profession],
             link=link,
         )
-
-
-def _move(
-    db: Session,
-    request: AccessRequest,
-    from_states: set[RequestState],
-    to_state: RequestState,
-    *,
-    revision: int | None = None,
-    **values: object,
-) -> bool:
-    """Compare-and-set: change state only if it is still one of `from_states` (and `revision`)."""
-    query = update(AccessRequest).where(AccessRequest.id == request.id, AccessRequest.state.in_(from_states))
-    if revision is not None:
-        query = query.where(AccessRequest.revision == revision)
-    result = db.execute(
-        query.values(state=to_state, revision=AccessRequest.revision + 1, **values),
-        execution_options={"synchronize_session": False},
-    )
-    db.refresh(request)
-    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def decide(
@@ -218,8 +198,7 @@ def decide(
         values = {"question": reason, "answer": "", "decided_by_id": reviewer.id}
     if outcome == RequestState.APPROVED:
         values.update(lifecycle.approval_values(settings, utcnow()))  # the access period starts
-    allowed = {RequestState.PENDING} if outcome == RequestState.NEEDS_INFO else set(REVIEWABLE)
-    if not _move(db, request, allowed, outcome, revision=revision, **values):
+    if not move(db, request, DECISIONS[outcome], revision=revision, **values):
         raise TransitionRefused(request)
     if outcome == RequestState.APPROVED:
         request.user.profession = request.profession  # a renewal may have changed it
@@ -239,7 +218,7 @@ def decide(
 
 def answer(db: Session, settings: Settings, request: AccessRequest, *, text: str, ip: str) -> None:
     """Record the applicant's answer and put the request back in the queue."""
-    if not _move(db, request, {RequestState.NEEDS_INFO}, RequestState.PENDING, answer=text):
+    if not move(db, request, Transition.ANSWER, answer=text):
         raise TransitionRefused(request)
     lifecycle.record(
         db, request, request.user, "request.answered", RequestState.NEEDS_INFO, reason=text, ip=ip
@@ -250,7 +229,7 @@ def answer(db: Session, settings: Settings, request: AccessRequest, *, text: str
 def withdraw(db: Session, request: AccessRequest, *, ip: str) -> None:
     """Let the applicant take back a request that is not decided."""
     before = request.state
-    if not _move(db, request, set(OPEN_STATES), RequestState.WITHDRAWN):
+    if not move(db, request, Transition.WITHDRAW):
         raise TransitionRefused(request)
     lifecycle.record(db, request, request.user, "request.withdrawn", before, ip=ip)
 

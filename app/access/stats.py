@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.access import service as access_service
 from app.access.models import AccessRequest
+from app.access.transitions import REVIEWABLE
 
 WINDOW = timedelta(days=30)
 # Far more decisions than a month brings; the median is taken over the newest this many.
@@ -42,7 +42,7 @@ def review_stats(db: Session, *, now: datetime, window: timedelta = WINDOW) -> R
     """Count the queue, find its oldest request and the median time to a decision within `window`."""
     since = func.coalesce(AccessRequest.submitted_at, AccessRequest.created_at)
     waiting, oldest = db.execute(
-        select(func.count(), func.min(since)).where(AccessRequest.state.in_(access_service.REVIEWABLE))
+        select(func.count(), func.min(since)).where(AccessRequest.state.in_(REVIEWABLE))
     ).one()
     durations = decision_times(db, start=now - window, end=now)
     return ReviewStats(

@@ -142,3 +142,8 @@ def safe_next(value: str | None, default: str = "/account") -> str:
     if any(ord(c) < 32 for c in value):
         return default
     return value
+
+
+def home_path(user: User) -> str:
+    """Where a logged-in person starts: staff at the staff area, everyone else at their account."""
+    return "/admin" if user.is_staff else "/account"

@@ -13,7 +13,7 @@ from app.access.models import AccessRequest, RequestState
 from app.accounts.models import Role, User, UserSession
 from app.audit import service as audit
 from app.core.config import Settings
-from app.core.db import utcnow
+from app.core.db import changed_rows, claim, utcnow
 from app.core.pagination import Page
 from app.core.policy import Capability, Profession, can
 from app.core.security import hash_token
@@ -130,13 +130,8 @@ def end_session(
     """End one open session of a person and record it; False when it was not open any more."""
     if current_token and session_id_of(db, current_token) == session_id:
         raise SessionEndRefused("This is the session you are using now; log out to end it.")
-    ended = db.execute(
-        update(UserSession)
-        .where(UserSession.id == session_id, UserSession.user_id == person.id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow()),
-        execution_options={"synchronize_session": False},
-    )
-    if ended.rowcount != 1:  # type: ignore[attr-defined]
+    open_session = {"user_id": person.id, "ended_at": None}
+    if not claim(db, UserSession, session_id, expected=open_session, values={"ended_at": utcnow()}):
         return False
     audit.record(
         db,
@@ -157,8 +152,7 @@ def end_all_sessions(
     query = update(UserSession).where(*_live(settings, person.id))
     if current_token:
         query = query.where(UserSession.token_hash != hash_token(current_token))
-    ended = db.execute(query.values(ended_at=utcnow()), execution_options={"synchronize_session": False})
-    count: int = ended.rowcount  # type: ignore[attr-defined]
+    count = changed_rows(db, query.values(ended_at=utcnow()))
     if count:
         audit.record(
             db,

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import escape
-from sqlalchemy import ColumnElement, Enum, String, and_, delete, false, inspect, or_, select, update
+from sqlalchemy import ColumnElement, Enum, String, and_, delete, false, inspect, or_, select
 from sqlalchemy.orm import Session
 
-from app.access.models import OPEN_STATES, AccessRequest, RequestState
+from app.access import transitions
+from app.access.models import AccessRequest, RequestState
+from app.access.transitions import Transition
 from app.accounts.models import AuthToken, Consent, ConsentDocument, User, UserSession
 from app.audit import service as audit
 from app.audit.models import AuditEvent
@@ -39,8 +41,6 @@ EXPORT_NOTES = {
     "secrets": "Your password and the tokens of your sessions and emailed links are stored only "
     "as one-way hashes and are left out; links in the copies of emails have their tokens removed.",
 }
-# Requests that still give, or may yet give, access end when their owner deletes the account.
-CLOSED_ON_DELETION = frozenset({*OPEN_STATES, RequestState.APPROVED})
 KEPT_ON_REQUESTS = frozenset({"terms_version"})  # with the state and profession: not personal
 # Server paths, references to other rows and credentials stay out of the export.
 NOT_EXPORTED = frozenset({"password_hash", "document_path", "user_id", "decided_by_id"})
@@ -294,14 +294,7 @@ def _anonymise_events(
 def _close_and_erase(db: Session, item: AccessRequest, user: User, anonymous: str) -> None:
     """End a request that still gives or awaits access, then erase what it said about the person."""
     before = item.state
-    closed = db.execute(
-        update(AccessRequest)
-        .where(AccessRequest.id == item.id, AccessRequest.state.in_(CLOSED_ON_DELETION))
-        .values(state=RequestState.WITHDRAWN, revision=AccessRequest.revision + 1),
-        execution_options={"synchronize_session": False},
-    )
-    db.refresh(item)
-    if closed.rowcount == 1:  # type: ignore[attr-defined]
+    if transitions.move(db, item, Transition.CLOSE_ON_DELETION):
         _record_as(
             db,
             user.id,

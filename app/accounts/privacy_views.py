@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts import privacy, sessions
-from app.accounts.dependencies import CurrentUser, LoggedIn, safe_next
+from app.accounts.dependencies import CurrentUser, LoggedIn, home_path, safe_next
 from app.accounts.models import User
 from app.core import csrf
 from app.core.db import Db, utcnow
@@ -49,16 +49,12 @@ def consent_gate(request: Request, db: Db, user: CurrentUser) -> None:
         raise ConsentRequired(f"{target}?{urlencode({'next': here})}")
 
 
-def _home(user: User) -> str:
-    return "/admin" if user.is_staff else "/account"
-
-
 @router.get("/account/consent", name="accounts.consent", response_class=HTMLResponse)
 def consent_form(request: Request, db: Db, user: LoggedIn, next: str = "") -> Response:  # noqa: A002
     """Ask a member to accept the terms and privacy notice in their current version."""
     settings = request.app.state.settings
     if not privacy.needs_consent(db, settings, user):
-        return RedirectResponse(safe_next(next, _home(user)), 303)
+        return RedirectResponse(safe_next(next, home_path(user)), 303)
     context = {"next": next, "errors": {}, "earlier": privacy.consents(db, user.id)}
     return render(request, "accounts/privacy/consent.html", context)
 
@@ -69,7 +65,7 @@ def consent(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
     settings = request.app.state.settings
     next_path = str(form.get("next", ""))
     if not privacy.needs_consent(db, settings, user):
-        return RedirectResponse(safe_next(next_path, _home(user)), 303)
+        return RedirectResponse(safe_next(next_path, home_path(user)), 303)
     if form.get("accept_terms") != "on":
         message = "Tick the box to accept the terms and the privacy notice, or log out."
         context = {
@@ -81,7 +77,7 @@ def consent(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
     privacy.accept(db, settings, user, ip=client_ip(request))
     db.commit()
     flash(request, "Thank you. Your acceptance has been recorded.", "success")
-    return RedirectResponse(safe_next(next_path, _home(user)), 303)
+    return RedirectResponse(safe_next(next_path, home_path(user)), 303)
 
 
 @router.get("/account/export", name="accounts.export")

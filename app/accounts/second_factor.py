@@ -31,7 +31,7 @@ from app.accounts import sessions, totp
 from app.accounts.models import RecoveryCode, SecondFactor, User
 from app.audit import service as audit
 from app.core.config import Settings
-from app.core.db import utcnow
+from app.core.db import changed_rows, claim, utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -149,13 +149,10 @@ def enable(db: Session, settings: Settings, user: User, *, code: str, ip: str) -
     if row.enabled_at is not None:
         raise AlreadyEnabled
     step = _matching_step(settings, row, code)
-    turned_on = db.execute(
-        update(SecondFactor)
-        .where(SecondFactor.id == row.id, SecondFactor.enabled_at.is_(None))
-        .values(enabled_at=utcnow(), last_step=step)
-    )
-    if turned_on.rowcount != 1:  # type: ignore[attr-defined]
+    turned_on = {"enabled_at": utcnow(), "last_step": step}
+    if not claim(db, SecondFactor, row.id, expected={"enabled_at": None}, values=turned_on):
         raise AlreadyEnabled
+    db.refresh(row)
     codes = _new_recovery_codes(db, settings, user)
     _audit(db, user, "account.second_factor_enabled", user, ip=ip, before="off", after="on")
     return codes
@@ -202,21 +199,16 @@ def verify(
         return "recovery"
     step = _matching_step(settings, row, code)
     # Compare-and-set: of two requests with the same code, only one moves the step on.
-    accepted = db.execute(
-        update(SecondFactor)
-        .where(
-            SecondFactor.id == row.id,
-            or_(SecondFactor.last_step.is_(None), SecondFactor.last_step < step),
-        )
-        .values(last_step=step)
-    )
-    if accepted.rowcount != 1:  # type: ignore[attr-defined]
+    unused = or_(SecondFactor.last_step.is_(None), SecondFactor.last_step < step)
+    if not claim(db, SecondFactor, row.id, where=[unused], values={"last_step": step}):
         raise CodeRefused
+    db.refresh(row)
     return "code"
 
 
 def _spend_recovery_code(db: Session, settings: Settings, user: User, code: str, *, ip: str) -> None:
-    spent = db.execute(
+    spent = changed_rows(
+        db,
         update(RecoveryCode)
         .where(
             RecoveryCode.user_id == user.id,
@@ -224,9 +216,8 @@ def _spend_recovery_code(db: Session, settings: Settings, user: User, code: str,
             RecoveryCode.used_at.is_(None),
         )
         .values(used_at=utcnow()),
-        execution_options={"synchronize_session": False},
     )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
+    if spent != 1:
         raise CodeRefused
     left = recovery_codes_left(db, user)
     reason = f"{left} recovery code{'' if left == 1 else 's'} left"

@@ -13,7 +13,7 @@ from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from app.accounts import second_factor, totp
-from app.accounts.dependencies import CurrentUser, require
+from app.accounts.dependencies import CurrentUser, home_path, require
 from app.accounts.models import User
 from app.accounts.views import start_session
 from app.core import security_log
@@ -184,7 +184,7 @@ def login_step(request: Request, db: Db, user: CurrentUser) -> Response:
     if second_factor.held_user(db, request.app.state.settings, request.session) is not None:
         return render(request, "accounts/second_factor/login.html", {"errors": {}})
     if user is not None:
-        return RedirectResponse("/admin" if user.is_staff else "/account", 303)
+        return RedirectResponse(home_path(user), 303)
     errors = {"form": TIMED_OUT} if waiting else {}
     return render(request, "accounts/login.html", {"values": {"next": ""}, "errors": errors})
 

@@ -12,7 +12,7 @@ from app.accounts import sessions
 from app.accounts.models import AuthToken, Role, TokenPurpose, User
 from app.audit import service as audit
 from app.core.config import Settings
-from app.core.db import utcnow
+from app.core.db import claim, utcnow
 from app.core.email_address import normalise as normalise_email
 from app.core.policy import STAFF_ROLES, Capability, roles_that_can
 from app.core.security import hash_password, hash_token, new_token, same, verify_password
@@ -88,13 +88,11 @@ def use_token(db: Session, token: str, purpose: TokenPurpose) -> User | None:
     found = _live_token(db, token, purpose, now)
     if found is None:
         return None
-    spent = db.execute(
-        update(AuthToken)
-        .where(AuthToken.id == found.id, AuthToken.used_at.is_(None), AuthToken.expires_at > now)
-        .values(used_at=now),
-        execution_options={"synchronize_session": False},
+    unexpired = [AuthToken.expires_at > now]
+    spent = claim(
+        db, AuthToken, found.id, expected={"used_at": None}, where=unexpired, values={"used_at": now}
     )
-    return db.get(User, found.user_id) if spent.rowcount == 1 else None  # type: ignore[attr-defined]
+    return db.get(User, found.user_id) if spent else None
 
 
 def _live_token(db: Session, token: str, purpose: TokenPurpose, now: datetime) -> AuthToken | None:

@@ -7,14 +7,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from app.access import lifecycle, renewal
 from app.access import service as access_service
 from app.access.models import RequestState
 from app.accounts import links, privacy, second_factor, sessions
 from app.accounts import service as accounts_service
-from app.accounts.dependencies import CurrentUser, LoggedIn, safe_next
+from app.accounts.dependencies import CurrentUser, LoggedIn, home_path, safe_next
 from app.accounts.forms import LoginForm, ResetForm
 from app.accounts.models import TokenPurpose, User
 from app.audit import service as audit
@@ -95,8 +94,7 @@ def start_session(request: Request, db: Session, user: User, next_path: str | No
     )
     db.commit()
     csrf.rotate(request)
-    default = "/admin" if user.is_staff else "/account"
-    target = safe_next(next_path, default)
+    target = safe_next(next_path, home_path(user))
     if privacy.needs_consent(db, settings, user):
         # The terms changed since this person accepted them: that comes before anything else.
         target = f"{request.app.url_path_for('accounts.consent')}?{urlencode({'next': target})}"
@@ -199,7 +197,7 @@ def reset(request: Request, db: Db, form: Form) -> Response:
 def account(request: Request, db: Db, user: LoggedIn) -> Response:
     """Show the person's request, its state and its history."""
     if user.is_staff:
-        return RedirectResponse("/admin", 303)
+        return RedirectResponse(home_path(user), 303)
     latest = access_service.latest_request(db, user.id)
     history = audit.history(db, "access_request", latest.id) if latest else []
     context = {"person": user, "access": latest, "history": history, "states": RequestState}
@@ -208,9 +206,7 @@ def account(request: Request, db: Db, user: LoggedIn) -> Response:
 
 @router.post("/account/request", name="accounts.answer", response_class=HTMLResponse)
 def answer(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
-    """Answer the reviewer's question (the request goes back into the queue), or renew access."""
-    if form.get("action") == "renew":
-        return _renew(request, db, user, form)
+    """Answer the reviewer's question; the request goes back into the queue."""
     settings = request.app.state.settings
     latest = access_service.latest_request(db, user.id)
     text = str(form.get("answer", "")).strip()
@@ -251,7 +247,8 @@ def withdraw(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
 
 
 # Renewal (SPEC 2): confirm or update the details; a changed licence or profession goes to review.
-def _renew(request: Request, db: Session, user: User, form: FormData) -> Response:
+@router.post("/account/renew", name="accounts.renew", response_class=HTMLResponse)
+def renew(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
     """Renew at once with confirmed details, or send changed ones to the review queue."""
     latest = access_service.latest_request(db, user.id)
     if latest is None or not lifecycle.renewal_open(latest):

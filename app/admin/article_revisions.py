@@ -6,14 +6,14 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts.dependencies import Editor
-from app.admin.articles import find
+from app.admin.articles import NO_ARTICLE
 from app.articles import editing, revisions
 from app.articles.models import Article, ArticleRevision
 from app.core.db import Db
 from app.core.forms import Form
 from app.core.proxies import client_ip
 from app.core.text import row_number
-from app.core.web import flash, page_number, render
+from app.core.web import flash, get_or_404, page_number, render
 
 router = APIRouter(prefix="/admin")
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/admin")
 @router.get("/articles/{article_id}/revisions", name="admin.article_revisions", response_class=HTMLResponse)
 def index(request: Request, db: Db, user: Editor, article_id: int, page: str | None = None) -> Response:
     """List the article's saved versions, newest first, with who saved each and when."""
-    article = find(db, article_id)
+    article = get_or_404(db, Article, article_id, NO_ARTICLE)
     size = max(request.app.state.settings.page_size, 20)
     items = revisions.page_of(db, article, number=page_number(page), size=size)
     return render(request, "admin/articles/revisions.html", {"article": article, "page": items})
@@ -39,7 +39,7 @@ def compare(
     request: Request, db: Db, user: Editor, article_id: int, old: str | None = None, new: str | None = None
 ) -> Response:
     """Show what changed between two revisions, field by field and the body line by line."""
-    article = find(db, article_id)
+    article = get_or_404(db, Article, article_id, NO_ARTICLE)
     newer = _revision(db, article, new) or editing.latest_revision(db, article)
     older = _revision(db, article, old)
     if older is None and newer is not None:
@@ -62,7 +62,7 @@ def compare(
 )
 def restore(request: Request, db: Db, user: Editor, form: Form, article_id: int, number: int) -> Response:
     """Save the revision's content again as the newest version; the status stays as it is."""
-    article = find(db, article_id)
+    article = get_or_404(db, Article, article_id, NO_ARTICLE)
     revision = revisions.find(db, article, number)
     if revision is None:
         raise HTTPException(404, "There is no such revision.")

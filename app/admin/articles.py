@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import FormData
@@ -17,9 +17,10 @@ from app.articles.models import Article, ArticleStatus
 from app.core.db import Db
 from app.core.forms import form_data_up_to
 from app.core.proxies import client_ip
-from app.core.web import flash, page_number, render
+from app.core.web import flash, get_or_404, page_number, render
 
 router = APIRouter(prefix="/admin")
+NO_ARTICLE = "There is no such article."
 EditorForm = Annotated[FormData, Depends(form_data_up_to(forms.MAX_EDITOR_FIELDS))]
 DONE = {
     ArticleStatus.DRAFT: "Saved as a draft.",
@@ -70,28 +71,22 @@ def preview_new(request: Request, db: Db, user: Editor, form: EditorForm) -> Res
 @router.get("/articles/{article_id}", name="admin.article", response_class=HTMLResponse)
 def edit(request: Request, db: Db, user: Editor, article_id: int) -> Response:
     """Show the editor filled with the article as it is now."""
-    article = find(db, article_id)
+    article = get_or_404(db, Article, article_id, NO_ARTICLE)
     return editor_page.render_editor(request, db, article=article, typed=editor_page.typed_from(article))
 
 
 @router.post("/articles/{article_id}", name="admin.article_save", response_class=HTMLResponse)
 def save(request: Request, db: Db, user: Editor, form: EditorForm, article_id: int) -> Response:
     """Save the article; a save made on an older version is refused with the other change shown."""
-    return _save(request, db, user, find(db, article_id), forms.read(form))
+    return _save(request, db, user, get_or_404(db, Article, article_id, NO_ARTICLE), forms.read(form))
 
 
 @router.post("/articles/{article_id}/preview", name="admin.article_preview", response_class=HTMLResponse)
 def preview(request: Request, db: Db, user: Editor, form: EditorForm, article_id: int) -> Response:
     """Show the typed article as a visitor and as a professional would see it; store nothing."""
-    return editor_page.render_preview(request, db, article=find(db, article_id), typed=forms.read(form))
-
-
-def find(db: Db, article_id: int) -> Article:
-    """The article with this id, or a 404."""
-    article = db.get(Article, article_id)
-    if article is None:
-        raise HTTPException(404, "There is no such article.")
-    return article
+    return editor_page.render_preview(
+        request, db, article=get_or_404(db, Article, article_id, NO_ARTICLE), typed=forms.read(form)
+    )
 
 
 def _action(typed: forms.EditorForm) -> editing.Action:

@@ -15,11 +15,12 @@ from app.core.db import Db
 from app.core.forms import Form, form_data, text_fields, validate
 from app.core.proxies import client_ip
 from app.core.text import query_text
-from app.core.web import flash, page_number, render
+from app.core.web import flash, get_or_404, page_number, render
 from app.media import library, service, uploads
 from app.media.models import MediaFile
 
 router = APIRouter(prefix="/admin/media")
+NO_FILE = "There is no such file."
 PAGE_SIZE_FACTOR = 3  # a grid of thumbnails holds more than a list of articles
 
 
@@ -127,13 +128,6 @@ def _refused(request: Request, values: dict[str, str], refused: Exception) -> Re
     return _upload_page(request, values, {"file": str(refused)}, 422)
 
 
-def _find(db: Db, media_id: int) -> MediaFile:
-    media = db.get(MediaFile, media_id)
-    if media is None:
-        raise HTTPException(404, "There is no such file.")
-    return media
-
-
 def _file_page(
     request: Request, db: Db, media: MediaFile, errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None, status: int = 200,
@@ -152,13 +146,13 @@ def _file_page(
 @router.get("/{media_id}", name="admin.media_file", response_class=HTMLResponse)
 def media_file(request: Request, db: Db, user: Editor, media_id: int) -> Response:
     """Show a file: preview, description, the Markdown to insert and the articles that use it."""
-    return _file_page(request, db, _find(db, media_id))
+    return _file_page(request, db, get_or_404(db, MediaFile, media_id, NO_FILE))
 
 
 @router.post("/{media_id}", name="admin.media_edit", response_class=HTMLResponse)
 def edit(request: Request, db: Db, user: Editor, media_id: int, form: Form) -> Response:
     """Change a file's text alternative and caption."""
-    media = _find(db, media_id)
+    media = get_or_404(db, MediaFile, media_id, NO_FILE)
     values = text_fields(form)
     parsed, errors = validate(Description, values)
     if parsed is None:
@@ -176,7 +170,7 @@ def edit(request: Request, db: Db, user: Editor, media_id: int, form: Form) -> R
 @router.get("/{media_id}/thumbnail", name="admin.media_thumbnail")
 def thumbnail(db: Db, user: Editor, media_id: int) -> Response:
     """Serve a file's thumbnail to staff; an SVG, or an image stored before thumbnails, serves itself."""
-    media = _find(db, media_id)
+    media = get_or_404(db, MediaFile, media_id, NO_FILE)
     if media.thumbnail_path and Path(media.thumbnail_path).is_file():
         path, kind = (
             media.thumbnail_path,
@@ -207,13 +201,13 @@ def _delete_page(request: Request, db: Db, media: MediaFile, *, changed: bool = 
 @router.get("/{media_id}/delete", name="admin.media_delete", response_class=HTMLResponse)
 def delete_page(request: Request, db: Db, user: Editor, media_id: int) -> Response:
     """Ask before deleting, naming every article that would lose the file."""
-    return _delete_page(request, db, _find(db, media_id))
+    return _delete_page(request, db, get_or_404(db, MediaFile, media_id, NO_FILE))
 
 
 @router.post("/{media_id}/delete", name="admin.media_delete_post", response_class=HTMLResponse)
 def delete(request: Request, db: Db, user: Editor, media_id: int, form: Form) -> Response:
     """Delete the file, its thumbnail and its record, once the articles using it were confirmed."""
-    media = _find(db, media_id)
+    media = get_or_404(db, MediaFile, media_id, NO_FILE)
     seen = ",".join(str(article.id) for article in library.articles_using(db, media))
     # The confirmation must name exactly the articles that use the file now, not those of an
     # older page (or none at all, as from a form posted without its confirmation).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts.dependencies import MessageAnswerer
@@ -15,9 +15,10 @@ from app.contact.models import ContactMessage
 from app.core.db import Db
 from app.core.forms import Form, text_fields, validate
 from app.core.proxies import client_ip
-from app.core.web import flash, page_number, page_or_404, render
+from app.core.web import flash, get_or_404, page_number, page_or_404, render
 
 router = APIRouter(prefix="/admin/messages")
+NO_MESSAGE = "There is no such message."
 FILTERS: tuple[contact_service.Status, ...] = get_args(contact_service.Status)
 ACTION_LABELS = {
     "contact.replied": "replied",
@@ -35,13 +36,6 @@ def inbox(
     size = request.app.state.settings.page_size
     items = page_or_404(contact_service.inbox(db, status=chosen, page=page_number(page), size=size))
     return render(request, "admin/messages/index.html", {"page": items, "status": chosen, "filters": FILTERS})
-
-
-def _find(db: Db, message_id: int) -> ContactMessage:
-    found = db.get(ContactMessage, message_id)
-    if found is None:
-        raise HTTPException(404, "There is no such message.")
-    return found
 
 
 def _detail(
@@ -65,7 +59,7 @@ def _detail(
 @router.get("/{message_id}", name="admin.message", response_class=HTMLResponse)
 def detail(request: Request, db: Db, user: MessageAnswerer, message_id: int) -> Response:
     """Show one message, its replies and the reply form; opening it marks it read."""
-    item = _find(db, message_id)
+    item = get_or_404(db, ContactMessage, message_id, NO_MESSAGE)
     contact_service.mark_read(db, item=item)
     db.commit()
     return _detail(request, db, item, {"handled": "on"}, {}, 200)
@@ -74,7 +68,7 @@ def detail(request: Request, db: Db, user: MessageAnswerer, message_id: int) -> 
 @router.post("/{message_id}/reply", name="admin.message_reply", response_class=HTMLResponse)
 def reply(request: Request, db: Db, user: MessageAnswerer, form: Form, message_id: int) -> Response:
     """Email a reply to the sender and, unless unticked, mark the message handled."""
-    item = _find(db, message_id)
+    item = get_or_404(db, ContactMessage, message_id, NO_MESSAGE)
     values = text_fields(form)
     parsed, errors = validate(ReplyForm, values)
     if parsed is None:
@@ -97,7 +91,7 @@ def reply(request: Request, db: Db, user: MessageAnswerer, form: Form, message_i
 @router.post("/{message_id}/handled", name="admin.message_handled")
 def mark_handled(request: Request, db: Db, user: MessageAnswerer, form: Form, message_id: int) -> Response:
     """Mark the message handled (a colleague may have done so a moment earlier: that is fine)."""
-    item = _find(db, message_id)
+    item = get_or_404(db, ContactMessage, message_id, NO_MESSAGE)
     changed = contact_service.mark_handled(db, item=item, actor=user, ip=client_ip(request))
     db.commit()
     flash(request, "Marked handled." if changed else "This message was already marked handled.", "success")
@@ -107,7 +101,7 @@ def mark_handled(request: Request, db: Db, user: MessageAnswerer, form: Form, me
 @router.post("/{message_id}/reopen", name="admin.message_reopen")
 def reopen(request: Request, db: Db, user: MessageAnswerer, form: Form, message_id: int) -> Response:
     """Put the message back among the open ones."""
-    item = _find(db, message_id)
+    item = get_or_404(db, ContactMessage, message_id, NO_MESSAGE)
     changed = contact_service.reopen(db, item=item, actor=user, ip=client_ip(request))
     db.commit()
     flash(request, "Reopened." if changed else "This message was already open.", "success")

@@ -18,9 +18,10 @@ from app.core.forms import Email, Form, text_fields, validate
 from app.core.policy import Capability, Profession, can
 from app.core.proxies import client_ip
 from app.core.text import query_text
-from app.core.web import flash, page_number, render
+from app.core.web import flash, get_or_404, page_number, render
 
 router = APIRouter(prefix="/admin")
+NO_ACCOUNT = "There is no such account."
 NO_REQUEST = "none"
 SHOWN_EVENTS = 50
 NAME_LENGTH = 200  # what the account's name column holds
@@ -126,14 +127,6 @@ def create_user(request: Request, db: Db, user: Admin, form: Form) -> Response:
     return RedirectResponse(request.app.url_path_for("admin.users"), 303)
 
 
-def find_person(db: Db, user_id: int) -> User:
-    """The account behind `/admin/users/{user_id}`, or a 404."""
-    person = db.get(User, user_id)
-    if person is None:
-        raise HTTPException(404, "There is no such account.")
-    return person
-
-
 def current_token(request: Request) -> str | None:
     """The session cookie of the staff member making this request."""
     return request.cookies.get(sessions.cookie_name(request.app.state.settings))
@@ -142,7 +135,7 @@ def current_token(request: Request) -> str | None:
 @router.get("/users/{user_id}", name="admin.user", response_class=HTMLResponse)
 def user_detail(request: Request, db: Db, user: PeopleManager, user_id: int) -> Response:
     """Show one person: profile, requests, decisions, sessions, audit trail and allowed actions."""
-    person = find_person(db, user_id)
+    person = get_or_404(db, User, user_id, NO_ACCOUNT)
     requests = people.requests_of(db, person.id)
     trail = audit_queries.concerning(db, person.id, [item.id for item in requests], limit=SHOWN_EVENTS)
     decisions = audit_queries.by_actor(db, person.id, limit=SHOWN_EVENTS) if person.is_staff else []
@@ -171,7 +164,7 @@ def _back(request: Request, person: User) -> Response:
 
 def _sessions_of(request: Request, db: Db, user: User, user_id: int) -> User:
     """The person whose sessions this staff member may end, or a 403 (reviewers and colleagues)."""
-    person = find_person(db, user_id)
+    person = get_or_404(db, User, user_id, NO_ACCOUNT)
     if not people.may_end_sessions(user, person):
         security_log.event("access.denied", user_id=user.id, path=request.url.path, required="admin")
         raise HTTPException(403, "Only admins end the sessions of staff accounts.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.accounts import second_factor
@@ -12,16 +12,10 @@ from app.accounts.models import STAFF_ROLES, Role, User
 from app.core.db import Db
 from app.core.forms import Form
 from app.core.proxies import client_ip
-from app.core.web import flash
+from app.core.web import flash, get_or_404
 
 router = APIRouter(prefix="/admin")
-
-
-def _colleague(db: Db, user_id: int) -> User:
-    person = db.get(User, user_id)
-    if person is None or not person.is_staff:
-        raise HTTPException(404, "There is no such staff account.")
-    return person
+NO_COLLEAGUE = "There is no such staff account."
 
 
 def _back(request: Request, person: User) -> Response:
@@ -32,7 +26,7 @@ def _back(request: Request, person: User) -> Response:
 @router.post("/users/{user_id}/role", name="admin.users_role")
 def change_role(request: Request, db: Db, user: Admin, form: Form, user_id: int) -> Response:
     """Give a colleague another staff role; their sessions end so it applies at once."""
-    person = _colleague(db, user_id)
+    person = get_or_404(db, User, user_id, NO_COLLEAGUE, shown=lambda person: person.is_staff)
     wanted = str(form.get("role", ""))
     if wanted not in {r.value for r in STAFF_ROLES}:
         flash(request, "Choose a role.", "warning")
@@ -55,7 +49,7 @@ def change_role(request: Request, db: Db, user: Admin, form: Form, user_id: int)
 @router.post("/users/{user_id}/second-factor/reset", name="admin.second_factor_reset")
 def reset_second_factor(request: Request, db: Db, user: Admin, form: Form, user_id: int) -> Response:
     """Reset a colleague's two-step login (a lost phone): their sessions end, they set it up again."""
-    person = _colleague(db, user_id)
+    person = get_or_404(db, User, user_id, NO_COLLEAGUE, shown=lambda person: person.is_staff)
     if person.id == user.id:
         flash(request, "Change your own two-step login from your account page.", "warning")
         return _back(request, person)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
@@ -14,18 +13,25 @@ from app.access import service as access_service
 from app.access.models import AccessRequest, RequestState
 from app.accounts.dependencies import OutboxReader, Reviewer
 from app.accounts.models import User
+from app.admin.review_forms import AccessChangeForm, DecisionForm, future_date
 from app.audit import service as audit
 from app.core.countries import COUNTRIES
 from app.core.db import Db, utcnow
-from app.core.forms import Form, text_fields
+from app.core.forms import Form, text_fields, validate
 from app.core.headers import DOWNLOAD_POLICY, attachment
 from app.core.policy import Capability, Profession, can
 from app.core.proxies import client_ip
 from app.core.text import row_number
-from app.core.web import flash, render
+from app.core.web import flash, get_or_404, render
 from app.mail import service as mail_service
 
 router = APIRouter(prefix="/admin")
+NO_REQUEST = "There is no such request."
+
+
+def _in_queue(item: AccessRequest) -> bool:
+    """An unconfirmed request is not in the queue yet: reviewers do not see it at all."""
+    return item.state != RequestState.UNVERIFIED
 
 
 PRESET_REASONS = [
@@ -57,13 +63,6 @@ def requests(
         "reasons": PRESET_REASONS,
     }
     return render(request, "admin/requests.html", context)
-
-
-def _find(db: Db, request_id: int) -> AccessRequest:
-    found = db.get(AccessRequest, request_id)
-    if found is None or found.state == RequestState.UNVERIFIED:
-        raise HTTPException(404, "There is no such request.")
-    return found
 
 
 def _detail(
@@ -111,26 +110,35 @@ def request_detail(
     """Show everything the applicant entered, the reviewer checks and the decision buttons."""
     # `?preset=N` puts a usual reason into the rejection box, to send as it is or edit first.
     chosen = PRESET_REASONS[preset] if preset is not None and 0 <= preset < len(PRESET_REASONS) else ""
-    return _detail(request, db, _find(db, request_id), values={"reason": chosen} if chosen else None)
+    return _detail(
+        request,
+        db,
+        get_or_404(db, AccessRequest, request_id, NO_REQUEST, shown=_in_queue),
+        values={"reason": chosen} if chosen else None,
+    )
 
 
 @router.post("/requests/{request_id}/{decision}", name="admin.decide", response_class=HTMLResponse)
 def decide(request: Request, db: Db, user: Reviewer, form: Form, request_id: int, decision: str) -> Response:
     """Approve, reject with a reason, or ask for more information: once, whoever clicks first."""
     if decision in ACCESS_CHANGES:
-        return _change_access(request, db, user, form, _find(db, request_id), decision)
+        return _change_access(
+            request,
+            db,
+            user,
+            form,
+            get_or_404(db, AccessRequest, request_id, NO_REQUEST, shown=_in_queue),
+            decision,
+        )
     outcome = DECISIONS.get(decision)
     if outcome is None:
         raise HTTPException(404, "There is no such decision.")
-    item = _find(db, request_id)
+    item = get_or_404(db, AccessRequest, request_id, NO_REQUEST, shown=_in_queue)
     values = text_fields(form)
-    field = "question" if outcome == RequestState.NEEDS_INFO else "reason"
-    reason = values.get(field, "")
-    if outcome != RequestState.APPROVED and not reason:
-        message = (
-            "Write the question to the applicant." if field == "question" else "A rejection needs a reason."
-        )
-        return _detail(request, db, item, {field: message}, values, 422)
+    valid, errors = validate(DecisionForm, values, context={"asked": decision})
+    if valid is None:
+        return _detail(request, db, item, errors, values, 422)
+    reason = valid.question if outcome == RequestState.NEEDS_INFO else valid.reason
     typed = row_number(values.get("revision", ""))
     revision = -1 if typed is None else typed  # no revision matches: refused as changed meanwhile
     try:
@@ -141,7 +149,7 @@ def decide(request: Request, db: Db, user: Reviewer, form: Form, request_id: int
             reviewer=user,
             outcome=outcome,
             revision=revision,
-            reason=reason[:5000],
+            reason=reason,
             overridden=_overridden(values.get("override", "")),
             ip=client_ip(request),
         )
@@ -196,17 +204,12 @@ def _change_access(
     """Suspend (with a reason, emailed), reinstate or extend a professional's access."""
     settings = request.app.state.settings
     values = text_fields(form)
-    reason = values.get("extend_reason" if change == "extend" else "reason", "")[:5000]
+    valid, errors = validate(AccessChangeForm, values, context={"asked": change})
+    if valid is None:
+        return _detail(request, db, item, errors, values, 422)
+    reason, until = valid.note(change), future_date(valid.until)
     typed = row_number(values.get("revision", ""))
     revision = -1 if typed is None else typed  # no revision matches: refused as changed meanwhile
-    until = _future_date(values.get("until", ""))
-    errors = {}
-    if change == "suspend" and not reason:
-        errors["reason"] = "A suspension needs a reason; it is sent to the professional."
-    if change == "extend" and until is None:
-        errors["until"] = "Choose a date in the future, within ten years."
-    if errors:
-        return _detail(request, db, item, errors, values, 422)
     latest = access_service.latest_request(db, item.user_id)
     ip = client_ip(request)
     try:
@@ -229,20 +232,10 @@ def _change_access(
     return RedirectResponse(request.app.url_path_for("admin.request", request_id=item.id), 303)
 
 
-def _future_date(text: str) -> datetime | None:
-    """The end of the day a date field names, if it lies ahead and within ten years."""
-    try:
-        chosen = date.fromisoformat(text)
-    except ValueError:
-        return None
-    end = datetime(chosen.year, chosen.month, chosen.day, 23, 59, 59, tzinfo=UTC)
-    return end if utcnow() < end <= utcnow() + timedelta(days=3653) else None
-
-
 @router.get("/requests/{request_id}/document", name="admin.document")
 def document(request: Request, db: Db, user: Reviewer, request_id: int) -> Response:
     """Download the applicant's credential document, as an attachment, for reviewers only."""
-    item = _find(db, request_id)
+    item = get_or_404(db, AccessRequest, request_id, NO_REQUEST, shown=_in_queue)
     if not item.document_path or not Path(item.document_path).is_file():
         raise HTTPException(404, "This request has no document.")
     # Who read a person's credentials, and when, is part of the request's history.

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -14,6 +14,7 @@ from app.articles import forms, service
 from app.articles.markdown import check_body
 from app.articles.models import Article, ArticleRevision, ArticleStatus, Category, Reference, SlugRedirect
 from app.audit import service as audit
+from app.core.db import claim as claim_row
 from app.core.db import utcnow
 from app.core.text import is_slug, row_number, slugify
 from app.media import service as media_service
@@ -201,13 +202,7 @@ def claim(db: Session, article: Article, version: int | None) -> None:
     """Take the next version, or fail if another save took it first (compare-and-set)."""
     if version is None or version != article.version:
         raise StaleVersion(article.version)
-    claimed = db.execute(
-        update(Article)
-        .where(Article.id == article.id, Article.version == version)
-        .values(version=version + 1),
-        execution_options={"synchronize_session": False},
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if not claim_row(db, Article, article.id, expected={"version": version}, values={"version": version + 1}):
         raise StaleVersion(version + 1)
     # apply_content raises the version itself; it must land on the number claimed here.
     article.version = version

@@ -35,6 +35,7 @@ from app.articles.models import (
     article_tag,
 )
 from app.audit import service as audit
+from app.core.db import changed_rows
 
 
 class TaxonomyRefused(Exception):
@@ -142,12 +143,7 @@ def delete_category(db: Session, category: Category, *, actor: User, ip: str = "
     """Delete a category that no article uses (checked in the same statement), and audit it."""
     _audit(db, category, "deleted", actor, ip, before=category.slug, reason=f"Deleted {_describe(category)}")
     in_use = exists().where(Article.category_id == category.id)
-    deleted = db.execute(
-        delete(Category)
-        .where(Category.id == category.id, ~in_use)
-        .execution_options(synchronize_session=False)
-    )
-    if deleted.rowcount != 1:  # type: ignore[attr-defined]
+    if changed_rows(db, delete(Category).where(Category.id == category.id, ~in_use)) != 1:
         raise TaxonomyRefused(_in_use_message(db, category))
     db.expunge(category)
 
@@ -217,9 +213,6 @@ def delete_tag(db: Session, tag: Tag, *, actor: User, ip: str = "") -> None:
     """Delete a tag no article carries (checked in the same statement), and audit it."""
     _audit(db, tag, "deleted", actor, ip, before=tag.slug, reason=f"Deleted {_describe(tag)}")
     in_use = exists().where(article_tag.c.tag_id == tag.id)
-    deleted = db.execute(
-        delete(Tag).where(Tag.id == tag.id, ~in_use).execution_options(synchronize_session=False)
-    )
-    if deleted.rowcount != 1:  # type: ignore[attr-defined]
+    if changed_rows(db, delete(Tag).where(Tag.id == tag.id, ~in_use)) != 1:
         raise TaxonomyRefused(_in_use_message(db, tag))
     db.expunge(tag)

@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.audit import service as audit
 from app.contact.models import ContactMessage, ContactReply
 from app.core.config import Settings
-from app.core.db import utcnow
+from app.core.db import claim, utcnow
 from app.core.pagination import Page, paginate
 from app.mail import service as mail_service
 
@@ -120,12 +120,9 @@ def reopen(db: Session, *, item: ContactMessage, actor: User, ip: str) -> bool:
 
 def _set(db: Session, item: ContactMessage, condition: ColumnElement[bool], **values: Any) -> bool:
     """A conditional UPDATE, so two colleagues acting at once change the row once and never fail."""
-    result = db.execute(
-        update(ContactMessage).where(ContactMessage.id == item.id, condition).values(**values),
-        execution_options={"synchronize_session": False},
-    )
+    changed = claim(db, ContactMessage, item.id, where=[condition], values=values)
     db.refresh(item)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return changed
 
 
 def sent_from(db: Session, email: str) -> Sequence[ContactMessage]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import ColumnElement, CursorResult, Delete, MetaData, Update, create_engine, event
+from sqlalchemy import inspect as inspect_model
+from sqlalchemy import update as update_rows
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -73,3 +75,32 @@ def get_db(request: Request) -> Iterator[Session]:
 
 # The session parameter of every view: `def page(db: Db)`.
 Db = Annotated[Session, Depends(get_db)]
+
+
+def changed_rows(db: Session, statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE (loaded objects are left as they are) and return how many rows it changed."""
+    result = db.execute(statement, execution_options={"synchronize_session": False})
+    return cast(CursorResult[Any], result).rowcount
+
+
+def claim(
+    db: Session,
+    model: type[Base],
+    row_id: int,
+    *,
+    expected: Mapping[str, object] | None = None,
+    where: Iterable[ColumnElement[bool]] = (),
+    values: Mapping[str, object],
+) -> bool:
+    """Write `values` to one row only while it still holds `expected` (and `where`); True if this caller won.
+
+    This is the compare-and-set every state change uses: `SELECT ... FOR UPDATE` does nothing on
+    SQLite, while a conditional UPDATE changes the row once however many processes try at once.
+    Loaded objects are not refreshed; a caller that keeps one reloads it.
+    """
+    primary_key = inspect_model(model).primary_key[0]
+    conditions = [primary_key == row_id, *where]
+    for name, value in (expected or {}).items():
+        column = getattr(model, name)
+        conditions.append(column.is_(None) if value is None else column == value)
+    return changed_rows(db, update_rows(model).where(*conditions).values(dict(values))) == 1

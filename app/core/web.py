@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -12,6 +13,7 @@ import jinja2
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from app.core.config import PROJECT_ROOT
 from app.core.csrf import csrf_token
@@ -172,3 +174,13 @@ def page_or_404(page: Page[T]) -> Page[T]:
     if page.number > 1 and not page.items:
         raise HTTPException(404, "There is no such page in this list.")
     return page
+
+
+def get_or_404(
+    db: Session, model: type[T], row_id: int, message: str, *, shown: Callable[[T], bool] | None = None
+) -> T:
+    """Load a row by id, or answer 404 with `message` (also when `shown` says this page does not show it)."""
+    found = db.get(model, row_id)
+    if found is None or (shown is not None and not shown(found)):
+        raise HTTPException(404, message)
+    return found

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from app.access.models import OPEN_STATES, AccessRequest, RequestState, ReviewDi
 from app.accounts import service as accounts_service
 from app.audit import service as audit
 from app.core.config import Settings
+from app.core.db import claim
 from app.core.policy import PROFESSION_LABELS
 from app.core.web import waiting_time
 
@@ -105,13 +106,10 @@ def delete_documents(db: Session, settings: Settings, now: datetime) -> int:
     )
     deleted = 0
     for request_id, path in db.execute(query.order_by(AccessRequest.id)).all():
-        cleared = db.execute(
-            update(AccessRequest)
-            .where(AccessRequest.id == request_id, AccessRequest.document_path == path)
-            .values(document_path=None),
-            execution_options={"synchronize_session": False},
+        cleared = claim(
+            db, AccessRequest, request_id, expected={"document_path": path}, values={"document_path": None}
         )
-        if cleared.rowcount != 1:  # type: ignore[attr-defined]
+        if not cleared:
             db.rollback()
             continue
         audit.record(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import AuthToken, UserSession
@@ -12,6 +12,7 @@ from app.articles.models import Article, ArticleStatus
 from app.audit import service as audit
 from app.contact.models import ContactMessage
 from app.core.config import Settings
+from app.core.db import changed_rows, claim
 
 
 def publish_scheduled(db: Session, settings: Settings, now: datetime) -> int:
@@ -19,11 +20,7 @@ def publish_scheduled(db: Session, settings: Settings, now: datetime) -> int:
     due = (Article.status == ArticleStatus.SCHEDULED, Article.published_at <= now)
     published = 0
     for article_id in db.scalars(select(Article.id).where(*due).order_by(Article.published_at)).all():
-        claimed = db.execute(
-            update(Article).where(Article.id == article_id, *due).values(status=ArticleStatus.PUBLISHED),
-            execution_options={"synchronize_session": False},
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if not claim(db, Article, article_id, where=due, values={"status": ArticleStatus.PUBLISHED}):
             db.rollback()
             continue
         audit.record(
@@ -42,18 +39,18 @@ def publish_scheduled(db: Session, settings: Settings, now: datetime) -> int:
 
 def purge_tokens(db: Session, settings: Settings, now: datetime) -> int:
     """Delete email tokens that were used or have expired: they can never work again."""
-    result = db.execute(
-        delete(AuthToken).where(or_(AuthToken.used_at.is_not(None), AuthToken.expires_at <= now)),
-        execution_options={"synchronize_session": False},
+    purged = changed_rows(
+        db, delete(AuthToken).where(or_(AuthToken.used_at.is_not(None), AuthToken.expires_at <= now))
     )
     db.commit()
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return purged
 
 
 def purge_sessions(db: Session, settings: Settings, now: datetime) -> int:
     """Delete sessions that were ended or have run past their idle or absolute limit."""
     idle_since = now - timedelta(minutes=settings.session_idle_minutes)
-    result = db.execute(
+    purged = changed_rows(
+        db,
         delete(UserSession).where(
             or_(
                 UserSession.ended_at.is_not(None),
@@ -61,20 +58,19 @@ def purge_sessions(db: Session, settings: Settings, now: datetime) -> int:
                 UserSession.last_seen_at <= idle_since,
             )
         ),
-        execution_options={"synchronize_session": False},
     )
     db.commit()
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return purged
 
 
 def purge_handled_messages(db: Session, settings: Settings, now: datetime) -> int:
     """Delete contact messages (and their replies) handled longer ago than the retention period."""
     closed_before = now - timedelta(days=settings.contact_retention_days)
-    result = db.execute(
+    purged = changed_rows(
+        db,
         delete(ContactMessage).where(
             ContactMessage.handled_at.is_not(None), ContactMessage.handled_at <= closed_before
         ),
-        execution_options={"synchronize_session": False},
     )
     db.commit()
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return purged

@@ -21,11 +21,11 @@ from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import structlog
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
-from app.core.db import utcnow
+from app.core.db import claim, utcnow
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.service import bodies_to_send
 
@@ -183,14 +183,11 @@ def _claim_next(session_factory: sessionmaker[Session], at: datetime) -> OutboxM
             if not ids:
                 return None
             for row_id in ids:
-                claimed = db.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row_id, _due(at))
-                    .values(status=OutboxStatus.SENDING, claimed_at=at, attempts=OutboxMessage.attempts + 1)
-                    .execution_options(synchronize_session=False)
-                )
+                attempts = OutboxMessage.attempts + 1
+                taken = {"status": OutboxStatus.SENDING, "claimed_at": at, "attempts": attempts}
+                claimed = claim(db, OutboxMessage, row_id, where=[_due(at)], values=taken)
                 db.commit()
-                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                if claimed:
                     return db.get_one(OutboxMessage, row_id)
             # Every candidate went to another sender: look again.
 
@@ -238,16 +235,8 @@ def _finish(
         values["next_attempt_at"] = retry_at
     with session_factory() as db:
         # Only the owner of the claim writes; a sender whose lease ran out must not overwrite.
-        result = db.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == row.id,
-                OutboxMessage.status == OutboxStatus.SENDING,
-                OutboxMessage.claimed_at == at,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        owner = {"status": OutboxStatus.SENDING, "claimed_at": at}
+        kept = claim(db, OutboxMessage, row.id, expected=owner, values=values)
         db.commit()
     outcome = {OutboxStatus.SENT: "sent", OutboxStatus.PENDING: "deferred", OutboxStatus.FAILED: "failed"}
     log.log(
@@ -258,7 +247,7 @@ def _finish(
         outcome=outcome[status],
         attempts=row.attempts,
         error=error,
-        lost_claim=result.rowcount != 1,  # type: ignore[attr-defined]
+        lost_claim=not kept,
     )
     return outcome[status]
 

@@ -19,9 +19,10 @@ from app.access import service as access_service
 from app.access.models import AccessRequest, RequestState
 from app.accounts.dependencies import Reviewer
 from app.accounts.models import User
+from app.admin.review_forms import BulkDecisionForm
 from app.admin.views import PRESET_REASONS
 from app.core.db import Db, utcnow
-from app.core.forms import Form, text_fields
+from app.core.forms import Form, text_fields, validate
 from app.core.policy import Profession
 from app.core.proxies import client_ip
 from app.core.web import flash, render
@@ -52,14 +53,14 @@ def _selection(form: FormData) -> dict[int, int]:
     return chosen
 
 
-def _reason(values: dict[str, str]) -> str:
+def _reason(own: str, values: dict[str, str]) -> str:
     """The reviewer's own words, else the usual reason they picked, else nothing."""
     presets = {str(number): text for number, text in enumerate(PRESET_REASONS)}
-    return (values.get("reason") or presets.get(values.get("preset", ""), ""))[:5000]
+    return own or presets.get(values.get("preset", ""), "")
 
 
 def _errors(chosen: dict[int, int], decision: str, reason: str) -> dict[str, str]:
-    errors = {}
+    errors: dict[str, str] = {}
     if not chosen:
         errors["selected"] = "Select at least one request."
     elif len(chosen) > MAX_SELECTED:
@@ -155,8 +156,9 @@ def decide_selected(
     values = text_fields(form)
     chosen = _selection(form)
     decision = values.get("decision", "")
-    reason = _reason(values)
-    errors = _errors(chosen, decision, reason)
+    valid, errors = validate(BulkDecisionForm, values)
+    reason = _reason(valid.reason if valid else "", values)
+    errors = _errors(chosen, decision, reason) | errors
     if errors:
         ticked = {str(value) for value in form.getlist("selected")}
         return _queue_page(request, db, status, profession, values, errors, ticked)
