@@ -34,7 +34,6 @@ def crawl(client: TestClient, start: tuple[str, ...] = ("/",), limit: int = 500)
         if "html" not in response.headers.get("content-type", ""):
             continue
         for anchor in BeautifulSoup(response.text, "html.parser").find_all(["a", "link", "img"]):
-            target = anchor.get("href") or anchor.get("src") or ""
-            target = urldefrag(target).url
+            target = urldefrag(str(anchor.get("href") or anchor.get("src") or "")).url
             if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
                 queue.append(target)

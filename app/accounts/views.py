@@ -19,6 +19,7 @@ from app.accounts.models import TokenPurpose, User
 from app.audit import service as audit
 from app.core import csrf, security_log
 from app.core.db import Db
+from app.core.email_address import normalise as normalise_email
 from app.core.forms import Form, password_messages, password_owner, text_fields, validate
 from app.core.policy import public
 from app.core.proxies import client_ip
@@ -45,7 +46,7 @@ def login(request: Request, db: Db, form: Form) -> Response:
     values = text_fields(form)
     values["password"] = str(form.get("password", ""))
     parsed, errors = validate(LoginForm, values)
-    email = accounts_service.normalise_email(values.get("email", ""))
+    email = normalise_email(values.get("email", ""))
     shown = {"email": values.get("email", ""), "next": values.get("next", "")}
     limiter = request.app.state.rate_limiter
     # Only failed attempts count, so a clinic behind one address is not locked out by its own logins.
@@ -131,7 +132,7 @@ def forgot_form(request: Request) -> Response:
 def forgot(request: Request, db: Db, form: Form) -> Response:
     """Send a reset link if the account exists; answer the same either way."""
     settings = request.app.state.settings
-    email = accounts_service.normalise_email(str(form.get("email", "")))
+    email = normalise_email(str(form.get("email", "")))
     limiter = request.app.state.rate_limiter
     allowed = limiter.allow(settings.form_rate_limit, "reset-ip", client_ip(request)) and limiter.allow(
         settings.form_rate_limit, "reset-email", email

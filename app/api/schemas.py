@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import JsonDict
+from pydantic.json_schema import JsonDict  # type: ignore[attr-defined]  # public, not re-exported
 
 PUBLIC_LABEL = "Everyone"
 SUMMARY_EXAMPLE: JsonDict = {

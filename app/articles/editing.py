@@ -16,6 +16,7 @@ from app.articles.models import Article, ArticleRevision, ArticleStatus, Categor
 from app.audit import service as audit
 from app.core.db import claim as claim_row
 from app.core.db import utcnow
+from app.core.forms import validate
 from app.core.text import is_slug, row_number, slugify
 from app.media import service as media_service
 from app.media.models import MediaFile
@@ -66,7 +67,7 @@ class Checked:
 
 def check(db: Session, form: forms.EditorForm, *, article: Article | None) -> Checked:
     """Turn the typed form into content, or raise EditRefused with every problem found."""
-    fields, errors = forms.validate(forms.ArticleFields, form.values)
+    fields, errors = validate(forms.ArticleFields, form.values)
     audience, audience_error = forms.audience_text(form)
     references, reference_errors = forms.references(form)
     published_at, time_error = forms.publish_time(form.values.get("published_at", ""))

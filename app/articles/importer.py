@@ -19,7 +19,7 @@ from app.articles.markdown import check_body
 from app.articles.models import Article, ArticleStatus
 from app.core.db import utcnow
 from app.core.policy import AudienceError, parse_audience
-from app.core.text import SLUG_PATTERN
+from app.core.text import SLUG_PATTERN, slugify
 from app.media import service as media_service
 
 
@@ -156,7 +156,7 @@ def import_file(db: Session, path: Path, *, media_dir: Path) -> Article:
     audience = " ".join(meta.audience) if isinstance(meta.audience, list) else (meta.audience or "")
     return service.save_article(
         db,
-        slug=meta.slug or service.slugify(meta.title),
+        slug=meta.slug or slugify(meta.title),
         title=meta.title,
         summary=meta.summary,
         body=body,

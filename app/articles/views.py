@@ -49,7 +49,7 @@ def detail(request: Request, slug: str, db: Db, viewer: CurrentViewer) -> Respon
 
 def _locked_panel(request: Request, audience: Audience, viewer: Viewer) -> str:
     template = request.app.state.templates.get_template("articles/_locked_panel.html")
-    return template.render(audience=audience, viewer=viewer, request=request)
+    return str(template.render(audience=audience, viewer=viewer, request=request))
 
 
 def _moved(request: Request, route: str, slug: str) -> Response:

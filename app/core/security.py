@@ -30,7 +30,7 @@ def password_context(settings: Settings) -> CryptContext:
 
 
 def hash_password(settings: Settings, password: str) -> str:
-    return password_context(settings).hash(password)
+    return str(password_context(settings).hash(password))
 
 
 def verify_password(settings: Settings, password: str, stored: str | None) -> tuple[bool, str | None]:
@@ -57,7 +57,7 @@ def _stand_in(settings: Settings) -> str:
 @cache
 def _stand_in_hash(time_cost: int, memory_kib: int, parallelism: int) -> str:
     """A hash of a random secret that nobody knows, made once per cost."""
-    return _context(time_cost, memory_kib, parallelism).hash(secrets.token_urlsafe(32))
+    return str(_context(time_cost, memory_kib, parallelism).hash(secrets.token_urlsafe(32)))
 
 
 def new_token() -> tuple[str, str]:
