@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.access import lifecycle
+from app.access import documents, lifecycle
 from app.access.models import DECIDED_STATES, OPEN_STATES, AccessRequest, RequestState
 from app.accounts import audit, privacy
 from app.accounts import service as accounts_service
@@ -54,13 +54,6 @@ class Application:
     group_membership: str
 
 
-@dataclass(frozen=True)
-class StoredDocument:
-    path: str
-    name: str
-    content_type: str
-
-
 def latest_request(db: Session, user_id: int) -> AccessRequest | None:
     """Return a user's newest access request."""
     query = select(AccessRequest).where(AccessRequest.user_id == user_id)
@@ -68,12 +61,13 @@ def latest_request(db: Session, user_id: int) -> AccessRequest | None:
 
 
 def submit(
-    db: Session, settings: Settings, form: Application, *, document: StoredDocument | None, ip: str
+    db: Session, settings: Settings, form: Application, *, document: documents.Document | None, ip: str
 ) -> None:
     """Create an unverified account and request and email the confirmation link.
 
     An address that already has an account gets an email saying so instead, and the caller shows
-    the same page either way, so the form never reveals who has an account.
+    the same page either way, so the form never reveals who has an account. The document is
+    stored only with a new request: a file on disk always has its row.
     """
     existing = accounts_service.find_by_email(db, form.email)
     if existing is not None:
@@ -90,6 +84,7 @@ def submit(
     db.add(user)
     db.flush()
     now = utcnow()
+    path = documents.keep(db, document, settings.upload_dir / "requests") if document else None
     request = AccessRequest(
         user_id=user.id,
         state=RequestState.UNVERIFIED,
@@ -100,7 +95,7 @@ def submit(
         institution=form.institution,
         country=form.country,
         group_membership=form.group_membership,
-        document_path=document.path if document else None,
+        document_path=path,
         document_name=document.name if document else "",
         document_type=document.content_type if document else "",
         terms_version=settings.terms_version,

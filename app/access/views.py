@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from app.access import documents
 from app.access import service as access_service
@@ -67,11 +67,10 @@ def _submit_parsed(request: Request, db: Session, form: FormData) -> Response:
     values = text_fields(form)
     parsed, errors = validate(RequestForm, values)
     errors = friendly(errors)
-    upload = form.get("document")
     document = None
-    if not errors and isinstance(upload, UploadFile):
+    if not errors:
         try:
-            document = documents.store(upload, settings.upload_dir / "requests")
+            document = documents.checked(form.get("document"))
         except documents.DocumentRefused as refused:
             errors["document"] = f"{str(refused)[:1].upper()}{str(refused)[1:]}."
     if errors or parsed is None:

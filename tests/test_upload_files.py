@@ -1,0 +1,69 @@
+"""Every file in the upload folders has its row: a refused, rate-limited or failed request keeps
+no file, and `portal tick` removes what was left behind anyway."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from app.access.models import AccessRequest, RequestState
+from app.core.config import Settings
+from tests import factories
+from tests.browsing import submit
+from tests.conftest import soup
+from tests.test_access_request import PDF, form
+
+
+def files_in(folder: Path) -> set[Path]:
+    return {path.resolve() for path in folder.rglob("*") if path.is_file()} if folder.exists() else set()
+
+
+def documents_named(db: Session) -> set[Path]:
+    db.expire_all()
+    paths = db.scalars(select(AccessRequest.document_path).where(AccessRequest.document_path.is_not(None)))
+    return {Path(str(path)).resolve() for path in paths}
+
+
+def with_document(**fields: Any) -> dict[str, Any]:
+    return {"document": ("licence.pdf", PDF, "application/pdf"), **fields}
+
+
+def test_rate_limited_requests_keep_no_document(client: TestClient, db: Session, settings: Settings) -> None:
+    pages = [
+        submit(client, "/request-access", form(email=f"person{n}@clinic.example"), files=with_document())
+        for n in range(10)
+    ]
+    assert [page.status_code for page in pages] == [303] * 5 + [429] * 5
+    assert "Too many requests" in soup(pages[-1].text).select_one("#email-error").get_text()
+    assert soup(pages[-1].text).select_one("#full_name")["value"] == "Dr. Mara Example"
+    assert len(documents_named(db)) == 5
+    assert files_in(settings.upload_dir) == documents_named(db)
+
+
+def test_a_request_for_a_known_address_keeps_no_document(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    factories.applicant(db, settings, email="owner@clinic.example", state=RequestState.APPROVED)
+    response = submit(client, "/request-access", form(email="owner@clinic.example"), files=with_document())
+    assert response.headers["location"] == "/request-access/sent"
+    assert files_in(settings.upload_dir) == set()
+
+
+def test_a_request_whose_commit_fails_keeps_no_document(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    def refuse(session: Session) -> None:
+        raise RuntimeError("the database went away")
+
+    event.listen(app.state.session_factory, "before_commit", refuse)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = submit(client, "/request-access", form(), files=with_document())
+    event.remove(app.state.session_factory, "before_commit", refuse)
+    assert "Something went wrong on our side" in response.text
+    assert db.scalars(select(AccessRequest)).all() == []
+    assert files_in(settings.upload_dir) == set()
