@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -68,6 +69,14 @@ def keep(db: Session, document: Document, directory: Path) -> str:
     with path.open("wb") as out:
         shutil.copyfileobj(document.content, out, 1 << 16)
     return str(path)
+
+
+def write_nowhere(document: Document, directory: Path) -> None:
+    """Write the document to an unnamed file that goes when it is closed, as long as keeping it takes."""
+    directory.mkdir(parents=True, exist_ok=True)
+    document.content.seek(0)
+    with tempfile.TemporaryFile(dir=directory) as out:
+        shutil.copyfileobj(document.content, out, 1 << 16)
 
 
 def _safe_name(name: str, suffix: str) -> str:

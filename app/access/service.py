@@ -71,8 +71,10 @@ def submit(
     """
     existing = accounts_service.find_by_email(db, form.email)
     if existing is not None:
-        # Spend the time a new account's hashing takes, so timing cannot tell the two apart.
+        # Spend the time a new account's hashing and document take, so timing cannot tell the two apart.
         hash_password(settings, form.password)
+        if document:
+            documents.write_nowhere(document, settings.upload_dir / "requests")
         accounts_service.notify_existing_account(db, settings, existing)
         return
     user = User(
