@@ -13,10 +13,13 @@ from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest, RequestState
 from app.core.config import Settings
+from app.media.models import MediaFile
 from tests import factories
 from tests.browsing import submit
 from tests.conftest import soup
 from tests.test_access_request import PDF, form
+from tests.test_admin_media import image_bytes, upload
+from tests.viewers import browser_for
 
 
 def files_in(folder: Path) -> set[Path]:
@@ -67,3 +70,22 @@ def test_a_request_whose_commit_fails_keeps_no_document(
     assert "Something went wrong on our side" in response.text
     assert db.scalars(select(AccessRequest)).all() == []
     assert files_in(settings.upload_dir) == set()
+
+
+def test_a_media_upload_whose_commit_fails_keeps_no_file(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    def refuse(session: Session) -> None:
+        raise RuntimeError("the database went away")
+
+    editor = browser_for("editor", app, db, settings)
+    event.listen(app.state.session_factory, "before_commit", refuse)
+    try:
+        with TestClient(app, raise_server_exceptions=False, cookies=editor.cookies) as client:
+            response = upload(client, "chart.png", image_bytes("PNG"))
+    finally:
+        event.remove(app.state.session_factory, "before_commit", refuse)
+        editor.__exit__(None, None, None)
+    assert "Something went wrong on our side" in response.text
+    assert db.scalars(select(MediaFile)).all() == []
+    assert files_in(settings.media_dir) == set()

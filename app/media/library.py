@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.accounts import audit
 from app.accounts.models import User
 from app.articles.models import Article
+from app.core import stored_files
 from app.core.pagination import Page
 from app.core.text import slugify
 from app.media import service, uploads
@@ -89,9 +90,10 @@ def upload(
     try:
         if checked.is_raster:
             thumbnail, (media.width, media.height) = uploads.make_thumbnail(Path(media.path))
+            stored_files.discard_unless_committed(db, thumbnail)
             media.thumbnail_path = str(thumbnail)
     except (OSError, ValueError):
-        remove_files([media.path])
+        # The file written above goes when the caller does not commit, as it will not.
         raise uploads.UploadRefused(
             "This image could not be read to make a preview. Save it again."
         ) from None
