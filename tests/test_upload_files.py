@@ -3,6 +3,8 @@ no file, and `portal tick` removes what was left behind anyway."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +12,14 @@ from fastapi import FastAPI
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
+from structlog.testing import capture_logs
 
 from app.access.models import AccessRequest, RequestState
+from app.core import stored_files
 from app.core.config import Settings
+from app.jobs import tick
 from app.media.models import MediaFile
+from app.media.service import store_file
 from tests import factories
 from tests.browsing import submit
 from tests.conftest import soup
@@ -89,3 +95,37 @@ def test_a_media_upload_whose_commit_fails_keeps_no_file(
     assert "Something went wrong on our side" in response.text
     assert db.scalars(select(MediaFile)).all() == []
     assert files_in(settings.media_dir) == set()
+
+
+def aged(path: Path, hours: float, data: bytes = PDF) -> Path:
+    """Write `path` as if it had been written `hours` ago."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    then = time.time() - hours * 3600
+    os.utime(path, (then, then))
+    return path
+
+
+def test_tick_removes_files_without_a_row_once_they_are_an_hour_old(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    folder = settings.upload_dir / "requests"
+    request = factories.applicant(db, settings, state=RequestState.PENDING)
+    request.document_path = str(aged(folder / stored_files.new_name(".pdf"), hours=5))
+    source = aged(settings.upload_dir.parent / "chart.png", hours=0, data=image_bytes("PNG"))
+    media = store_file(db, source, settings.media_dir, alt="A chart")
+    db.commit()
+    stray = aged(folder / stored_files.new_name(".pdf"), hours=2)
+    stray_media = aged(settings.media_dir / stored_files.new_name(".png"), hours=2)
+    stray_thumbnail = aged(settings.media_dir / f"{stray_media.stem}.thumb.jpg", hours=2)
+    just_written = aged(folder / stored_files.new_name(".pdf"), hours=0.5)
+    not_ours = aged(settings.upload_dir / "README.txt", hours=48)
+    with capture_logs() as logs:
+        report = tick.run(app.state.session_factory, settings)
+    assert report.failed == [] and report.done["stray upload files removed"] == 3
+    assert "3 stray upload files removed" in str(report)
+    assert {"event": "tick.stray_files_removed", "count": 3, "log_level": "info"} in logs
+    assert not stray.exists() and not stray_media.exists() and not stray_thumbnail.exists()
+    assert files_in(settings.upload_dir) == {*documents_named(db), just_written.resolve(), not_ours.resolve()}
+    assert files_in(settings.media_dir) == {Path(media.path).resolve()}
+    assert tick.run(app.state.session_factory, settings).done["stray upload files removed"] == 0
