@@ -15,6 +15,7 @@ from app.access.models import DECIDED_STATES, OPEN_STATES, AccessRequest, Reques
 from app.accounts import audit, privacy
 from app.accounts import service as accounts_service
 from app.accounts.models import TokenPurpose, User
+from app.core import malware
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.policy import PROFESSION_LABELS, Profession
@@ -67,8 +68,12 @@ def submit(
 
     An address that already has an account gets an email saying so instead, and the caller shows
     the same page either way, so the form never reveals who has an account. The document is
-    stored only with a new request: a file on disk always has its row.
+    scanned for malware (malware.Refused) and stored only with a new request: a file on disk
+    always has its row.
     """
+    if document:
+        # Scanned whether or not the address is known, so a refusal cannot tell the two apart.
+        malware.scan(settings.malware_scanner, document.content)
     existing = accounts_service.find_by_email(db, form.email)
     if existing is not None:
         # Spend the time a new account's hashing and document take, so timing cannot tell the two apart.

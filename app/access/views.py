@@ -14,7 +14,7 @@ from app.access.forms import RequestForm, friendly
 from app.access.models import RequestState
 from app.accounts.dependencies import CurrentUser, Db
 from app.accounts.sessions import client_ip
-from app.core import csrf
+from app.core import csrf, malware
 from app.core.countries import COUNTRIES
 from app.core.forms import BodyTooLarge, text_fields, validate, without_nul
 from app.core.policy import PROFESSION_LABELS, public
@@ -80,9 +80,20 @@ def _submit_parsed(request: Request, db: Session, form: FormData) -> Response:
         return _form_page(
             request, values, {"email": "Too many requests from your network. Please try again later."}, 429
         )
+    try:
+        _submit(db, request, parsed, document)
+    except malware.Refused as refused:
+        values.pop("password", None), values.pop("password_confirm", None)
+        return _form_page(request, values, {"document": refused.message}, refused.status)
+    db.commit()
+    request.session["submitted_email"] = parsed.email
+    return RedirectResponse(request.app.url_path_for("access.submitted"), 303)
+
+
+def _submit(db: Session, request: Request, parsed: RequestForm, document: documents.Document | None) -> None:
     access_service.submit(
         db,
-        settings,
+        request.app.state.settings,
         access_service.Application(
             full_name=parsed.full_name,
             email=parsed.email,
@@ -98,9 +109,6 @@ def _submit_parsed(request: Request, db: Session, form: FormData) -> Response:
         document=document,
         ip=client_ip(request),
     )
-    db.commit()
-    request.session["submitted_email"] = parsed.email
-    return RedirectResponse(request.app.url_path_for("access.submitted"), 303)
 
 
 @router.get(

@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core import malware
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'portal.db'}"
 DEVELOPMENT_SECRET = "development-only-secret-never-use-in-production"  # noqa: S105
@@ -54,6 +56,9 @@ class Settings(BaseSettings):
     upload_dir: Path = PROJECT_ROOT / "var" / "uploads"
     media_dir: Path = PROJECT_ROOT / "var" / "media"
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Every uploaded document and media file is scanned with this, when set (app/core/malware.py):
+    # `clamd:///run/clamav/clamd.ctl`, `clamd://host:3310` or `command:/usr/bin/clamdscan --no-summary -`.
+    malware_scanner: str = ""
     terms_version: str = "2026-11"
     # Comma-separated email domains of known institutions, shown to reviewers as a good sign.
     trusted_email_domains: str = ""
@@ -79,6 +84,16 @@ class Settings(BaseSettings):
             if address and not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+", address):
                 raise ValueError(f"PORTAL_CONTACT_EMAILS: {address!r} is not a plain email address")
         return value
+
+    @field_validator("malware_scanner")
+    @classmethod
+    def _known_scanner(cls, value: str) -> str:
+        if not malware.valid_setting(value.strip()):
+            raise ValueError(
+                "PORTAL_MALWARE_SCANNER must be clamd:///path/to/clamd.ctl, clamd://host:port "
+                "or command:/path/to/scanner [arguments]"
+            )
+        return value.strip()
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
