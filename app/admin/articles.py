@@ -19,7 +19,9 @@ from app.core.forms import form_data_up_to
 from app.core.web import flash, page_number, render
 
 router = APIRouter(prefix="/admin")
-EditorForm = Annotated[FormData, Depends(form_data_up_to(forms.MAX_EDITOR_FIELDS))]
+# No cap per field here: the body is refused beside its field with the text kept, for anything up to
+# the request limit (BodySizeLimit), rather than lost with a bare 400 from the form parser.
+EditorForm = Annotated[FormData, Depends(form_data_up_to(forms.MAX_EDITOR_FIELDS, max_part_size=None))]
 DONE = {
     ArticleStatus.DRAFT: "Saved as a draft.",
     ArticleStatus.SCHEDULED: "Saved and scheduled.",

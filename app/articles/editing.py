@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.accounts import audit
 from app.accounts.models import User
 from app.articles import forms, service
-from app.articles.markdown import check_body
+from app.articles.markdown import check_body, limit_problem
 from app.articles.models import Article, ArticleRevision, ArticleStatus, Category, Reference, SlugRedirect
 from app.core.db import utcnow
 from app.core.text import is_slug, row_number, slugify
@@ -251,6 +251,7 @@ def preview(
     """An unsaved article holding the typed text, and what a save would refuse; stores nothing.
 
     No article comes back while the audience is unclear: a preview must not guess who may read.
+    Nor while the body is past its limits: it is not rendered until it is within them.
     """
     try:
         check(db, form, article=article)
@@ -258,7 +259,7 @@ def preview(
     except EditRefused as refused:
         errors = refused.errors
     audience, audience_error = forms.audience_text(form)
-    if audience_error:
+    if audience_error or limit_problem(form.values.get("body", "")):
         return None, errors
     references, _ = forms.references(form)
     draft = Article(

@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.container import container_plugin
 
+from app.articles import body_limits
 from app.core.policy import Audience, AudienceError, Viewer, may_read, parse_audience
 from app.core.text import slugify
 
@@ -359,12 +360,27 @@ class Problem:
     message: str
 
 
+def limit_problem(source: str) -> Problem | None:
+    """Why the body is too large or too intricate to render quickly (body_limits), if it is."""
+    if message := body_limits.before_parsing(source):
+        return Problem(0, message)
+    line, message = body_limits.after_parsing(parse(source))
+    return Problem(line, message) if message else None
+
+
 def check_body(source: str, reference_keys: set[str]) -> list[Problem]:
-    """Find what an author must fix: bad audiences, open blocks, missing alt text, bad citations."""
+    """Find what an author must fix: size and nesting, bad audiences, open blocks, missing alt
+    text, bad citations."""
+    if message := body_limits.before_parsing(source):
+        return [Problem(0, message)]
+    tokens = parse(source)
+    line, message = body_limits.after_parsing(tokens)
+    if message:
+        return [Problem(line, message)]
     lines = source.splitlines()
     problems: list[Problem] = []
     cited: set[str] = set()
-    for token in parse(source):
+    for token in tokens:
         line = (token.map[0] + 1) if token.map else 0
         if token.type == "heading_open" and token.tag == "h1":
             problems.append(Problem(line, "use ## for sections: the title is the page's heading"))
