@@ -16,11 +16,11 @@ from markdown_it.token import Token
 ARTICLE_MAX_BYTES = 200 * 1024
 # The characters at which markdown-it's inline parser stops to try its rules, the pipes of
 # tables and the line breaks at which the block parser does: a long prose article has a few
-# thousand (the ten demo articles a hundred times over: 5,500 in 200 KB).
+# thousand (the ten demo articles, repeated to 200 KB: about 6,100).
 MARKUP = re.compile(r"[\n!#$%&*+\-:<=>@\[\\\]^_`{}~|]")
-MAX_MARKUP = 12_000
-# Tokens and their inline children; the demo articles a hundred times over make 8,800 in 200 KB.
-MAX_ELEMENTS = 16_000
+MAX_MARKUP = 10_000
+# Tokens and their inline children (the demo articles repeated to 200 KB: about 8,800).
+MAX_ELEMENTS = 14_000
 # Lists, quotes and `:::` blocks inside one another. The parser itself silently stops at 20
 # levels (a list counts two), so anything it would drop is refused here first.
 MAX_NESTING = 8
