@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from app.articles import body_limits
 from app.articles.importer import ImportProblem, import_file
-from app.articles.markdown import check_body
+from app.articles.markdown import PARSER, check_body
 from app.articles.models import Article
 from app.core.config import Settings
 from app.main import FORM_OVERHEAD_BYTES, create_app
@@ -163,3 +163,8 @@ def test_the_importer_refuses_deep_nesting_at_its_line(db: Session, tmp_path: Pa
         import_file(db, path, media_dir=tmp_path / "media")
     assert raised.value.line == GOOD.count("\n") + 1 + 9
     assert "blocks are nested 9 deep here" in raised.value.message
+
+
+def test_every_character_the_parser_stops_at_counts_as_markup() -> None:
+    stops = {chr(code) for code in range(1, 0x2000) if PARSER.inline.terminator_re.match(chr(code))}
+    assert stops and all(body_limits.MARKUP.match(char) for char in stops | {"|"})
