@@ -129,3 +129,18 @@ def test_tick_removes_files_without_a_row_once_they_are_an_hour_old(
     assert files_in(settings.upload_dir) == {*documents_named(db), just_written.resolve(), not_ours.resolve()}
     assert files_in(settings.media_dir) == {Path(media.path).resolve()}
     assert tick.run(app.state.session_factory, settings).done["stray upload files removed"] == 0
+
+
+def test_tick_removes_nothing_when_the_database_names_no_file_at_all(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    # Most likely the wrong database (PORTAL_DATABASE_URL) for these folders: keep everything.
+    old = aged(settings.upload_dir / "requests" / stored_files.new_name(".pdf"), hours=48)
+    with capture_logs() as logs:
+        report = tick.run(app.state.session_factory, settings)
+    assert report.done["stray upload files removed"] == 0 and old.exists()
+    assert {
+        "event": "tick.strays_kept",
+        "reason": "no row names any stored file",
+        "log_level": "warning",
+    } in [{key: entry[key] for key in ("event", "reason", "log_level") if key in entry} for entry in logs]

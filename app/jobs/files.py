@@ -29,9 +29,15 @@ def remove_strays(db: Session, settings: Settings, now: datetime) -> int:
     """Delete stored files that no row names, once they are an hour old."""
     named = _named_files(db)
     db.rollback()  # nothing to write: end the read before the slower walk through the folders
+    found = list(_stored_files(settings.upload_dir, settings.media_dir))
+    if found and not named:
+        # Files, and not one row naming any: a database that is not these folders' (a wrong
+        # PORTAL_DATABASE_URL, an empty restore) must not cost every document and image.
+        log.warning("tick.strays_kept", reason="no row names any stored file", files=len(found))
+        return 0
     cutoff = (now - STRAY_AFTER).timestamp()
     removed = 0
-    for path in _stored_files(settings.upload_dir, settings.media_dir):
+    for path in found:
         if path in named or _modified(path) > cutoff:
             continue
         path.unlink(missing_ok=True)
