@@ -57,7 +57,7 @@ async def submit(request: Request, db: Db) -> Response:
         return _form_page(request, {}, {"document": error}, 413)
     csrf.check(request, form)
     form = without_nul(form)
-    # Hashing the password and writing the document are slow: keep them off the event loop.
+    # Hashing the password, scanning and writing the document are slow: keep them off the event loop.
     return await run_in_threadpool(_submit_parsed, request, db, form)
 
 
