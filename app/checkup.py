@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from app.core import malware
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.core.headers import HSTS
@@ -43,6 +44,7 @@ def run_checks(settings: Settings) -> list[Finding]:
         _mail,
         _outbox,
         _directories,
+        _malware_scanner,
     ]
     return [finding for check in checks for finding in check(settings)]
 
@@ -166,6 +168,26 @@ def _directories(settings: Settings) -> Iterator[Finding]:
             yield Finding(Verdict.PROBLEM, "files", f"{setting} ({directory}) is not writable: {problem}")
         else:
             yield Finding(Verdict.OK, "files", f"{setting} ({directory}) is writable")
+
+
+def _malware_scanner(settings: Settings) -> Iterator[Finding]:
+    if not settings.malware_scanner:
+        yield Finding(
+            Verdict.WARNING,
+            "malware scanner",
+            "PORTAL_MALWARE_SCANNER is not set: uploaded documents and media files are not scanned",
+        )
+        return
+    try:
+        said = malware.probe(settings.malware_scanner)
+    except malware.ScannerUnavailable as error:
+        yield Finding(
+            Verdict.PROBLEM,
+            "malware scanner",
+            f"{settings.malware_scanner} cannot scan ({error.reason}): every upload is refused until it can",
+        )
+    else:
+        yield Finding(Verdict.OK, "malware scanner", f"{settings.malware_scanner}: {said}")
 
 
 def _unwritable(directory: Path) -> str | None:

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from app.cli import main
 from app.core.config import Settings
+from tests.scanners import fake_clamd
 from tests.test_login import redis_url  # noqa: F401  (fixture)
 from tests.test_mail import Recorder, SmtpServers, free_port, smtp_servers  # noqa: F401  (fixture)
 
@@ -47,8 +48,8 @@ def test_a_development_install_passes_with_warnings_that_say_what_to_set(
     )
     assert "PORTAL_SMTP_URL is not set" in line(output, "mail")
     assert "ok       database: reachable, schema at the newest migration" in output
-    # Environment, Redis and mail; SQLite adds its own.
-    assert output.rstrip().endswith(f"0 problems, {4 if settings.is_sqlite else 3} warnings.")
+    # Environment, Redis, mail and the malware scanner; SQLite adds its own.
+    assert output.rstrip().endswith(f"0 problems, {5 if settings.is_sqlite else 4} warnings.")
 
 
 def test_unsafe_production_settings_are_named(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
@@ -90,16 +91,18 @@ def test_a_complete_production_setup_has_no_problems(
     smtp_servers: SmtpServers,  # noqa: F811
 ) -> None:
     address = smtp_servers.start(Recorder())
-    code, output = check(
-        monkeypatch,
-        settings,
-        PORTAL_ENV="production",
-        PORTAL_SECRET_KEY=SECRET,
-        PORTAL_BASE_URL="https://portal.example",
-        PORTAL_REDIS_URL=redis_url,
-        PORTAL_SMTP_URL=f"smtp://{address}",
-        PORTAL_TRUSTED_PROXIES="127.0.0.1",
-    )
+    with fake_clamd() as (scanner, _clamd):
+        code, output = check(
+            monkeypatch,
+            settings,
+            PORTAL_ENV="production",
+            PORTAL_SECRET_KEY=SECRET,
+            PORTAL_BASE_URL="https://portal.example",
+            PORTAL_REDIS_URL=redis_url,
+            PORTAL_SMTP_URL=f"smtp://{address}",
+            PORTAL_MALWARE_SCANNER=scanner,
+            PORTAL_TRUSTED_PROXIES="127.0.0.1",
+        )
     assert code == 0, output
     assert not [text for text in output.splitlines() if text.startswith("problem")]
     assert line(output, "redis") == "ok       redis: reachable; rate limits are shared by every process"

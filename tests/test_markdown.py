@@ -210,3 +210,26 @@ def test_links_to_other_sites_carry_noopener_noreferrer() -> None:
         "/articles/x": None,
         "#ref-1": None,
     }
+
+
+def test_repeated_headings_get_numbered_anchors() -> None:
+    html = soup(render("## A\n\n## A\n\n### A-1\n\n## A\n\n#### A\n").html)
+    assert [h.get("id") for h in html.select("h2, h3, h4")] == ["a", "a-1", "a-1-1", "a-2", None]
+
+
+def test_each_locked_block_gets_the_panel_of_its_audience_in_order() -> None:
+    made: list[str] = []
+
+    def counting_panel(audience: Audience) -> str:
+        made.append(audience.label)
+        return panel(audience)
+
+    source = "".join(
+        f"::: professional {who}\nFor {who}.\n:::\n\nOpen {n}.\n\n"
+        for n, who in enumerate(["dentist", "pharmacist", "dentist", "pharmacist", "dentist"])
+    )
+    body = render_body(source, viewer=VISITOR, references=[], panel=counting_panel)
+    panels = [p.get_text() for p in soup(body.html).select("aside.locked-panel")]
+    assert len(panels) == 5 and panels[0] == panels[2] == panels[4] != panels[1] == panels[3]
+    assert page_text(body.html).index("Open 0") < page_text(body.html).index("Open 4")
+    assert len(made) == 2 and "locked-slot" not in body.html

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import io
 import re
-import secrets
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.access import documents
 from app.access import service as access_service
 from app.access.models import AccessRequest, RequestState
 from app.accounts import service as accounts_service
@@ -34,12 +35,8 @@ NEW_TERMS = "2027-01"
 
 def full_applicant(db: Session, settings: Settings, reviewer: User, **fields: object) -> AccessRequest:
     """An approved professional with a credential document, a question answered and a decision."""
-    folder = settings.upload_dir / "requests"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{secrets.token_hex(8)}.pdf"
-    path.write_bytes(b"%PDF-1.4 a licence")
     form = factories.application(**fields)
-    document = access_service.StoredDocument(str(path), "licence.pdf", "application/pdf")
+    document = documents.Document(io.BytesIO(b"%PDF-1.4 a licence"), "licence.pdf", "application/pdf", ".pdf")
     access_service.submit(db, settings, form, document=document, ip="192.0.2.7")
     request = db.scalars(select(AccessRequest).join(AccessRequest.user).where(User.email == form.email)).one()
     token = accounts_service.issue_token(db, request.user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=1))

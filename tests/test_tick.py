@@ -346,6 +346,9 @@ def test_portal_tick_runs_every_job_and_says_what_it_did(
     monkeypatch: pytest.MonkeyPatch, database_url: str, db: Session, settings: Settings
 ) -> None:
     monkeypatch.setenv("PORTAL_DATABASE_URL", database_url)
+    # The test's own folders: the tick removes stray files, and var/ may hold a demo's.
+    monkeypatch.setenv("PORTAL_UPLOAD_DIR", str(settings.upload_dir))
+    monkeypatch.setenv("PORTAL_MEDIA_DIR", str(settings.media_dir))
     factories.article(db, status=ArticleStatus.SCHEDULED, published_at=utcnow() - timedelta(minutes=1))
     first = CliRunner().invoke(main, ["tick"])
     assert first.exit_code == 0, first.output

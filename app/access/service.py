@@ -11,13 +11,14 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.access import checks, lifecycle
+from app.access import checks, documents, lifecycle
 from app.access.models import DECIDED_STATES, AccessRequest, RequestState
 from app.access.transitions import DECISIONS, REVIEWABLE, Transition, move
 from app.accounts import privacy
 from app.accounts import service as accounts_service
 from app.accounts.models import TokenPurpose, User
 from app.audit import service as audit
+from app.core import malware
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.policy import PROFESSION_LABELS, Profession
@@ -64,13 +65,6 @@ class Application:
     group_membership: str
 
 
-@dataclass(frozen=True)
-class StoredDocument:
-    path: str
-    name: str
-    content_type: str
-
-
 def latest_request(db: Session, user_id: int) -> AccessRequest | None:
     """Return a user's newest access request."""
     query = select(AccessRequest).where(AccessRequest.user_id == user_id)
@@ -78,17 +72,24 @@ def latest_request(db: Session, user_id: int) -> AccessRequest | None:
 
 
 def submit(
-    db: Session, settings: Settings, form: Application, *, document: StoredDocument | None, ip: str
+    db: Session, settings: Settings, form: Application, *, document: documents.Document | None, ip: str
 ) -> None:
     """Create an unverified account and request and email the confirmation link.
 
     An address that already has an account gets an email saying so instead, and the caller shows
-    the same page either way, so the form never reveals who has an account.
+    the same page either way, so the form never reveals who has an account. The document is
+    scanned for malware (malware.Refused) and stored only with a new request: a file on disk
+    always has its row.
     """
+    if document:
+        # Scanned whether or not the address is known, so a refusal cannot tell the two apart.
+        malware.scan(settings.malware_scanner, document.content)
     existing = accounts_service.find_by_email(db, form.email)
     if existing is not None:
-        # Spend the time a new account's hashing takes, so timing cannot tell the two apart.
+        # Spend the time a new account's hashing and document take, so timing cannot tell the two apart.
         hash_password(settings, form.password)
+        if document:
+            documents.write_nowhere(document, settings.upload_dir / "requests")
         accounts_service.notify_existing_account(db, settings, existing)
         return
     user = User(
@@ -100,6 +101,7 @@ def submit(
     db.add(user)
     db.flush()
     now = utcnow()
+    path = documents.keep(db, document, settings.upload_dir / "requests") if document else None
     request = AccessRequest(
         user_id=user.id,
         state=RequestState.UNVERIFIED,
@@ -110,7 +112,7 @@ def submit(
         institution=form.institution,
         country=form.country,
         group_membership=form.group_membership,
-        document_path=document.path if document else None,
+        document_path=path,
         document_name=document.name if document else "",
         document_type=document.content_type if document else "",
         terms_version=settings.terms_version,

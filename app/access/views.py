@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from app.access import documents
 from app.access import service as access_service
@@ -15,7 +15,7 @@ from app.access.models import RequestState
 from app.accounts import links
 from app.accounts.dependencies import CurrentUser
 from app.accounts.models import TokenPurpose
-from app.core import csrf
+from app.core import csrf, malware
 from app.core.countries import COUNTRIES
 from app.core.db import Db
 from app.core.forms import BodyTooLarge, password_owner, text_fields, validate, without_nul
@@ -60,7 +60,7 @@ async def submit(request: Request, db: Db) -> Response:
         return _form_page(request, {}, {"document": error}, 413)
     csrf.check(request, form)
     form = without_nul(form)
-    # Hashing the password and writing the document are slow: keep them off the event loop.
+    # Hashing the password, scanning and writing the document are slow: keep them off the event loop.
     return await run_in_threadpool(_submit_parsed, request, db, form)
 
 
@@ -73,11 +73,10 @@ def _submit_parsed(request: Request, db: Session, form: FormData) -> Response:
     owner = password_owner(email=values.get("email", ""), name=values.get("full_name", ""))
     parsed, errors = validate(RequestForm, values, context=owner)
     errors = friendly(errors)
-    upload = form.get("document")
     document = None
-    if not errors and isinstance(upload, UploadFile):
+    if not errors:
         try:
-            document = documents.store(upload, settings.upload_dir / "requests")
+            document = documents.checked(form.get("document"))
         except documents.DocumentRefused as refused:
             errors["document"] = f"{str(refused)[:1].upper()}{str(refused)[1:]}."
     if errors or parsed is None:
@@ -87,9 +86,20 @@ def _submit_parsed(request: Request, db: Session, form: FormData) -> Response:
         return _form_page(
             request, values, {"email": "Too many requests from your network. Please try again later."}, 429
         )
+    try:
+        _submit(db, request, parsed, document)
+    except malware.Refused as refused:
+        values.pop("password", None), values.pop("password_confirm", None)
+        return _form_page(request, values, {"document": refused.message}, refused.status)
+    db.commit()
+    request.session["submitted_email"] = parsed.email
+    return RedirectResponse(request.app.url_path_for("access.submitted"), 303)
+
+
+def _submit(db: Session, request: Request, parsed: RequestForm, document: documents.Document | None) -> None:
     access_service.submit(
         db,
-        settings,
+        request.app.state.settings,
         access_service.Application(
             full_name=parsed.full_name,
             email=parsed.email,
@@ -105,9 +115,6 @@ def _submit_parsed(request: Request, db: Session, form: FormData) -> Response:
         document=document,
         ip=client_ip(request),
     )
-    db.commit()
-    request.session["submitted_email"] = parsed.email
-    return RedirectResponse(request.app.url_path_for("access.submitted"), 303)
 
 
 @router.get(

@@ -21,7 +21,9 @@ from app.core.web import flash, get_or_404, page_number, render
 
 router = APIRouter(prefix="/admin")
 NO_ARTICLE = "There is no such article."
-EditorForm = Annotated[FormData, Depends(form_data_up_to(forms.MAX_EDITOR_FIELDS))]
+# No cap per field here: the body is refused beside its field with the text kept, for anything up to
+# the request limit (BodySizeLimit), rather than lost with a bare 400 from the form parser.
+EditorForm = Annotated[FormData, Depends(form_data_up_to(forms.MAX_EDITOR_FIELDS, max_part_size=None))]
 DONE = {
     ArticleStatus.DRAFT: "Saved as a draft.",
     ArticleStatus.SCHEDULED: "Saved and scheduled.",

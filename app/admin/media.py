@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import FormData, UploadFile
 
 from app.accounts.dependencies import Editor
+from app.core import malware
 from app.core.db import Db
 from app.core.forms import Form, form_data, text_fields, validate
 from app.core.proxies import client_ip
@@ -96,9 +97,9 @@ def upload(
     try:
         media, removed = library.upload(
             db, data=data, name=name, alt=parsed.alt, caption=parsed.caption,
-            directory=settings.media_dir, actor=user, ip=client_ip(request),
+            directory=settings.media_dir, scanner=settings.malware_scanner, actor=user, ip=client_ip(request),
         )  # fmt: skip
-    except (library.DuplicateFile, library.AltRequired, uploads.UploadRefused) as refused:
+    except (library.DuplicateFile, library.AltRequired, uploads.UploadRefused, malware.Refused) as refused:
         return _refused(request, values, refused)
     db.commit()
     flash(request, f"{media.filename} is in the library.")
@@ -125,6 +126,8 @@ def _refused(request: Request, values: dict[str, str], refused: Exception) -> Re
     if isinstance(refused, library.AltRequired):
         error = {"alt": "Describe the image for readers who cannot see it (required for images)."}
         return _upload_page(request, values, error, 422)
+    if isinstance(refused, malware.Refused):
+        return _upload_page(request, values, {"file": refused.message}, refused.status)
     return _upload_page(request, values, {"file": str(refused)}, 422)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.articles import forms, service
-from app.articles.markdown import check_body
+from app.articles.markdown import check_body, limit_problem
 from app.articles.models import Article, ArticleRevision, ArticleStatus, Category, Reference, SlugRedirect
 from app.audit import service as audit
 from app.core.db import claim as claim_row
@@ -247,6 +247,7 @@ def preview(
     """An unsaved article holding the typed text, and what a save would refuse; stores nothing.
 
     No article comes back while the audience is unclear: a preview must not guess who may read.
+    Nor while the body is past its limits: it is not rendered until it is within them.
     """
     try:
         check(db, form, article=article)
@@ -254,7 +255,7 @@ def preview(
     except EditRefused as refused:
         errors = refused.errors
     audience, audience_error = forms.audience_text(form)
-    if audience_error:
+    if audience_error or limit_problem(form.values.get("body", "")):
         return None, errors
     references, _ = forms.references(form)
     draft = Article(

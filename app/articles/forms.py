@@ -63,7 +63,7 @@ class ArticleFields(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     slug: str = Field(default="", max_length=200)
     summary: str = Field(min_length=1, max_length=1000)
-    body: str = Field(default="", max_length=500_000)
+    body: str = ""  # its size and content are checked with the importer's rules (body_limits)
     author_name: str = Field(default="", max_length=200)
     hero_alt: str = Field(default="", max_length=500)
     tags: str = Field(default="", max_length=1000)

@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.orm import Session
 
-from app.articles import service
+from app.articles import body_limits, service
 from app.articles.markdown import check_body
 from app.articles.models import Article, ArticleStatus
 from app.core.db import utcnow
@@ -120,6 +120,8 @@ def parse_file(path: Path) -> tuple[FrontMatter, str]:
     except (OSError, UnicodeDecodeError) as error:
         raise ImportProblem(path, 0, f"cannot read the file: {error}") from None
     front, body, body_line = split_front_matter(path, text)
+    if too_large := body_limits.before_parsing(body):
+        raise ImportProblem(path, 0, too_large)
     try:
         raw: Any = yaml.safe_load(front) or {}
         node = yaml.compose(front)

@@ -17,12 +17,13 @@ from typing import cast
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markupsafe import Markup, escape
-from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.container import container_plugin
 
+from app.articles import body_limits
 from app.core.policy import Audience, AudienceError, Viewer, may_read, parse_audience
 from app.core.text import slugify
 
@@ -153,11 +154,34 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
+def _anchor_rule(state: StateCore) -> None:
+    """Give each h2 and h3 an id from its text: `findings`, then `findings-1`, `findings-2`...
+
+    The ids mdit-py-plugins' anchors plugin gave, found in linear time: it tries every suffix
+    from 1 again for each repeated heading, which thousands of equal headings make quadratic.
+    """
+    taken: set[str] = set()
+    last_suffix: dict[str, int] = {}
+    for index, token in enumerate(state.tokens):
+        if token.type != "heading_open" or token.tag not in ("h2", "h3"):
+            continue
+        children = state.tokens[index + 1].children or []
+        base = slugify("".join(c.content for c in children if c.type in ("text", "code_inline")))
+        suffix = last_suffix.get(base, 0)
+        slug = f"{base}-{suffix}" if suffix else base
+        while slug in taken:
+            suffix += 1
+            slug = f"{base}-{suffix}"
+        last_suffix[base] = suffix
+        taken.add(slug)
+        token.attrSet("id", slug)
+
+
 def _build_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": True})
     md.enable(["table", "strikethrough"])
     md.use(container_plugin, GATE)
-    md.use(anchors_plugin, min_level=2, max_level=3, slug_func=slugify)
+    md.core.ruler.push("anchor", _anchor_rule)
     md.inline.ruler.before("link", "citation", _citation_rule)
     return md
 
@@ -350,9 +374,16 @@ def render_body(
     state.numbers = _number_citations(tokens, set(by_key)).numbers
     nonce = secrets.token_hex(8)
     html = sanitize(_render(tokens, state, lambda i: f"locked-{nonce}-{i}"))
-    for index, audience in enumerate(locked):
-        slot = f'<div class="locked-slot">locked-{nonce}-{index}</div>'
-        html = html.replace(slot, panel(audience), 1)
+    # One pass over the HTML, and one panel per audience, however many blocks are locked.
+    panels: dict[Audience, str] = {}
+
+    def fill(slot: re.Match[str]) -> str:
+        audience = locked[int(slot.group(1))]
+        if audience not in panels:
+            panels[audience] = panel(audience)
+        return panels[audience]
+
+    html = re.sub(f'<div class="locked-slot">locked-{nonce}-([0-9]+)</div>', fill, html)
     cited = [
         CitedReference(n, f"ref-{n}", by_key[key], tuple(state.uses.get(key, [])))
         for key, n in sorted(state.numbers.items(), key=lambda item: item[1])
@@ -373,12 +404,27 @@ class Problem:
     message: str
 
 
+def limit_problem(source: str) -> Problem | None:
+    """Why the body is too large or too intricate to render quickly (body_limits), if it is."""
+    if message := body_limits.before_parsing(source):
+        return Problem(0, message)
+    line, message = body_limits.after_parsing(parse(source))
+    return Problem(line, message) if message else None
+
+
 def check_body(source: str, reference_keys: set[str]) -> list[Problem]:
-    """Find what an author must fix: bad audiences, open blocks, missing alt text, bad citations."""
+    """Find what an author must fix: size and nesting, bad audiences, open blocks, missing alt
+    text, bad citations."""
+    if message := body_limits.before_parsing(source):
+        return [Problem(0, message)]
+    tokens = parse(source)
+    line, message = body_limits.after_parsing(tokens)
+    if message:
+        return [Problem(line, message)]
     lines = source.splitlines()
     problems: list[Problem] = []
     cited: set[str] = set()
-    for token in parse(source):
+    for token in tokens:
         line = (token.map[0] + 1) if token.map else 0
         if token.type == "heading_open" and token.tag == "h1":
             problems.append(Problem(line, "use ## for sections: the title is the page's heading"))

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core import malware
 from app.core.email_address import normalise_domain
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +68,9 @@ class Settings(BaseSettings):
     upload_dir: Path = PROJECT_ROOT / "var" / "uploads"
     media_dir: Path = PROJECT_ROOT / "var" / "media"
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Every uploaded document and media file is scanned with this, when set (app/core/malware.py):
+    # `clamd:///run/clamav/clamd.ctl`, `clamd://host:3310` or `command:/usr/bin/clamdscan --no-summary -`.
+    malware_scanner: str = ""
     terms_version: str = "2026-11"
     # Comma-separated email domains of known institutions, shown to reviewers as a good sign.
     trusted_email_domains: str = ""
@@ -117,6 +121,16 @@ class Settings(BaseSettings):
                     f"PORTAL_TRUSTED_PROXIES: {item!r} is not an IP address or network"
                 ) from None
         return value
+
+    @field_validator("malware_scanner")
+    @classmethod
+    def _known_scanner(cls, value: str) -> str:
+        if not malware.valid_setting(value.strip()):
+            raise ValueError(
+                "PORTAL_MALWARE_SCANNER must be clamd:///path/to/clamd.ctl, clamd://host:port "
+                "or command:/path/to/scanner [arguments]"
+            )
+        return value.strip()
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -3,6 +3,7 @@ fields and rules that forms of every domain share."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
@@ -23,6 +24,7 @@ from app.core import csrf, email_address, passwords
 from app.core.countries import COUNTRIES
 
 MAX_FIELDS = 60
+MAX_PART_SIZE = 64 * 1024
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -35,19 +37,26 @@ async def form_data(request: Request) -> FormData:
 Form = Annotated[FormData, Depends(form_data)]
 
 
-def form_data_up_to(max_fields: int) -> Callable[[Request], Awaitable[FormData]]:
-    """`form_data` for a form with more fields than usual (rows of references, say)."""
+def form_data_up_to(
+    max_fields: int, *, max_part_size: int | None = MAX_PART_SIZE
+) -> Callable[[Request], Awaitable[FormData]]:
+    """`form_data` for a form with more fields than usual (rows of references, say); a
+    `max_part_size` of None lets one field be as large as the whole request may be."""
 
     async def form_data_with_many_fields(request: Request) -> FormData:
-        return await read_form(request, max_fields=max_fields)
+        return await read_form(request, max_fields=max_fields, max_part_size=max_part_size)
 
     return form_data_with_many_fields
 
 
-async def read_form(request: Request, *, max_fields: int) -> FormData:
+async def read_form(
+    request: Request, *, max_fields: int, max_part_size: int | None = MAX_PART_SIZE
+) -> FormData:
     """Parse the posted form with at most `max_fields` fields and check its CSRF token."""
+    # Without a cap of its own, a field is still held to the request's limit (core/limits.py).
+    part_size = sys.maxsize if max_part_size is None else max_part_size
     try:
-        form = await request.form(max_fields=max_fields, max_files=1, max_part_size=64 * 1024)
+        form = await request.form(max_fields=max_fields, max_files=1, max_part_size=part_size)
     except (MultiPartException, BodyTooLarge) as error:
         raise HTTPException(413 if isinstance(error, BodyTooLarge) else 400, str(error)) from None
     csrf.check(request, form)

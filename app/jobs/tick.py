@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.jobs import access, housekeeping
+from app.jobs import access, files, housekeeping
 
 log = structlog.get_logger(__name__)
 
@@ -24,6 +24,7 @@ JOBS: tuple[tuple[str, Job], ...] = (
     ("review digests sent", access.send_review_digest),
     ("scheduled articles published", housekeeping.publish_scheduled),
     ("credential documents deleted", access.delete_documents),
+    ("stray upload files removed", files.remove_strays),
     ("used or expired tokens purged", housekeeping.purge_tokens),
     ("ended sessions purged", housekeeping.purge_sessions),
     ("handled contact messages deleted", housekeeping.purge_handled_messages),

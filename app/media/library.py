@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.accounts.models import User
 from app.articles.models import Article
 from app.audit import service as audit
+from app.core import malware, stored_files
 from app.core.pagination import Page
 from app.core.text import slugify
 from app.media import service, uploads
@@ -73,10 +75,12 @@ def articles_using(db: Session, media: MediaFile) -> Sequence[Article]:
 
 
 def upload(
-    db: Session, *, data: bytes, name: str, alt: str, caption: str, directory: Path, actor: User, ip: str
-) -> tuple[MediaFile, tuple[str, ...]]:
-    """Check and keep an uploaded file; return it and what was removed from it (SVG markup)."""
+    db: Session, *, data: bytes, name: str, alt: str, caption: str, directory: Path, scanner: str,
+    actor: User, ip: str,
+) -> tuple[MediaFile, tuple[str, ...]]:  # fmt: skip
+    """Check, scan and keep an uploaded file; return it and what was removed from it (SVG markup)."""
     checked = uploads.check(data)
+    malware.scan(scanner, io.BytesIO(data))  # what was sent, before any cleaning
     if checked.content_type.startswith("image/") and not alt:
         raise AltRequired("describe the image for readers who cannot see it")
     existing = db.scalar(
@@ -89,9 +93,10 @@ def upload(
     try:
         if checked.is_raster:
             thumbnail, (media.width, media.height) = uploads.make_thumbnail(Path(media.path))
+            stored_files.discard_unless_committed(db, thumbnail)
             media.thumbnail_path = str(thumbnail)
     except (OSError, ValueError):
-        remove_files([media.path])
+        # The file written above goes when the caller does not commit, as it will not.
         raise uploads.UploadRefused(
             "This image could not be read to make a preview. Save it again."
         ) from None

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.articles.markdown import GATE, parse
 from app.articles.models import Article, ArticleStatus
+from app.core import stored_files
 from app.core.db import utcnow
 from app.core.policy import Viewer, may_read, parse_audience
 from app.core.text import slugify
@@ -37,7 +38,7 @@ def url_of(media: MediaFile) -> str:
 
 
 def store_file(db: Session, source: Path, directory: Path, *, alt: str = "") -> MediaFile:
-    """Keep a copy of `source` (once per content) and return its record."""
+    """Keep a copy of `source` (once per content) and return its record; the copy goes on rollback."""
     suffix = source.suffix.lower()
     if suffix not in TYPES:
         raise MediaRefused(f"{source.name}: only {', '.join(sorted(TYPES))} files can be used")
@@ -46,7 +47,10 @@ def store_file(db: Session, source: Path, directory: Path, *, alt: str = "") -> 
     if existing is not None:
         return existing
     directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{digest}{suffix}"
+    # A name of its own, not the digest: two uploads of one content at the same moment must not
+    # share a file that the one rolled back would then take from the other.
+    target = directory / stored_files.new_name(suffix)
+    stored_files.discard_unless_committed(db, target)
     shutil.copyfile(source, target)
     media = MediaFile(
         filename=f"{slugify(source.stem)}{suffix}",
