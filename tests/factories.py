@@ -123,6 +123,23 @@ def npi() -> str:
     return payload + str(luhn_check_digit("80840" + payload))
 
 
+def request_form(**fields: str) -> dict[str, str]:
+    """The access request form as a clinician fills it in, with `fields` changed."""
+    return {
+        "full_name": "Dr. Doc",
+        "email": "doc@clinic.example",
+        "password": PASSWORD,
+        "password_confirm": PASSWORD,
+        "profession": "physician",
+        "licence_number": "1234567893",
+        "licence_country": "US",
+        "institution": "Clinic",
+        "country": "US",
+        "accept_terms": "on",
+        **fields,
+    }
+
+
 def application(**fields: Any) -> access_service.Application:
     number = next(_numbers)
     defaults: dict[str, Any] = {

@@ -27,18 +27,7 @@ def stranger(app: FastAPI) -> TestClient:
 
 
 def request_form(email: str) -> dict[str, str]:
-    return {
-        "full_name": "Dr. Someone Else",
-        "email": email,
-        "password": factories.PASSWORD,
-        "password_confirm": factories.PASSWORD,
-        "profession": "physician",
-        "licence_number": "1234567893",
-        "licence_country": "US",
-        "institution": "Clinic",
-        "country": "US",
-        "accept_terms": "on",
-    }
+    return factories.request_form(full_name="Dr. Someone Else", email=email)
 
 
 def account_mail(db: Session, email: str) -> list[OutboxMessage]:

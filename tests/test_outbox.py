@@ -200,16 +200,7 @@ def everything_stored(db: Session) -> str:
     return "\n".join(str(value) for row in rows for value in row)
 
 
-REQUEST = {
-    "password": factories.PASSWORD,
-    "password_confirm": factories.PASSWORD,
-    "profession": "physician",
-    "licence_number": "1234567893",
-    "licence_country": "US",
-    "institution": "Clinic",
-    "country": "US",
-    "accept_terms": "on",
-}
+REQUEST = {k: v for k, v in factories.request_form().items() if k not in ("full_name", "email")}
 
 
 def test_no_raw_token_stays_stored_once_its_message_is_sent(settings: Settings) -> None:

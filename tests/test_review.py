@@ -36,17 +36,7 @@ MARKER-PRESCRIBERS
 
 PDF = b"%PDF-1.7\n%%EOF\n"
 PDF_UPLOAD = {"document": ("licence.pdf", PDF, "application/pdf")}
-APPLICATION = {
-    "full_name": "Dr. Doc",
-    "password": factories.PASSWORD,
-    "password_confirm": factories.PASSWORD,
-    "profession": "physician",
-    "licence_number": "1234567893",
-    "licence_country": "US",
-    "institution": "Clinic",
-    "country": "US",
-    "accept_terms": "on",
-}
+APPLICATION = {k: v for k, v in factories.request_form().items() if k != "email"}
 
 
 def as_reviewer(client: TestClient, db: Session, settings: Settings, **fields: Any) -> User:
@@ -306,18 +296,7 @@ def test_only_reviewers_download_the_document_and_only_as_an_attachment(
     submit(
         client,
         "/request-access",
-        {
-            "full_name": "Dr. Doc",
-            "email": "doc@clinic.example",
-            "password": factories.PASSWORD,
-            "password_confirm": factories.PASSWORD,
-            "profession": "physician",
-            "licence_number": "1234567893",
-            "licence_country": "US",
-            "institution": "Clinic",
-            "country": "US",
-            "accept_terms": "on",
-        },
+        factories.request_form(),
         files={"document": ("licence.pdf", pdf, "application/pdf")},
     )
     client.get(link_in(mails(db, "doc@clinic.example", "confirm_email")[0], "/verify-email"))
