@@ -54,7 +54,7 @@ def db_reindex() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def import_files(files: tuple[Path, ...]) -> None:
     """Import Markdown articles with YAML front matter; each file lands whole or not at all."""
-    from app.articles.importer import ImportProblem, import_file
+    from app.publishing.importer import ImportProblem, import_file
 
     settings = Settings()
     factory = make_session_factory(make_engine(settings.database_url))

@@ -24,9 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.articles import body_limits  # noqa: E402
-from app.articles.importer import split_front_matter  # noqa: E402
 from app.articles.markdown import ReferenceData, check_body, render_body  # noqa: E402
 from app.core.policy import VISITOR, Profession, Viewer  # noqa: E402
+from app.publishing.importer import split_front_matter  # noqa: E402
 
 DEMO = Path(__file__).resolve().parents[1] / "app" / "demo" / "articles"
 PHYSICIAN = Viewer(profession=Profession.PHYSICIAN, logged_in=True, request_state="approved")

@@ -17,11 +17,11 @@ from app.accounts import second_factor as second_factor_service
 from app.accounts import service as accounts_service
 from app.accounts import totp
 from app.accounts.models import Consent, Role, TokenPurpose, User
-from app.articles import service
 from app.articles.models import Article, ArticleStatus
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.policy import Profession
+from app.publishing import service
 
 PASSWORD = "correct horse battery"
 

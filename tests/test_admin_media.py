@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from app.articles import service as article_service
 from app.articles.models import Article, ArticleStatus
 from app.audit.models import AuditEvent
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.media.models import MediaFile, MediaUsage
 from app.media.service import markdown_for, store_file, url_of
+from app.publishing import service as article_service
 from tests import factories
 from tests.browsing import submit
 from tests.conftest import page_text, soup

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.articles import body_limits
-from app.articles.importer import ImportProblem, import_file
 from app.articles.markdown import PARSER, check_body
 from app.articles.models import Article
 from app.core.config import Settings
 from app.main import FORM_OVERHEAD_BYTES, create_app
+from app.publishing.importer import ImportProblem, import_file
 from tests.browsing import submit
 from tests.conftest import soup
 from tests.test_admin_articles import count, create, editor_client, form

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.articles.importer import ImportProblem, import_file
 from app.articles.models import Article, ArticleRevision, ArticleStatus, Category, Reference, Tag
 from app.cli import main
+from app.publishing.importer import ImportProblem, import_file
 
 GOOD = """\
 ---

@@ -19,10 +19,6 @@ KNOWN_CYCLES = {
     frozenset({"access", "accounts"}),
     # The privacy export and erasure (accounts/privacy.py) reach into contact messages.
     frozenset({"accounts", "contact"}),
-    # Saving an article (articles.service.apply_content) records its media usage and reindexes
-    # it, while media and search read articles.
-    frozenset({"articles", "media"}),
-    frozenset({"articles", "search"}),
 }
 
 

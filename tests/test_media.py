@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from app.articles.importer import import_file
 from app.articles.models import Article, ArticleStatus
 from app.core.config import Settings
 from app.media.models import MediaFile
+from app.publishing.importer import import_file
 from tests.viewers import browser_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32

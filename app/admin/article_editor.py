@@ -10,12 +10,14 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from app.articles import editing, forms, listing, revisions, visibility
+from app.articles import listing, visibility
 from app.articles.markdown import RenderedBody
 from app.articles.models import Article
 from app.core.policy import PROFESSION_LABELS, VISITOR, Audience, Profession, Viewer
 from app.core.web import render
+from app.media import library as media_library
 from app.media import service as media_service
+from app.publishing import editing, forms, revisions
 
 TEMPLATE = "admin/articles/editor.html"
 
@@ -65,7 +67,7 @@ def render_editor(
     extra: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     """Render the editor with the typed values, errors beside their fields."""
-    media = listing.recent_media(db)
+    media = media_library.recent_media(db)
     context = {
         "article": article,
         "values": typed.values,
@@ -87,7 +89,7 @@ def render_editor(
 
 
 def _image_choices(db: Session, article: Article | None) -> list[tuple[str, str]]:
-    choices = [(str(m.id), f"{m.filename}{' – ' + m.alt if m.alt else ''}") for m in listing.images(db)]
+    choices = [(str(m.id), f"{m.filename}{' – ' + m.alt if m.alt else ''}") for m in media_library.images(db)]
     if article is not None and article.hero_image and not media_service.MEDIA_PATH.match(article.hero_image):
         # An imported hero outside the media library stays selectable, so a save does not drop it.
         choices.insert(0, (editing.KEEP_HERO, f"Current: {article.hero_image}"))

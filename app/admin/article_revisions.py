@@ -7,13 +7,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts.dependencies import Editor
 from app.admin.articles import NO_ARTICLE
-from app.articles import editing, revisions
 from app.articles.models import Article, ArticleRevision
 from app.core.db import Db
 from app.core.forms import Form
 from app.core.proxies import client_ip
 from app.core.text import row_number
 from app.core.web import flash, get_or_404, page_number, render
+from app.publishing import editing, revisions
 
 router = APIRouter(prefix="/admin")
 

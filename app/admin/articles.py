@@ -12,12 +12,13 @@ from starlette.datastructures import FormData
 from app.accounts.dependencies import Editor
 from app.accounts.models import User
 from app.admin import article_editor as editor_page
-from app.articles import editing, forms, listing
+from app.articles import listing
 from app.articles.models import Article, ArticleStatus
 from app.core.db import Db
 from app.core.forms import form_data_up_to
 from app.core.proxies import client_ip
 from app.core.web import flash, get_or_404, page_number, render
+from app.publishing import editing, forms
 
 router = APIRouter(prefix="/admin")
 NO_ARTICLE = "There is no such article."

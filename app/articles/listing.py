@@ -1,4 +1,4 @@
-"""What the staff editor lists: every article whatever its status, and the files to pick from."""
+"""What the staff editor lists: every article whatever its status."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from app.articles.markdown import GATE
 from app.articles.models import Article, ArticleStatus, Category
 from app.core.pagination import Page, paginate
 from app.core.text import query_text, row_number
-from app.media.models import MediaFile
 
 SORTS: dict[str, tuple[ColumnElement[Any], str]] = {
     "updated": (Article.updated_at.desc(), "Last changed"),
@@ -26,7 +25,6 @@ AUDIENCES = {
     "professional": "Whole article for professionals",
     "gated": "Public, with gated parts",
 }
-PICKER_SIZE = 12
 
 
 @dataclass(frozen=True)
@@ -104,16 +102,3 @@ def authors(db: Session) -> Sequence[User]:
     """Return the staff members who created at least one article, by name."""
     ids = select(Article.author_id).where(Article.author_id.is_not(None))
     return db.scalars(select(User).where(User.id.in_(ids)).order_by(User.full_name)).all()
-
-
-def images(db: Session) -> Sequence[MediaFile]:
-    """Return the images a hero may show, newest first."""
-    query = select(MediaFile).where(MediaFile.content_type.startswith("image/"))
-    return db.scalars(query.order_by(MediaFile.created_at.desc(), MediaFile.id.desc()).limit(200)).all()
-
-
-def recent_media(db: Session) -> Sequence[MediaFile]:
-    """Return the newest images and PDFs, to insert into a body."""
-    kinds = or_(MediaFile.content_type.startswith("image/"), MediaFile.content_type == "application/pdf")
-    query = select(MediaFile).where(kinds).order_by(MediaFile.created_at.desc(), MediaFile.id.desc())
-    return db.scalars(query.limit(PICKER_SIZE)).all()

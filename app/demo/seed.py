@@ -14,12 +14,12 @@ from app.access import service as access_service
 from app.access.models import RequestState
 from app.accounts import service as accounts_service
 from app.accounts.models import Role, TokenPurpose, User
-from app.articles.importer import import_file
 from app.articles.models import Article
 from app.contact import service as contact_service
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
 from app.core.policy import Profession
+from app.publishing.importer import import_file
 
 DEMO_ARTICLES = Path(__file__).resolve().parent / "articles"
 STAFF = [

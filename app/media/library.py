@@ -22,6 +22,7 @@ from app.media import service, uploads
 from app.media.models import MediaFile, MediaUsage
 
 KINDS = {"images": "Images", "pdfs": "PDFs"}
+PICKER_SIZE = 12
 
 
 class DuplicateFile(ValueError):
@@ -166,3 +167,16 @@ def remove_files(paths: Sequence[str]) -> None:
     """Delete stored files from disk; one already gone is no error."""
     for path in paths:
         Path(path).unlink(missing_ok=True)
+
+
+def images(db: Session) -> Sequence[MediaFile]:
+    """Return the images a hero may show, newest first."""
+    query = select(MediaFile).where(MediaFile.content_type.startswith("image/"))
+    return db.scalars(query.order_by(MediaFile.created_at.desc(), MediaFile.id.desc()).limit(200)).all()
+
+
+def recent_media(db: Session) -> Sequence[MediaFile]:
+    """Return the newest images and PDFs, to insert into a body."""
+    kinds = or_(MediaFile.content_type.startswith("image/"), MediaFile.content_type == "application/pdf")
+    query = select(MediaFile).where(kinds).order_by(MediaFile.created_at.desc(), MediaFile.id.desc())
+    return db.scalars(query.limit(PICKER_SIZE)).all()

@@ -14,13 +14,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.orm import Session
 
-from app.articles import body_limits, service
+from app.articles import body_limits
 from app.articles.markdown import check_body
 from app.articles.models import Article, ArticleStatus
 from app.core.db import utcnow
 from app.core.policy import AudienceError, parse_audience
 from app.core.text import SLUG_PATTERN, slugify
 from app.media import service as media_service
+from app.publishing import service
 
 
 class ImportProblem(Exception):

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.datastructures import FormData
 
-from app.articles.importer import ReferenceIn
 from app.core.forms import text_fields, validate
 from app.core.policy import NAMED_AUDIENCES, AudienceError, Profession, parse_audience
 from app.core.text import row_number
+from app.publishing.importer import ReferenceIn
 
 REFERENCE_FIELDS = (
     "key",

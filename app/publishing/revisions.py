@@ -11,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
-from app.articles import editing, service
-from app.articles.forms import REFERENCE_FIELDS
+from app.articles import service as articles_service
 from app.articles.models import Article, ArticleRevision, Category
 from app.core.pagination import Page, paginate
+from app.publishing import editing, service
+from app.publishing.forms import REFERENCE_FIELDS
 
 # (attribute, label) in the order a person reads the editor form.
 FIELDS = [
@@ -105,7 +106,7 @@ def content_of(db: Session, revision: ArticleRevision) -> service.Content:
     category = None
     if revision.category_name:
         found = db.scalar(select(Category).where(Category.name == revision.category_name))
-        category = found or service.category_named(db, revision.category_name)
+        category = found or articles_service.category_named(db, revision.category_name)
     return service.Content(
         title=revision.title,
         slug=revision.slug,

@@ -10,7 +10,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
-from app.articles import forms, service
 from app.articles.markdown import check_body, limit_problem
 from app.articles.models import Article, ArticleRevision, ArticleStatus, Category, Reference, SlugRedirect
 from app.audit import service as audit
@@ -20,6 +19,7 @@ from app.core.forms import validate
 from app.core.text import is_slug, row_number, slugify
 from app.media import service as media_service
 from app.media.models import MediaFile
+from app.publishing import forms, service
 
 
 class Action(StrEnum):

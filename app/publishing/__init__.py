@@ -1,0 +1,1 @@
+"""Writing articles: the editor, revisions and the importer; above articles, media and search."""
