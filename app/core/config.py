@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     mail_poll_seconds: float = Field(default=5.0, gt=0)
     # Retries wait base * 2^(attempts-1), with jitter, never longer than the cap.
     mail_retry_cap_seconds: int = Field(default=3600, ge=1)
+    # Each wait is stretched by a random share up to this, so messages deferred together spread out.
+    mail_retry_jitter: float = Field(default=0.25, ge=0, le=1)
     # A mail server that accepts and never answers holds the sender no longer than this.
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     # How long the sender waits between attempts to record a delivery while the database is away.
