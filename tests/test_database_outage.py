@@ -45,6 +45,15 @@ def test_a_form_sent_during_an_outage_says_nothing_was_saved(outage: TestClient)
     token = csrf_from(outage, "/contact")
     form = {"csrf_token": token, **CONTACT}
     response = outage.post("/contact", data=form)
+    assert response.status_code == 503 and response.headers["retry-after"].isdigit()
+    assert "Nothing was saved" in page_text(response.text)
+    assert "Hello there" in response.text and 'value="A question"' in response.text
+
+
+def test_any_other_form_sent_during_an_outage_says_nothing_was_saved(outage: TestClient) -> None:
+    token = csrf_from(outage, "/login")
+    form = {"csrf_token": token, "email": "ann@example.org", "password": "a password of some length"}
+    response = outage.post("/login", data=form)
     assert response.status_code == 503
     assert "Nothing you sent was saved" in page_text(response.text)
 
