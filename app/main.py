@@ -29,7 +29,7 @@ from app.api import views as api_views
 from app.articles import hub
 from app.articles import views as article_views
 from app.contact import views as contact_views
-from app.core import errors, logging
+from app.core import errors, health, logging
 from app.core.caching import PrivatePages
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
@@ -46,6 +46,7 @@ from app.feeds import views as feed_views
 from app.mail import sender
 from app.media import views as media_views
 from app.search import views as search_views
+from app.site import health_views
 from app.site import views as site_views
 
 # Room for the text fields of a form beside its largest allowed upload.
@@ -83,8 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database_url)
+    app.state.engine = make_engine(settings.database_url, settings)
     app.state.session_factory = make_session_factory(app.state.engine)
+    app.state.readiness = health.ReadinessProbe(app.state.engine)
     app.state.templates = build_templates()
     share.register(app.state.templates.env)
     app.state.rate_limiter = RateLimiter(settings)
@@ -131,6 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 Depends(privacy_views.consent_gate),
             ],
         )
+    # Health checks never open a database session, not even to see who is asking.
+    app.include_router(health_views.router, dependencies=[Depends(public)])
     api_docs.install(app, production=production)
     errors.install(app)
     # The flash cookie carries one-time messages and the CSRF secret, never who is logged in.

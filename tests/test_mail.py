@@ -228,7 +228,9 @@ def test_a_temporary_failure_is_retried_after_the_backoff_and_then_delivered_onc
     factory: sessionmaker[Session], settings: Settings, smtp_servers: SmtpServers
 ) -> None:
     flaky = Flaky(failures=2)
-    settings = with_smtp(settings, f"smtp://{smtp_servers.start(flaky)}", mail_retry_base_seconds=60)
+    settings = with_smtp(
+        settings, f"smtp://{smtp_servers.start(flaky)}", mail_retry_base_seconds=60, mail_retry_jitter=0.0
+    )
     transport = SmtpTransport(settings)
     [row_id] = queue_committed(factory)
     start = utcnow()

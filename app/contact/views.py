@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.accounts.dependencies import CurrentUser
 from app.contact import service as contact_service
 from app.contact.forms import HONEYPOT, MAX_MESSAGE, ContactForm, friendly
+from app.core import unavailable
 from app.core.db import Db
 from app.core.forms import Form, text_fields, validate
 from app.core.proxies import client_ip
@@ -46,6 +47,7 @@ def submit(request: Request, db: Db, form: Form) -> Response:
         return _form_page(request, values, friendly(errors), 422)
     if not request.app.state.rate_limiter.allow(settings.contact_rate_limit, "contact", client_ip(request)):
         return _form_page(request, values, {"message": TOO_MANY}, 429)
+    unavailable.keep_typed(request, lambda message: _form_page(request, values, {"message": message}, 503))
     submission = contact_service.Submission(
         name=parsed.name, email=parsed.email, subject=parsed.subject, message=parsed.message
     )

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     debug: bool = False
     database_url: str = DEFAULT_SQLITE_URL
+    # PostgreSQL connections: a request waits at most `db_pool_timeout_seconds` for a free one, so
+    # an exhausted pool or a database that is away answers 503 quickly instead of holding workers.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout_seconds: float = Field(default=3.0, gt=0)
+    db_connect_timeout_seconds: int = Field(default=3, ge=1)
     secret_key: str = DEVELOPMENT_SECRET
     base_url: str = "http://127.0.0.1:8000"
     site_name: str = "Portico"
@@ -54,9 +60,19 @@ class Settings(BaseSettings):
     mail_max_attempts: int = Field(default=8, ge=1)
     mail_retry_base_seconds: int = Field(default=60, ge=1)
     mail_poll_seconds: float = Field(default=5.0, gt=0)
+    # Retries wait base * 2^(attempts-1), with jitter, never longer than the cap.
+    mail_retry_cap_seconds: int = Field(default=3600, ge=1)
+    # Each wait is stretched by a random share up to this, so messages deferred together spread out.
+    mail_retry_jitter: float = Field(default=0.25, ge=0, le=1)
+    # A mail server that accepts and never answers holds the sender no longer than this.
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How long the sender waits between attempts to record a delivery while the database is away.
+    mail_record_retry_seconds: float = Field(default=1.0, gt=0)
 
     # Accounts and sessions
     redis_url: str = ""
+    # Rate limits give up on Redis after this long and count in memory until it answers again.
+    redis_timeout_seconds: float = Field(default=0.5, gt=0)
     session_idle_minutes: int = Field(default=120, ge=1)
     session_absolute_hours: int = Field(default=24 * 14, ge=1)
     argon2_time_cost: int = Field(default=3, ge=1)

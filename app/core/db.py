@@ -7,14 +7,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, cast
 
+import structlog
 from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, CursorResult, Delete, MetaData, Update, create_engine, event
 from sqlalchemy import inspect as inspect_model
 from sqlalchemy import update as update_rows
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from app.core import clock
+from app.core.config import Settings
+
+log = structlog.get_logger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -38,11 +43,21 @@ def utcnow() -> datetime:
     return clock.now()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, settings: Settings | None = None) -> Engine:
     """Build an engine; SQLite gets foreign keys, WAL and a created parent folder."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        limits = settings or Settings.model_construct()
+        # pre_ping replaces a pooled connection the server has dropped (a restart, a terminated
+        # backend) before a request uses it, so the request after a cut succeeds.
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=limits.db_pool_size,
+            max_overflow=limits.db_max_overflow,
+            pool_timeout=limits.db_pool_timeout_seconds,
+            connect_args={"connect_timeout": limits.db_connect_timeout_seconds},
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
@@ -68,9 +83,18 @@ def get_db(request: Request) -> Iterator[Session]:
     try:
         yield session
     finally:
+        close_quietly(session)
+
+
+def close_quietly(session: Session) -> None:
+    """Close a session; a connection that died under it is logged, never raised into the response."""
+    try:
         # close() rolls back what was not committed without expiring loaded objects, so an error
         # page rendered after this still knows who is logged in.
         session.close()
+    except SQLAlchemyError:
+        # The rollback on a dead connection fails; the pool has already discarded it.
+        log.warning("db.close_failed", exc_info=True)
 
 
 # The session parameter of every view: `def page(db: Db)`.

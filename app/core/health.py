@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
@@ -26,3 +30,40 @@ def readiness_problem(engine: Engine) -> str | None:
             f"database schema is at {have}, expected {', '.join(sorted(expected))}: run `portal db upgrade`"
         )
     return None
+
+
+class ReadinessProbe:
+    """`readiness_problem` with a deadline: a database that hangs makes /readyz say so in time.
+
+    One check runs at a time, in its own thread; while a hung one is still running, later calls
+    wait for it up to the deadline rather than starting more threads that would hang too.
+    """
+
+    def __init__(self, engine: Engine, *, deadline_seconds: float = 1.5) -> None:
+        self._engine = engine
+        self._deadline = deadline_seconds
+        self._lock = threading.Lock()
+        self._running: Future[str | None] | None = None
+
+    def problem(self) -> str | None:
+        """Return why the app is not ready, or None; never take much longer than the deadline."""
+        with self._lock:
+            if self._running is None or self._running.done():
+                self._running = self._start()
+            running = self._running
+        try:
+            return running.result(timeout=self._deadline)
+        except FutureTimeout:
+            return f"database did not answer within {self._deadline:g} s"
+
+    def _start(self) -> Future[str | None]:
+        future: Future[str | None] = Future()
+
+        def check() -> None:
+            try:
+                future.set_result(readiness_problem(self._engine))
+            except Exception as error:  # anything unforeseen is still an answer, not a hang
+                future.set_result(f"readiness check failed: {type(error).__name__}")
+
+        threading.Thread(target=check, name="readiness-check", daemon=True).start()
+        return future

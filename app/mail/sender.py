@@ -8,9 +8,11 @@ Message-ID is derived from the row, so a resend after such a crash can be droppe
 from __future__ import annotations
 
 import logging
+import random
 import smtplib
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,18 +24,25 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import structlog
 from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import update as update_rows
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
-from app.core.db import claim, utcnow
+from app.core.db import changed_rows, claim, utcnow
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.service import bodies_to_send
 
 log = structlog.get_logger(__name__)
 
 LEASE = timedelta(minutes=10)
-MAX_DELAY = timedelta(hours=6)
 BATCH = 100
+# Raised when the mail server could not be reached or dropped the line, as opposed to an answer
+# about one message: the server is away, and every other message would fail the same way.
+UNREACHABLE = (OSError,)
+ANSWERED = (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused)
+# What `_attempt` returns for a message deferred because the server could not be reached.
+UNREACHED = "unreached"
 
 
 class Transport(Protocol):
@@ -45,7 +54,7 @@ class SmtpTransport:
     """Send over smtplib: smtp:// (add ?starttls=true to upgrade) or smtps://, user:password@ to log in."""
 
     def __init__(
-        self, settings: Settings, *, timeout: float = 30.0, tls_context: ssl.SSLContext | None = None
+        self, settings: Settings, *, timeout: float | None = None, tls_context: ssl.SSLContext | None = None
     ) -> None:
         url = urlsplit(settings.smtp_url)
         if url.scheme not in ("smtp", "smtps") or not url.hostname:
@@ -57,7 +66,8 @@ class SmtpTransport:
         self.port = url.port or (465 if self.implicit_tls else 587 if self.starttls else 25)
         self.username = unquote(url.username) if url.username else None
         self.password = unquote(url.password) if url.password else ""
-        self.timeout = timeout
+        # Also bounds every read: a server that accepts and never answers cannot hold the sender.
+        self.timeout = timeout or settings.smtp_timeout_seconds
         self.tls_context = tls_context
 
     def send(self, message: EmailMessage) -> None:
@@ -95,6 +105,8 @@ class DeliveryReport:
     sent: int = 0
     deferred: int = 0
     failed: int = 0
+    # The run stopped early because the mail server could not be reached.
+    unreachable: bool = False
 
     @property
     def attempted(self) -> int:
@@ -130,7 +142,11 @@ def deliver_due(
     settings: Settings,
     limit: int = BATCH,
 ) -> DeliveryReport:
-    """Send every due message once, at most `limit` of them; commit each outcome on its own."""
+    """Send every due message once, at most `limit` of them; commit each outcome on its own.
+
+    The run stops at the first message the server could not be reached for: the others stay due
+    rather than each waiting out the SMTP timeout.
+    """
     report = DeliveryReport()
     for _ in range(limit):
         at = now or utcnow()
@@ -138,8 +154,28 @@ def deliver_due(
         if row is None:
             break
         outcome = _attempt(session_factory, row, transport, at, settings)
+        if outcome == UNREACHED:
+            report.unreachable = True
+            outcome = "deferred"
         setattr(report, outcome, getattr(report, outcome) + 1)
+        if report.unreachable:
+            break
     return report
+
+
+def release_deferred(session_factory: sessionmaker[Session], *, at: datetime) -> int:
+    """Make every message waiting for a retry due now (the mail server is back); return how many."""
+    waiting = (
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.attempts > 0,
+        OutboxMessage.next_attempt_at > at,
+    )
+    with session_factory() as db:
+        released = changed_rows(db, update_rows(OutboxMessage).where(*waiting).values(next_attempt_at=at))
+        db.commit()
+    if released:
+        log.info("mail.released_deferred", count=released)
+    return released
 
 
 def run_loop(
@@ -151,16 +187,39 @@ def run_loop(
     stop: threading.Event,
     on_report: Callable[[DeliveryReport], None] | None = None,
 ) -> None:
-    """Deliver the due outbox every `interval` seconds until `stop` is set."""
+    """Deliver the due outbox every `interval` seconds until `stop` is set.
+
+    Once the mail server could not be reached, the loop asks it every round whether it is back
+    (a delivery, or a probe when nothing is due); the first success makes every deferred message
+    due at once, so mail held up by an outage leaves within a round or two of the server's return.
+    """
+    server_away = False
     while not stop.is_set():
         try:
             report = deliver_due(session_factory, transport, settings=settings)
+            if report.unreachable:
+                server_away = True
+            elif server_away and (report.sent or _answers(transport)):
+                release_deferred(session_factory, at=utcnow())
+                server_away = False
         except Exception:  # the database may be away for a while; try again next round
             log.exception("mail.run_failed")
         else:
             if on_report:
                 on_report(report)
         stop.wait(interval)
+
+
+def _answers(transport: Transport) -> bool:
+    """Whether the mail server takes a connection now; transports that cannot tell say no."""
+    probe = getattr(transport, "probe", None)
+    if probe is None:
+        return False
+    try:
+        probe()
+    except Exception:
+        return False
+    return True
 
 
 def _due(at: datetime) -> ColumnElement[bool]:
@@ -200,7 +259,7 @@ def _attempt(
     settings: Settings,
 ) -> str:
     """Send one claimed row and record the outcome; return the report field it counts towards."""
-    finish = partial(_finish, session_factory, row, at)
+    finish = partial(_finish, session_factory, row, at, settings=settings)
     if row.attempts > settings.mail_max_attempts:  # senders kept stopping while on this row
         return finish(OutboxStatus.FAILED, error=row.last_error or "the sender stopped during every attempt")
     try:
@@ -209,9 +268,18 @@ def _attempt(
         text = _describe(error)
         if _permanent(error) or row.attempts >= settings.mail_max_attempts:
             return finish(OutboxStatus.FAILED, error=text)
-        delay = min(timedelta(seconds=settings.mail_retry_base_seconds * 2 ** (row.attempts - 1)), MAX_DELAY)
-        return finish(OutboxStatus.PENDING, error=text, retry_at=at + delay)
+        outcome = finish(OutboxStatus.PENDING, error=text, retry_at=at + retry_delay(row.attempts, settings))
+        unreached = isinstance(error, UNREACHABLE) and not isinstance(error, ANSWERED)
+        return UNREACHED if unreached else outcome
     return finish(OutboxStatus.SENT)
+
+
+def retry_delay(attempts: int, settings: Settings) -> timedelta:
+    """How long to wait after the `attempts`-th failure: doubling from the base, jittered, capped."""
+    cap = settings.mail_retry_cap_seconds
+    doubled = min(settings.mail_retry_base_seconds * 2 ** min(attempts - 1, 30), cap)
+    stretched = doubled * (1 + random.uniform(0, settings.mail_retry_jitter))  # noqa: S311 (not a secret)
+    return timedelta(seconds=min(stretched, cap))
 
 
 def _finish(
@@ -220,6 +288,7 @@ def _finish(
     at: datetime,
     status: OutboxStatus,
     *,
+    settings: Settings,
     error: str | None = None,
     retry_at: datetime | None = None,
 ) -> str:
@@ -233,11 +302,7 @@ def _finish(
         values["last_error"] = error[:2000]
     if retry_at is not None:
         values["next_attempt_at"] = retry_at
-    with session_factory() as db:
-        # Only the owner of the claim writes; a sender whose lease ran out must not overwrite.
-        owner = {"status": OutboxStatus.SENDING, "claimed_at": at}
-        kept = claim(db, OutboxMessage, row.id, expected=owner, values=values)
-        db.commit()
+    kept = _record(session_factory, row.id, at, values, settings=settings)
     outcome = {OutboxStatus.SENT: "sent", OutboxStatus.PENDING: "deferred", OutboxStatus.FAILED: "failed"}
     log.log(
         logging.INFO if status is OutboxStatus.SENT else logging.WARNING,
@@ -250,6 +315,32 @@ def _finish(
         lost_claim=not kept,
     )
     return outcome[status]
+
+
+def _record(
+    session_factory: sessionmaker[Session],
+    row_id: int,
+    at: datetime,
+    values: dict[str, object],
+    *,
+    settings: Settings,
+) -> bool:
+    """Write an attempt's outcome, retrying until the database answers; True if the claim was ours.
+
+    The sender takes no new work until this is written: a message delivered but recorded as still
+    sending would go out again once its lease ran out.
+    """
+    while True:
+        try:
+            with session_factory() as db:
+                # Only the owner of the claim writes; a sender whose lease ran out must not overwrite.
+                owner = {"status": OutboxStatus.SENDING, "claimed_at": at}
+                kept = claim(db, OutboxMessage, row_id, expected=owner, values=values)
+                db.commit()
+                return kept
+        except SQLAlchemyError:
+            log.warning("mail.record_retry", id=row_id, exc_info=True)
+            time.sleep(settings.mail_record_retry_seconds)
 
 
 def _permanent(error: Exception) -> bool:

@@ -1,12 +1,11 @@
-"""The home page, the legal pages and the health checks."""
+"""The home page and the legal pages."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from app.articles import service as articles_service
-from app.core import health
 from app.core.db import Db
 from app.core.web import render
 
@@ -34,18 +33,3 @@ def _legal_page(name: str, title: str):  # type: ignore[no-untyped-def]
 _legal_page("privacy", "Privacy notice")
 _legal_page("terms", "Terms of use")
 _legal_page("imprint", "Imprint")
-
-
-@router.get("/healthz", name="site.healthz")
-def healthz() -> dict[str, str]:
-    """Answer while the process is alive."""
-    return {"status": "ok"}
-
-
-@router.get("/readyz", name="site.readyz")
-def readyz(request: Request) -> Response:
-    """Answer 200 when the database is reachable and its schema is at the newest migration."""
-    problem = health.readiness_problem(request.app.state.engine)
-    if problem:
-        return JSONResponse({"status": "unavailable", "reason": problem}, status_code=503)
-    return JSONResponse({"status": "ready"})

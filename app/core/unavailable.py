@@ -1,0 +1,63 @@
+"""One answer for "the database is unavailable": 503 with Retry-After, never a 500 or a dropped connection.
+
+A restart, a cut connection, a stopped server or a pool with no free connection all end here, from
+any view or dependency. Pages say that nothing was saved and to try again; the API answers JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from app.core.web import render
+
+log = structlog.get_logger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+# What the driver raises when the server is away, the connection broke, or no connection is free.
+UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+TITLE = "Temporarily unavailable"
+NOTHING_SAVED = "Nothing you sent was saved. Please go back and send it again in a moment."
+NOTHING_SAVED_HERE = "Nothing was saved: the site is briefly unavailable. Please send this again in a moment."
+TRY_AGAIN = "This page could not be loaded just now. Please try again in a moment."
+
+
+def keep_typed(request: Request, form_page: Callable[[str], Response]) -> None:
+    """Have an outage during this request answered by `form_page(message)`: the form, as typed, with a 503."""
+    request.state.form_on_outage = form_page
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """Answer 503 and say whether anything was saved (nothing was: the transaction never committed)."""
+    log.warning("db.unavailable", path=request.url.path, error=type(exc).__name__)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": "Service temporarily unavailable"}, status_code=503, headers=headers)
+    message = TRY_AGAIN if request.method in ("GET", "HEAD") else NOTHING_SAVED
+    response = _page(request, message)
+    response.status_code = 503
+    response.headers.update(headers)
+    return response
+
+
+def _page(request: Request, message: str) -> Response:
+    form_page = getattr(request.state, "form_on_outage", None)
+    context = {"status": 503, "title": TITLE, "message": message, "path": request.url.path}
+    try:
+        if form_page is not None:
+            return form_page(NOTHING_SAVED_HERE)  # type: ignore[no-any-return]
+        return render(request, "errors/error.html", context, status_code=503)
+    except Exception:  # the page may need the database too; the plain answer still goes out
+        log.warning("db.unavailable_page_failed", exc_info=True)
+        return HTMLResponse(f"<h1>{TITLE}</h1><p>{message}</p>", status_code=503)
+
+
+def install(app: FastAPI) -> None:
+    """Answer every database outage with `database_unavailable`."""
+    for error in UNAVAILABLE:
+        app.add_exception_handler(error, database_unavailable)
