@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.access import views as access_views
-from app.accounts import password_views, privacy_views, second_factor_views
+from app.accounts import consent_views, password_views, second_factor_views
 from app.accounts import views as account_views
 from app.accounts.dependencies import current_viewer
 from app.admin import article_revisions as admin_article_revisions
@@ -45,6 +45,7 @@ from app.feeds import share
 from app.feeds import views as feed_views
 from app.mail import sender
 from app.media import views as media_views
+from app.privacy import views as privacy_views
 from app.search import views as search_views
 from app.site import views as site_views
 
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_article_revisions.router,
         hub.router,
         password_views.router,
+        consent_views.router,
         privacy_views.router,
         second_factor_views.router,
     ):
@@ -128,7 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             dependencies=[
                 Depends(numbers_in_range),
                 Depends(current_viewer),
-                Depends(privacy_views.consent_gate),
+                Depends(consent_views.consent_gate),
             ],
         )
     api_docs.install(app, production=production)

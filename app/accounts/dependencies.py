@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.access import lifecycle
 from app.access import service as access_service
-from app.accounts import privacy, second_factor, sessions
+from app.accounts import consent, second_factor, sessions
 from app.accounts.models import User
 from app.core import security_log
 from app.core.db import Db
@@ -66,8 +66,8 @@ def current_viewer(request: Request, db: Db, user: CurrentUser) -> Viewer:
         profession = latest.profession if latest and lifecycle.has_access(latest) else None
         # The terms are what access is given under: until the current ones are accepted, no
         # surface (page, API, media, search, hub) shows gated content. Staff are never asked
-        # (privacy.needs_consent): they read gated content as their work for the society.
-        terms = profession is not None and privacy.needs_consent(db, request.app.state.settings, user)
+        # (consent.needs_consent): they read gated content as their work for the society.
+        terms = profession is not None and consent.needs_consent(db, request.app.state.settings, user)
         viewer = Viewer(
             profession=None if terms else profession,
             logged_in=True,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.access import lifecycle, renewal
 from app.access import service as access_service
 from app.access.models import RequestState
-from app.accounts import links, privacy, second_factor, sessions
+from app.accounts import consent, links, second_factor, sessions
 from app.accounts import service as accounts_service
 from app.accounts.dependencies import CurrentUser, LoggedIn, home_path, safe_next
 from app.accounts.forms import LoginForm, ResetForm
@@ -96,7 +96,7 @@ def start_session(request: Request, db: Session, user: User, next_path: str | No
     db.commit()
     csrf.rotate(request)
     target = safe_next(next_path, home_path(user))
-    if privacy.needs_consent(db, settings, user):
+    if consent.needs_consent(db, settings, user):
         # The terms changed since this person accepted them: that comes before anything else.
         target = f"{request.app.url_path_for('accounts.consent')}?{urlencode({'next': target})}"
     response = RedirectResponse(target, 303)
