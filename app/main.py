@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from app.access import account_views
 from app.access import views as access_views
-from app.accounts import password_views, privacy_views, second_factor_views
-from app.accounts import views as account_views
-from app.accounts.dependencies import current_viewer
+from app.access.dependencies import current_viewer, session_outlived
+from app.accounts import consent_views, password_views, second_factor_views
+from app.accounts import views as login_views
 from app.admin import article_revisions as admin_article_revisions
 from app.admin import articles as admin_articles
 from app.admin import audit_log as admin_audit_log
@@ -45,6 +46,7 @@ from app.feeds import share
 from app.feeds import views as feed_views
 from app.mail import sender
 from app.media import views as media_views
+from app.privacy import views as privacy_views
 from app.search import views as search_views
 from app.site import health_views
 from app.site import views as site_views
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = build_templates()
     share.register(app.state.templates.env)
     app.state.rate_limiter = RateLimiter(settings)
+    app.state.session_outlived = session_outlived
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Every page knows who is looking, so the header and the access rule agree. Routes open to
     # everyone say so here; the others declare their guard on each route (see tests/test_routes.py).
@@ -107,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     for router in (
         access_views.router,
+        login_views.router,
         account_views.router,
         admin_dashboard.router,
         admin_views.router,
@@ -121,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_article_revisions.router,
         hub.router,
         password_views.router,
+        consent_views.router,
         privacy_views.router,
         second_factor_views.router,
     ):
@@ -130,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             dependencies=[
                 Depends(numbers_in_range),
                 Depends(current_viewer),
-                Depends(privacy_views.consent_gate),
+                Depends(consent_views.consent_gate),
             ],
         )
     # Health checks never open a database session, not even to see who is asking.

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.models import RequestState
-from app.accounts import privacy
 from app.accounts.models import Role, User
 from app.admin.audit_log import safe_cell
 from app.audit.models import AuditEvent
 from app.core.config import Settings
+from app.privacy import service as privacy
 from tests import factories
 from tests.browsing import login
 from tests.conftest import page_text, soup

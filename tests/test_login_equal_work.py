@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.models import RequestState
-from app.accounts import privacy
 from app.accounts import service as accounts_service
 from app.accounts.models import Role
 from app.core.config import Settings
+from app.privacy import service as privacy
 from tests import factories
 from tests.browsing import login
 from tests.conftest import soup

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.access import checks, documents, lifecycle
 from app.access.models import DECIDED_STATES, AccessRequest, RequestState
 from app.access.transitions import DECISIONS, REVIEWABLE, Transition, move
-from app.accounts import privacy
+from app.accounts import consent
 from app.accounts import service as accounts_service
 from app.accounts.models import TokenPurpose, User
 from app.audit import service as audit
@@ -121,7 +121,7 @@ def submit(
     db.add(request)
     db.flush()
     # Accepting on the form is the person's first consent to the terms and the privacy notice.
-    privacy.record_consent(db, user=user, version=settings.terms_version, at=now)
+    consent.record_consent(db, user=user, version=settings.terms_version, at=now)
     audit.record(
         db,
         actor=user,

@@ -1,4 +1,4 @@
-"""Who is asking: the logged-in user, their viewer class, and the guards views declare."""
+"""Who is asking: the logged-in user, and the guards views declare."""
 
 from __future__ import annotations
 
@@ -8,22 +8,24 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from app.access import lifecycle
-from app.access import service as access_service
-from app.accounts import privacy, second_factor, sessions
-from app.accounts.models import User
+from app.accounts import second_factor, sessions
+from app.accounts.models import User, UserSession
 from app.core import security_log
 from app.core.db import Db
 from app.core.errors import LoginRequired
 from app.core.policy import (
-    VISITOR,
     Capability,
     RouteAccess,
-    Viewer,
     can,
     must_use_second_factor,
     route_access,
 )
+
+# Whether a live session has ended for a reason a domain above accounts knows (access whose
+# period is over, app/access/dependencies.py). create_app sets it as `app.state.session_outlived`,
+# so identity imports nothing above accounts; an app built without it fails every page rather
+# than let lapsed access through.
+SessionRule = Callable[[Session, User, UserSession], bool]
 
 
 def current_user(request: Request, db: Db) -> User | None:
@@ -39,46 +41,14 @@ def _identify(request: Request, db: Session) -> User | None:
     user = db.get(User, found.user_id) if found else None
     if found is None or user is None:
         return None
-    # Access whose period is over ends every session begun while it lasted, this one too (a
-    # session begun after the end survives). `portal tick` writes that; until it runs, such a
-    # session is simply no longer valid.
-    if not user.is_staff and lifecycle.outlived(access_service.latest_request(db, user.id), found.created_at):
+    outlived: SessionRule = request.app.state.session_outlived
+    if outlived(db, user, found):
         return None
     sessions.touch(request.app.state.session_factory, found)
     return user
 
 
 CurrentUser = Annotated[User | None, Depends(current_user)]
-
-
-def current_viewer(request: Request, db: Db, user: CurrentUser) -> Viewer:
-    """The viewer class the access rule needs: visitor, applicant, professional or staff."""
-    if "viewer" in request.state._state:
-        return request.state.viewer  # type: ignore[no-any-return]
-    if user is None:
-        viewer = VISITOR
-    elif user.is_staff:
-        viewer = Viewer(is_staff=True, logged_in=True)
-    else:
-        latest = access_service.latest_request(db, user.id)
-        state = lifecycle.state_now(latest) if latest else None
-        # Only approved access within its period gives a profession: the one that was reviewed.
-        profession = latest.profession if latest and lifecycle.has_access(latest) else None
-        # The terms are what access is given under: until the current ones are accepted, no
-        # surface (page, API, media, search, hub) shows gated content. Staff are never asked
-        # (privacy.needs_consent): they read gated content as their work for the society.
-        terms = profession is not None and privacy.needs_consent(db, request.app.state.settings, user)
-        viewer = Viewer(
-            profession=None if terms else profession,
-            logged_in=True,
-            request_state=state,
-            needs_consent=terms,
-        )
-    request.state.viewer = viewer
-    return viewer
-
-
-CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
 
 
 def _here(request: Request) -> str:

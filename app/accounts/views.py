@@ -1,4 +1,4 @@
-"""Logging in and out, resetting a password, and the applicant's account page."""
+"""Logging in and out, and resetting a password."""
 
 from __future__ import annotations
 
@@ -8,12 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from app.access import lifecycle, renewal
-from app.access import service as access_service
-from app.access.models import RequestState
-from app.accounts import links, privacy, second_factor, sessions
+from app.accounts import consent, links, second_factor, sessions
 from app.accounts import service as accounts_service
-from app.accounts.dependencies import CurrentUser, LoggedIn, home_path, safe_next
+from app.accounts.dependencies import CurrentUser, home_path, safe_next
 from app.accounts.forms import LoginForm, ResetForm
 from app.accounts.models import TokenPurpose, User
 from app.audit import service as audit
@@ -23,7 +20,6 @@ from app.core.email_address import normalise as normalise_email
 from app.core.forms import Form, password_messages, password_owner, text_fields, validate
 from app.core.policy import public
 from app.core.proxies import client_ip
-from app.core.text import row_number
 from app.core.web import flash, render
 
 router = APIRouter()
@@ -96,7 +92,7 @@ def start_session(request: Request, db: Session, user: User, next_path: str | No
     db.commit()
     csrf.rotate(request)
     target = safe_next(next_path, home_path(user))
-    if privacy.needs_consent(db, settings, user):
+    if consent.needs_consent(db, settings, user):
         # The terms changed since this person accepted them: that comes before anything else.
         target = f"{request.app.url_path_for('accounts.consent')}?{urlencode({'next': target})}"
     response = RedirectResponse(target, 303)
@@ -192,89 +188,3 @@ def reset(request: Request, db: Db, form: Form) -> Response:
     response = RedirectResponse(request.app.url_path_for("accounts.login"), 303)
     sessions.clear_cookie(response, settings)
     return response
-
-
-@router.get("/account", name="accounts.account", response_class=HTMLResponse)
-def account(request: Request, db: Db, user: LoggedIn) -> Response:
-    """Show the person's request, its state and its history."""
-    if user.is_staff:
-        return RedirectResponse(home_path(user), 303)
-    latest = access_service.latest_request(db, user.id)
-    history = audit.history(db, "access_request", latest.id) if latest else []
-    context = {"person": user, "access": latest, "history": history, "states": RequestState}
-    return render(request, "accounts/account.html", {**context, **renewal.form_context(latest)})
-
-
-@router.post("/account/request", name="accounts.answer", response_class=HTMLResponse)
-def answer(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
-    """Answer the reviewer's question; the request goes back into the queue."""
-    settings = request.app.state.settings
-    latest = access_service.latest_request(db, user.id)
-    text = str(form.get("answer", "")).strip()
-    if latest is None or latest.state != RequestState.NEEDS_INFO:
-        flash(request, "There is no question waiting for an answer.", "warning")
-        return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
-    if not text or len(text) > 5000:
-        history = audit.history(db, "access_request", latest.id)
-        context = {
-            "person": user,
-            "access": latest,
-            "history": history,
-            "states": RequestState,
-            "answer_error": "Write your answer (at most 5000 characters).",
-            "answer": text,
-            **renewal.form_context(latest),
-        }
-        return render(request, "accounts/account.html", context, status_code=422)
-    access_service.answer(db, settings, latest, text=text, ip=client_ip(request))
-    db.commit()
-    flash(request, "Thank you. Your answer has been sent to the reviewers.", "success")
-    return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
-
-
-@router.post("/account/withdraw", name="accounts.withdraw")
-def withdraw(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
-    """Withdraw a request that has not been decided."""
-    latest = access_service.latest_request(db, user.id)
-    try:
-        if latest is None:
-            raise LookupError
-        access_service.withdraw(db, latest, ip=client_ip(request))
-        db.commit()
-        flash(request, "Your request has been withdrawn.", "success")
-    except (LookupError, access_service.TransitionRefused):
-        flash(request, "This request can no longer be withdrawn.", "warning")
-    return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
-
-
-# Renewal (SPEC 2): confirm or update the details; a changed licence or profession goes to review.
-@router.post("/account/renew", name="accounts.renew", response_class=HTMLResponse)
-def renew(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
-    """Renew at once with confirmed details, or send changed ones to the review queue."""
-    latest = access_service.latest_request(db, user.id)
-    if latest is None or not lifecycle.renewal_open(latest):
-        flash(request, "There is nothing to renew at the moment.", "warning")
-        return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
-    values = text_fields(form)
-    details, errors = renewal.parse_form(values)
-    if details is None:
-        history = audit.history(db, "access_request", latest.id)
-        context = {"person": user, "access": latest, "history": history, "states": RequestState}
-        context |= renewal.form_context(latest, values, errors)
-        return render(request, "accounts/account.html", context, status_code=422)
-    typed = row_number(values.get("revision", ""))
-    revision = -1 if typed is None else typed  # no revision matches: refused as changed meanwhile
-    settings, ip = request.app.state.settings, client_ip(request)
-    try:
-        result = renewal.renew(db, settings, latest, details, revision=revision, ip=ip)
-    except lifecycle.AccessChangeRefused:
-        db.rollback()
-        flash(request, "Your access changed meanwhile; please look at it again.", "warning")
-        return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
-    db.commit()
-    if result.id == latest.id and result.access_until:
-        message = f"Thank you. Your access now runs until {lifecycle.day(result.access_until)}."
-    else:
-        message = "Thank you. Your changed details are with the reviewers; we will email you."
-    flash(request, message, "success")
-    return RedirectResponse(request.app.url_path_for("accounts.account"), 303)

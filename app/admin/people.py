@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from app.access import people_list
 from app.access.models import RequestState
 from app.accounts import people, second_factor, sessions
 from app.accounts import service as accounts_service
@@ -32,12 +33,14 @@ class _EmailOnly(BaseModel):
     email: Email
 
 
-def _filters(q: str, role: str, state: str, profession: str) -> tuple[people.PeopleFilters, dict[str, str]]:
+def _filters(
+    q: str, role: str, state: str, profession: str
+) -> tuple[people_list.PeopleFilters, dict[str, str]]:
     """Read the list's query; a value that is not one of the choices means "any"."""
     chosen_role = Role(role) if role in Role.__members__.values() else None
     chosen_state = RequestState(state) if state in RequestState.__members__.values() else None
     chosen_profession = Profession(profession) if profession in Profession.__members__.values() else None
-    filters = people.PeopleFilters(
+    filters = people_list.PeopleFilters(
         text=query_text(q),
         role=chosen_role,
         state=chosen_state,
@@ -81,7 +84,7 @@ def _users_page(
 ) -> Response:
     filters, shown = _filters(*query)
     context = {
-        "people": people.search(db, filters=filters, page=page),
+        "people": people_list.search(db, filters=filters, page=page),
         "filters": shown,
         "query": {name: value for name, value in shown.items() if value},
         "role_choices": [(r.value, r.value.capitalize()) for r in Role],
@@ -136,7 +139,7 @@ def current_token(request: Request) -> str | None:
 def user_detail(request: Request, db: Db, user: PeopleManager, user_id: int) -> Response:
     """Show one person: profile, requests, decisions, sessions, audit trail and allowed actions."""
     person = get_or_404(db, User, user_id, NO_ACCOUNT)
-    requests = people.requests_of(db, person.id)
+    requests = people_list.requests_of(db, person.id)
     trail = audit_queries.concerning(db, person.id, [item.id for item in requests], limit=SHOWN_EVENTS)
     decisions = audit_queries.by_actor(db, person.id, limit=SHOWN_EVENTS) if person.is_staff else []
     context = {

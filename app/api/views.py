@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.accounts.dependencies import CurrentViewer
+from app.access.dependencies import CurrentViewer
 from app.api import present
 from app.api.paging import OPENAPI_PARAMETERS, PagingQuery
 from app.api.schemas import ApiError, ArticleDetail, ArticleList

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.accounts.dependencies import CurrentViewer, LoggedIn
+from app.access.dependencies import CurrentViewer
+from app.accounts.dependencies import LoggedIn
 from app.articles import service
 from app.core.db import Db
 from app.core.pagination import Page

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from app.accounts.dependencies import CurrentViewer
+from app.access.dependencies import CurrentViewer
 from app.articles import service, taxonomy_queries, visibility
 from app.core.db import Db
 from app.core.policy import Audience, Viewer

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, Response
 
-from app.accounts.dependencies import CurrentViewer
+from app.access.dependencies import CurrentViewer
 from app.core.db import Db
 from app.core.policy import VISITOR
 from app.media import service

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.accounts.dependencies import CurrentViewer
+from app.access.dependencies import CurrentViewer
 from app.core.db import Db
 from app.core.web import page_number, render
 from app.search import service

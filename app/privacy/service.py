@@ -1,4 +1,4 @@
-"""Privacy rights: consent to the terms and privacy notice, a copy of one's data, and erasure.
+"""Privacy rights: a copy of one's data, and erasure.
 
 Erasure keeps the account row and the audit trail, with the person replaced by the marker
 `deleted-user-<id>` everywhere: the row keeps the requests and decisions of others meaningful,
@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from app.access import transitions
 from app.access.models import AccessRequest, RequestState
 from app.access.transitions import Transition
-from app.accounts.models import AuthToken, Consent, ConsentDocument, User, UserSession
+from app.accounts import consent
+from app.accounts.models import AuthToken, Consent, User, UserSession
 from app.audit import service as audit
 from app.audit.models import AuditEvent
 from app.contact import service as contact_service
@@ -51,46 +52,6 @@ class StaffAccount(Exception):
     """Staff accounts are removed by an admin, not by their owner."""
 
 
-# Consent
-
-
-def record_consent(db: Session, *, user: User, version: str, at: datetime | None = None) -> None:
-    """Store the person's acceptance of the terms and the privacy notice in `version`."""
-    for document in ConsentDocument:
-        db.add(Consent(user_id=user.id, document=document, version=version, accepted_at=at or utcnow()))
-    db.flush()
-
-
-def needs_consent(db: Session, settings: Settings, user: User) -> bool:
-    """Whether a member has yet to accept the current terms and privacy notice (staff are not asked)."""
-    if user.is_staff:
-        return False
-    query = select(Consent.document).where(
-        Consent.user_id == user.id, Consent.version == settings.terms_version
-    )
-    return set(db.scalars(query)) != set(ConsentDocument)
-
-
-def consents(db: Session, user_id: int) -> Sequence[Consent]:
-    """Every acceptance a person has given, oldest first."""
-    query = select(Consent).where(Consent.user_id == user_id)
-    return db.scalars(query.order_by(Consent.accepted_at, Consent.id)).all()
-
-
-def accept(db: Session, settings: Settings, user: User, *, ip: str) -> None:
-    """Record that the person accepted the current terms and privacy notice."""
-    record_consent(db, user=user, version=settings.terms_version)
-    audit.record(
-        db,
-        actor=user,
-        action="account.consented",
-        target_type="user",
-        target_id=user.id,
-        after=settings.terms_version,
-        ip=ip,
-    )
-
-
 # Export
 
 
@@ -108,7 +69,7 @@ def export(db: Session, user: User) -> dict[str, Any]:
         "profile": _fields(user),
         "access_requests": [_request(item) for item in requests],
         "events": _events(db, user, [item.id for item in requests]),
-        "consents": [_fields(consent) for consent in consents(db, user.id)],
+        "consents": [_fields(item) for item in consent.consents(db, user.id)],
         "sessions": [_fields(session) for session in sessions],
         "contact_messages": [_contact(item) for item in contact_service.sent_from(db, user.email)],
         "emails": [

@@ -1,0 +1,105 @@
+"""The applicant's account page: their request and its history, answers, withdrawal, renewal."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.access import lifecycle, renewal
+from app.access import service as access_service
+from app.access.models import RequestState
+from app.accounts.dependencies import LoggedIn, home_path
+from app.audit import service as audit
+from app.core.db import Db
+from app.core.forms import Form, text_fields
+from app.core.proxies import client_ip
+from app.core.text import row_number
+from app.core.web import flash, render
+
+router = APIRouter()
+
+
+@router.get("/account", name="accounts.account", response_class=HTMLResponse)
+def account(request: Request, db: Db, user: LoggedIn) -> Response:
+    """Show the person's request, its state and its history."""
+    if user.is_staff:
+        return RedirectResponse(home_path(user), 303)
+    latest = access_service.latest_request(db, user.id)
+    history = audit.history(db, "access_request", latest.id) if latest else []
+    context = {"person": user, "access": latest, "history": history, "states": RequestState}
+    return render(request, "accounts/account.html", {**context, **renewal.form_context(latest)})
+
+
+@router.post("/account/request", name="accounts.answer", response_class=HTMLResponse)
+def answer(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
+    """Answer the reviewer's question; the request goes back into the queue."""
+    settings = request.app.state.settings
+    latest = access_service.latest_request(db, user.id)
+    text = str(form.get("answer", "")).strip()
+    if latest is None or latest.state != RequestState.NEEDS_INFO:
+        flash(request, "There is no question waiting for an answer.", "warning")
+        return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+    if not text or len(text) > 5000:
+        history = audit.history(db, "access_request", latest.id)
+        context = {
+            "person": user,
+            "access": latest,
+            "history": history,
+            "states": RequestState,
+            "answer_error": "Write your answer (at most 5000 characters).",
+            "answer": text,
+            **renewal.form_context(latest),
+        }
+        return render(request, "accounts/account.html", context, status_code=422)
+    access_service.answer(db, settings, latest, text=text, ip=client_ip(request))
+    db.commit()
+    flash(request, "Thank you. Your answer has been sent to the reviewers.", "success")
+    return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+
+
+@router.post("/account/withdraw", name="accounts.withdraw")
+def withdraw(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
+    """Withdraw a request that has not been decided."""
+    latest = access_service.latest_request(db, user.id)
+    try:
+        if latest is None:
+            raise LookupError
+        access_service.withdraw(db, latest, ip=client_ip(request))
+        db.commit()
+        flash(request, "Your request has been withdrawn.", "success")
+    except (LookupError, access_service.TransitionRefused):
+        flash(request, "This request can no longer be withdrawn.", "warning")
+    return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+
+
+# Renewal (SPEC 2): confirm or update the details; a changed licence or profession goes to review.
+@router.post("/account/renew", name="accounts.renew", response_class=HTMLResponse)
+def renew(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
+    """Renew at once with confirmed details, or send changed ones to the review queue."""
+    latest = access_service.latest_request(db, user.id)
+    if latest is None or not lifecycle.renewal_open(latest):
+        flash(request, "There is nothing to renew at the moment.", "warning")
+        return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+    values = text_fields(form)
+    details, errors = renewal.parse_form(values)
+    if details is None:
+        history = audit.history(db, "access_request", latest.id)
+        context = {"person": user, "access": latest, "history": history, "states": RequestState}
+        context |= renewal.form_context(latest, values, errors)
+        return render(request, "accounts/account.html", context, status_code=422)
+    typed = row_number(values.get("revision", ""))
+    revision = -1 if typed is None else typed  # no revision matches: refused as changed meanwhile
+    settings, ip = request.app.state.settings, client_ip(request)
+    try:
+        result = renewal.renew(db, settings, latest, details, revision=revision, ip=ip)
+    except lifecycle.AccessChangeRefused:
+        db.rollback()
+        flash(request, "Your access changed meanwhile; please look at it again.", "warning")
+        return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+    db.commit()
+    if result.id == latest.id and result.access_until:
+        message = f"Thank you. Your access now runs until {lifecycle.day(result.access_until)}."
+    else:
+        message = "Thank you. Your changed details are with the reviewers; we will email you."
+    flash(request, message, "success")
+    return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
