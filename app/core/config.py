@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     upload_dir: Path = PROJECT_ROOT / "var" / "uploads"
     media_dir: Path = PROJECT_ROOT / "var" / "media"
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Slow clients: a request body must arrive within this long (408 after); an idle keep-alive
+    # connection is closed after this long. Slow headers are cut by the reverse proxy.
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
+    keep_alive_seconds: int = Field(default=5, ge=1)
+    # `serve --workers N`: a worker that does not answer its supervisor this long is replaced.
+    # uvicorn's 5 s kills workers still importing the app on a busy machine, over and over.
+    worker_healthcheck_seconds: int = Field(default=30, ge=1)
     terms_version: str = "2026-11"
     # Comma-separated email domains of known institutions, shown to reviewers as a good sign.
     trusted_email_domains: str = ""
