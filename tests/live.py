@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -102,3 +104,32 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
     if process.stderr:
         process.stderr.close()
+
+
+class Browser:
+    """Just enough of a browser: cookies, the CSRF token of the last form, no redirects."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def fetch(self, method: str, path: str, body: bytes = b"", content_type: str = "") -> tuple[int, str]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if content_type:
+            headers["Content-Type"] = content_type
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name] = rest.split(";")[0]
+        return response.status, response.read().decode()
+
+    def form_token(self, path: str) -> str:
+        _, html = self.fetch("GET", path)
+        found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert found, f"no form at {path}"
+        return found.group(1)
+
+    def post(self, path: str, fields: dict[str, str]) -> int:
+        return self.fetch("POST", path, urlencode(fields).encode(), "application/x-www-form-urlencoded")[0]

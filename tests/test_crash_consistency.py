@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -31,41 +30,12 @@ from app.core.config import Settings
 from app.mail.models import OutboxMessage
 from tests import factories
 from tests.conftest import FAST_HASHING, POSTGRES_URL, _empty_tables
-from tests.live import PORTAL, free_port, portal_env, portal_serve
+from tests.live import PORTAL, Browser, free_port, portal_env, portal_serve
 
 pytestmark = pytest.mark.crash
 
 APPLICANTS = 4
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-class Browser:
-    """Just enough of a browser: cookies, the CSRF token of the last form, no redirects."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def fetch(self, method: str, path: str, body: bytes = b"", content_type: str = "") -> tuple[int, str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        if content_type:
-            headers["Content-Type"] = content_type
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name] = rest.split(";")[0]
-        return response.status, response.read().decode()
-
-    def form_token(self, path: str) -> str:
-        _, html = self.fetch("GET", path)
-        found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-        assert found, f"no form at {path}"
-        return found.group(1)
-
-    def post(self, path: str, fields: dict[str, str]) -> int:
-        return self.fetch("POST", path, urlencode(fields).encode(), "application/x-www-form-urlencoded")[0]
 
 
 def post_upload(browser: Browser, fields: dict[str, str]) -> int:
