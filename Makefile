@@ -7,7 +7,7 @@ VENV   := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean bench-faults
 
 # uv comes from PyPI into .tools/ (pip's --target needs no venv module); it then builds .venv.
 $(UV):
@@ -27,6 +27,10 @@ PYTEST_ARGS ?= -n auto
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Not a test: latency and errors while PostgreSQL, Redis or SMTP is cut (figures in README.md).
+bench-faults: install
+	$(VENV)/bin/python -m bench.faults
 
 lint: install
 	$(VENV)/bin/ruff check app tests alembic

@@ -105,6 +105,8 @@ def serve(host: str, port: int, demo: bool, reload: bool, workers: int) -> None:
             reload=reload,
             workers=workers,
             log_level=settings.log_level.lower(),
+            timeout_keep_alive=settings.keep_alive_seconds,
+            timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
             **SERVER_OPTIONS,
         )
     finally:

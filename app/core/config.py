@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     # Every uploaded document and media file is scanned with this, when set (app/core/malware.py):
     # `clamd:///run/clamav/clamd.ctl`, `clamd://host:3310` or `command:/usr/bin/clamdscan --no-summary -`.
     malware_scanner: str = ""
+    # Slow clients: a request body must arrive within this long (408 after); an idle keep-alive
+    # connection is closed after this long. Slow headers are cut by the reverse proxy.
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
+    keep_alive_seconds: int = Field(default=5, ge=1)
+    # `serve --workers N`: a worker that does not answer its supervisor this long is replaced.
+    # uvicorn's 5 s kills workers still importing the app on a busy machine, over and over.
+    worker_healthcheck_seconds: int = Field(default=30, ge=1)
     terms_version: str = "2026-11"
     # Comma-separated email domains of known institutions, shown to reviewers as a good sign.
     trusted_email_domains: str = ""

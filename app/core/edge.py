@@ -14,6 +14,7 @@ from app.core.config import Settings
 from app.core.headers import SecurityHeaders
 from app.core.proxies import TrustedProxies
 from app.core.requestlog import RequestLog
+from app.core.slow_clients import BodyTimeout
 
 
 class Portal(FastAPI):
@@ -27,6 +28,8 @@ def wrap(app: ASGIApp, settings: Settings) -> ASGIApp:
     """Put the edge layers around `app`, the outermost last."""
     # Any other Host would be written into redirects and absolute links: answer 400 instead.
     app = TrustedHostMiddleware(app, allowed_hosts=settings.allowed_host_names, www_redirect=False)
+    # Inside the headers and the log, so a 408 carries both.
+    app = BodyTimeout(app, settings.body_timeout_seconds)
     app = SecurityHeaders(app, hsts=settings.env == "production")
     app = TrustedProxies(app, proxies=settings.trusted_proxy_networks)
     # Outermost, so even a refused host or a failure is logged with its id and its full time.
