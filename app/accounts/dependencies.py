@@ -9,8 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from app.access import lifecycle
-from app.access import service as access_service
-from app.accounts import privacy, second_factor, sessions
+from app.accounts import identity, second_factor, sessions
 from app.accounts.models import User
 from app.core import security_log
 from app.core.db import Db
@@ -35,17 +34,17 @@ def current_user(request: Request, db: Db) -> User | None:
 
 def _identify(request: Request, db: Session) -> User | None:
     settings = request.app.state.settings
-    found = sessions.live(db, settings, request.cookies.get(sessions.cookie_name(settings)))
-    user = db.get(User, found.user_id) if found else None
-    if found is None or user is None:
+    found = identity.identify(db, settings, request.cookies.get(sessions.cookie_name(settings)))
+    if found is None:
         return None
     # Access whose period is over ends every session begun while it lasted, this one too (a
     # session begun after the end survives). `portal tick` writes that; until it runs, such a
     # session is simply no longer valid.
-    if not user.is_staff and lifecycle.outlived(access_service.latest_request(db, user.id), found.created_at):
+    if not found.user.is_staff and lifecycle.outlived(found.latest_request, found.session.created_at):
         return None
-    sessions.touch(request.app.state.session_factory, found)
-    return user
+    request.state.identity = found
+    sessions.touch(request.app.state.session_factory, found.session)
+    return found.user
 
 
 CurrentUser = Annotated[User | None, Depends(current_user)]
@@ -60,14 +59,16 @@ def current_viewer(request: Request, db: Db, user: CurrentUser) -> Viewer:
     elif user.is_staff:
         viewer = Viewer(is_staff=True, logged_in=True)
     else:
-        latest = access_service.latest_request(db, user.id)
+        # Read with the session in one statement (identity.identify), never asked again here.
+        found: identity.Identity = request.state.identity
+        latest = found.latest_request
         state = lifecycle.state_now(latest) if latest else None
         # Only approved access within its period gives a profession: the one that was reviewed.
         profession = latest.profession if latest and lifecycle.has_access(latest) else None
         # The terms are what access is given under: until the current ones are accepted, no
         # surface (page, API, media, search, hub) shows gated content. Staff are never asked
         # (privacy.needs_consent): they read gated content as their work for the society.
-        terms = profession is not None and privacy.needs_consent(db, request.app.state.settings, user)
+        terms = profession is not None and not found.accepted_terms
         viewer = Viewer(
             profession=None if terms else profession,
             logged_in=True,

@@ -14,7 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import escape
-from sqlalchemy import ColumnElement, Enum, String, and_, delete, false, inspect, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Enum,
+    SQLColumnExpression,
+    String,
+    and_,
+    delete,
+    distinct,
+    false,
+    func,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from app.access import transitions
@@ -69,6 +82,16 @@ def needs_consent(db: Session, settings: Settings, user: User) -> bool:
         Consent.user_id == user.id, Consent.version == settings.terms_version
     )
     return set(db.scalars(query)) != set(ConsentDocument)
+
+
+def accepted_current_terms(settings: Settings, user_id: SQLColumnExpression[int]) -> ColumnElement[bool]:
+    """`needs_consent`'s test, negated, as an SQL condition: every document in its current version."""
+    documents = select(func.count(distinct(Consent.document))).where(
+        Consent.user_id == user_id,
+        Consent.version == settings.terms_version,
+        Consent.document.in_(list(ConsentDocument)),
+    )
+    return documents.scalar_subquery() == len(ConsentDocument)
 
 
 def consents(db: Session, user_id: int) -> Sequence[Consent]:
