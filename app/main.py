@@ -9,9 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.access import account_views
+from app.access import account_views, identity
 from app.access import views as access_views
-from app.access.dependencies import current_viewer, session_outlived
+from app.access.dependencies import current_viewer
 from app.accounts import consent_views, password_views, second_factor_views
 from app.accounts import views as login_views
 from app.admin import article_revisions as admin_article_revisions
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = build_templates()
     share.register(app.state.templates.env)
     app.state.rate_limiter = RateLimiter(settings)
-    app.state.session_outlived = session_outlived
+    app.state.identify = identity.identify
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Every page knows who is looking, so the header and the access rule agree. Routes open to
     # everyone say so here; the others declare their guard on each route (see tests/test_routes.py).

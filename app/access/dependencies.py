@@ -5,25 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 
-from app.access import lifecycle
-from app.access import service as access_service
-from app.accounts import consent
+from app.access import identity, lifecycle
 from app.accounts.dependencies import CurrentUser
-from app.accounts.models import User, UserSession
 from app.core.db import Db
 from app.core.policy import VISITOR, Viewer
-
-
-def session_outlived(db: Session, user: User, session: UserSession) -> bool:
-    """Whether access whose period is over ended this session (identity's `session_outlived`)."""
-    # Access whose period is over ends every session begun while it lasted, this one too (a
-    # session begun after the end survives). `portal tick` writes that; until it runs, such a
-    # session is simply no longer valid.
-    return not user.is_staff and lifecycle.outlived(
-        access_service.latest_request(db, user.id), session.created_at
-    )
 
 
 def current_viewer(request: Request, db: Db, user: CurrentUser) -> Viewer:
@@ -35,14 +21,16 @@ def current_viewer(request: Request, db: Db, user: CurrentUser) -> Viewer:
     elif user.is_staff:
         viewer = Viewer(is_staff=True, logged_in=True)
     else:
-        latest = access_service.latest_request(db, user.id)
+        # Read with the session in one statement (identity.identify), never asked again here.
+        found: identity.Identity = request.state.identity
+        latest = found.latest_request
         state = lifecycle.state_now(latest) if latest else None
         # Only approved access within its period gives a profession: the one that was reviewed.
         profession = latest.profession if latest and lifecycle.has_access(latest) else None
         # The terms are what access is given under: until the current ones are accepted, no
         # surface (page, API, media, search, hub) shows gated content. Staff are never asked
         # (consent.needs_consent): they read gated content as their work for the society.
-        terms = profession is not None and consent.needs_consent(db, request.app.state.settings, user)
+        terms = profession is not None and not found.accepted_terms
         viewer = Viewer(
             profession=None if terms else profession,
             logged_in=True,

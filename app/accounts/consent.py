@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, SQLColumnExpression, distinct, func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Consent, ConsentDocument, User
@@ -29,6 +29,16 @@ def needs_consent(db: Session, settings: Settings, user: User) -> bool:
         Consent.user_id == user.id, Consent.version == settings.terms_version
     )
     return set(db.scalars(query)) != set(ConsentDocument)
+
+
+def accepted_current_terms(settings: Settings, user_id: SQLColumnExpression[int]) -> ColumnElement[bool]:
+    """`needs_consent`'s test, negated, as an SQL condition: every document in its current version."""
+    documents = select(func.count(distinct(Consent.document))).where(
+        Consent.user_id == user_id,
+        Consent.version == settings.terms_version,
+        Consent.document.in_(list(ConsentDocument)),
+    )
+    return documents.scalar_subquery() == len(ConsentDocument)
 
 
 def consents(db: Session, user_id: int) -> Sequence[Consent]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.accounts import second_factor, sessions
 from app.accounts.models import User, UserSession
 from app.core import security_log
+from app.core.config import Settings
 from app.core.db import Db
 from app.core.errors import LoginRequired
 from app.core.policy import (
@@ -21,11 +22,23 @@ from app.core.policy import (
     route_access,
 )
 
-# Whether a live session has ended for a reason a domain above accounts knows (access whose
-# period is over, app/access/dependencies.py). create_app sets it as `app.state.session_outlived`,
-# so identity imports nothing above accounts; an app built without it fails every page rather
-# than let lapsed access through.
-SessionRule = Callable[[Session, User, UserSession], bool]
+
+class Identified(Protocol):
+    """What identifying a request finds: at least the live session and its user."""
+
+    @property
+    def session(self) -> UserSession: ...
+
+    @property
+    def user(self) -> User: ...
+
+
+# Reads who a session cookie names, in one statement with what a domain above accounts needs to
+# know about them (their access request and consent, app/access/identity.py), and refuses a
+# session that access whose period is over has ended. create_app sets it as
+# `app.state.identify`, so identity imports nothing above accounts; an app built without it fails
+# every page rather than let lapsed access through.
+IdentityRule = Callable[[Session, Settings, str | None], Identified | None]
 
 
 def current_user(request: Request, db: Db) -> User | None:
@@ -37,15 +50,13 @@ def current_user(request: Request, db: Db) -> User | None:
 
 def _identify(request: Request, db: Session) -> User | None:
     settings = request.app.state.settings
-    found = sessions.live(db, settings, request.cookies.get(sessions.cookie_name(settings)))
-    user = db.get(User, found.user_id) if found else None
-    if found is None or user is None:
+    identify: IdentityRule = request.app.state.identify
+    found = identify(db, settings, request.cookies.get(sessions.cookie_name(settings)))
+    if found is None:
         return None
-    outlived: SessionRule = request.app.state.session_outlived
-    if outlived(db, user, found):
-        return None
-    sessions.touch(request.app.state.session_factory, found)
-    return user
+    request.state.identity = found
+    sessions.touch(request.app.state.session_factory, found.session)
+    return found.user
 
 
 CurrentUser = Annotated[User | None, Depends(current_user)]

@@ -83,19 +83,24 @@ def live(
     """
     if not token:
         return None
-    now = now or utcnow()
     found = db.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
+    return found if still_live(settings, token, found, now=now) else None
+
+
+def still_live(
+    settings: Settings, token: str, found: UserSession | None, *, now: datetime | None = None
+) -> bool:
+    """Whether the session found for this cookie token is live: not ended, within both limits."""
+    now = now or utcnow()
     if found is None:
         # A cookie the site issued whose session was since purged is not worth an alarm; any other is.
         if not _genuine(settings, token):
             security_log.event("cookie.tampered", cookie="session", reason="unknown_token")
-        return None
+        return False
     if found.ended_at is not None:
-        return None
+        return False
     idle_limit = _aware(found.last_seen_at) + timedelta(minutes=settings.session_idle_minutes)
-    if now >= _aware(found.expires_at) or now >= idle_limit:
-        return None
-    return found
+    return now < _aware(found.expires_at) and now < idle_limit
 
 
 def touch(factory: sessionmaker[Session], found: UserSession, *, now: datetime | None = None) -> bool:

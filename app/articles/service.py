@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from app.articles import taxonomy_queries
 from app.articles.markdown import GATE, ReferenceData, gated_audiences
@@ -32,19 +31,25 @@ if TYPE_CHECKING:
     from app.accounts.models import User
 
 
-def _published(now: datetime | None = None) -> Select[Article]:
-    now = now or utcnow()
-    return (
+def _published(*, with_body: bool = False) -> Select[Article]:
+    """Published articles, newest first, as listings show them: without the body, without tags."""
+    # A card shows no body and no tags: neither is loaded unless a caller asks (`WITH_TAGS`).
+    query = (
         select(Article)
-        .where(Article.status == ArticleStatus.PUBLISHED, Article.published_at <= now)
-        .options(selectinload(Article.tags))
+        .where(Article.status == ArticleStatus.PUBLISHED, Article.published_at <= utcnow())
         .order_by(Article.published_at.desc(), Article.id.desc())
     )
+    return query if with_body else query.options(defer(Article.body))
 
 
-def list_published(db: Session, *, number: int, size: int) -> Page[Article]:
+# For listings that name each article's tags (the API, the feed, the sitemap): one more statement.
+WITH_TAGS = selectinload(Article.tags)
+
+
+def list_published(db: Session, *, number: int, size: int, with_tags: bool = False) -> Page[Article]:
     """List published articles, newest first."""
-    return paginate(db, _published(), number=number, size=size)
+    query = _published().options(WITH_TAGS) if with_tags else _published()
+    return paginate(db, query, number=number, size=size)
 
 
 def list_in_category(db: Session, category: Category, *, number: int, size: int) -> Page[Article]:
@@ -63,9 +68,12 @@ def featured(db: Session, *, limit: int = 3) -> Sequence[Article]:
     return db.scalars(_published().where(Article.featured.is_(True)).limit(limit)).unique().all()
 
 
-def latest(db: Session, *, limit: int = 6, exclude: Sequence[int] = ()) -> Sequence[Article]:
+def latest(
+    db: Session, *, limit: int = 6, exclude: Sequence[int] = (), with_tags: bool = False
+) -> Sequence[Article]:
     """Return the newest articles, leaving out those already shown."""
     query = _published().where(Article.id.not_in(exclude)) if exclude else _published()
+    query = query.options(WITH_TAGS) if with_tags else query
     return db.scalars(query.limit(limit)).unique().all()
 
 
@@ -90,7 +98,8 @@ def related(db: Session, article: Article, *, limit: int = 3) -> Sequence[Articl
 
 def professional_articles(db: Session, viewer: Viewer) -> list[Article]:
     """Published articles with content for professionals that this viewer may read, newest first."""
-    query = _published().where(or_(Article.audience != "", Article.body.contains(f"::: {GATE}")))
+    gated = or_(Article.audience != "", Article.body.contains(f"::: {GATE}"))
+    query = _published(with_body=True).where(gated)
     return [article for article in db.scalars(query).unique() if _has_readable_gated_part(article, viewer)]
 
 
@@ -102,7 +111,8 @@ def _has_readable_gated_part(article: Article, viewer: Viewer) -> bool:
 
 def find_published(db: Session, slug: str) -> Article | None:
     """Find a published article by slug."""
-    return db.scalars(_published().where(Article.slug == slug)).unique().one_or_none()
+    query = _published(with_body=True).where(Article.slug == slug).options(WITH_TAGS)
+    return db.scalars(query).unique().one_or_none()
 
 
 def find_redirect(db: Session, slug: str) -> str | None:

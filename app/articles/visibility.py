@@ -6,9 +6,10 @@ The decision itself is `policy.may_read`; this module applies it to an article's
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
-from app.articles import service
-from app.articles.markdown import RenderedBody, render_body
+from app.articles import body_cache, service
+from app.articles.markdown import RenderedBody
 from app.articles.models import Article
 from app.core.policy import VISITOR, Audience, Viewer, may_read
 
@@ -24,7 +25,9 @@ def readable_body(
     """The body as this viewer may read it, gated blocks replaced by `panel`; None if closed."""
     if not may_read_article(viewer, article):
         return None
-    return render_body(article.body, viewer=viewer, references=service.reference_data(article), panel=panel)
+    # References are loaded only when a variant is first rendered.
+    references = partial(service.reference_data, article)
+    return body_cache.body_for(article, viewer, references=references, panel=panel)
 
 
 def public_body(article: Article) -> RenderedBody | None:

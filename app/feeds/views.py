@@ -16,7 +16,7 @@ router = APIRouter()
 @router.get("/feed.xml", name="feeds.atom", response_class=Response)
 def atom(request: Request, db: Db) -> Response:
     """Offer the newest published articles as an Atom feed: titles and summaries, never bodies."""
-    articles = articles_service.latest(db, limit=documents.FEED_SIZE)
+    articles = articles_service.latest(db, limit=documents.FEED_SIZE, with_tags=True)
     feed = documents.atom_feed(articles, settings=request.app.state.settings, link=linker(request))
     return Response(feed, media_type=documents.ATOM_MEDIA_TYPE)
 
@@ -24,7 +24,7 @@ def atom(request: Request, db: Db) -> Response:
 @router.get("/sitemap.xml", name="feeds.sitemap", response_class=Response)
 def sitemap(request: Request, db: Db) -> Response:
     """List the public pages for search engines, with when each last changed."""
-    articles = articles_service.latest(db, limit=documents.SITEMAP_ARTICLES)
+    articles = articles_service.latest(db, limit=documents.SITEMAP_ARTICLES, with_tags=True)
     return Response(documents.sitemap(articles, link=linker(request)), media_type=documents.XML_MEDIA_TYPE)
 
 

@@ -14,7 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import escape
-from sqlalchemy import ColumnElement, Enum, String, and_, delete, false, inspect, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Enum,
+    String,
+    and_,
+    delete,
+    false,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from app.access import transitions

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 from sqlalchemy import Subquery, and_, delete, func, insert, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer
 
 from app.articles.models import Article, ArticleStatus
 from app.core.db import utcnow
@@ -82,7 +82,8 @@ def search(db: Session, query: str, viewer: Viewer, *, page: int, size: int) -> 
     order = (best.c.score.desc(), best.c.published_at.desc(), best.c.article_id.desc())
     found = db.execute(select(best).order_by(*order).limit(size).offset((page - 1) * size)).all()
     ids = [row.article_id for row in found]
-    query_articles = select(Article).where(Article.id.in_(ids)).options(selectinload(Article.tags))
+    # A hit shows the card's fields only: neither the body nor the tags are loaded.
+    query_articles = select(Article).where(Article.id.in_(ids)).options(defer(Article.body))
     articles = {a.id: a for a in db.scalars(query_articles)}
     cuts = engines.snippets(db, dialect, terms, [row.id for row in found])
     hits = [SearchHit(articles[r.article_id], highlight(cuts.get(r.id, "")), float(r.score)) for r in found]

@@ -1,0 +1,50 @@
+"""Who a session cookie names, read in one statement: session, user, newest request, consent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from app.access import lifecycle
+from app.access.models import AccessRequest
+from app.accounts import consent, sessions
+from app.accounts.models import User, UserSession
+from app.core.config import Settings
+from app.core.security import hash_token
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A live session, its user, their newest access request, and whether they accepted the terms."""
+
+    session: UserSession
+    user: User
+    latest_request: AccessRequest | None
+    accepted_terms: bool
+
+
+def identify(db: Session, settings: Settings, token: str | None) -> Identity | None:
+    """Return who this cookie token names while its session lives; reads only, one statement."""
+    if not token:
+        return None
+    each = aliased(AccessRequest)
+    newest = select(func.max(each.id)).where(each.user_id == User.id).correlate(User).scalar_subquery()
+    query = (
+        select(UserSession, User, AccessRequest, consent.accepted_current_terms(settings, User.id))
+        .join(User, User.id == UserSession.user_id)
+        .outerjoin(AccessRequest, AccessRequest.id == newest)
+        .where(UserSession.token_hash == hash_token(token))
+    )
+    row = db.execute(query).one_or_none()
+    # Asked even when nothing was found: an unknown token may be a forged one, which it logs.
+    if not sessions.still_live(settings, token, row[0] if row else None) or row is None:
+        return None
+    session, user, latest = row[0], row[1], row[2]
+    # Access whose period is over ends every session begun while it lasted, this one too (a
+    # session begun after the end survives). `portal tick` writes that; until it runs, such a
+    # session is simply no longer valid.
+    if not user.is_staff and lifecycle.outlived(latest, session.created_at):
+        return None
+    return Identity(session=session, user=user, latest_request=latest, accepted_terms=bool(row[3]))

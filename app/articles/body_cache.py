@@ -1,0 +1,112 @@
+"""Rendered bodies, kept per (article, version, variant) so a page does not render Markdown again.
+
+What a viewer reads of a body depends only on which of its gated blocks `may_read` lets them
+read, so the variant is exactly that set of block audiences: two viewers share a rendering only
+when the rule agrees for every block of that article. The panel in place of a locked block fits
+each viewer (log in, pending, other professions), so it is filled in per request, never cached.
+A save raises the article's version, which retires every variant of the old text; the key also
+holds a digest of the text and the time of the save, so a reused id never meets an old entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, replace
+from typing import Generic, TypeVar
+
+from markupsafe import Markup
+from sqlalchemy import inspect
+
+from app.articles.markdown import ReferenceData, RenderedBody, gated_audiences, render_body
+from app.articles.models import Article
+from app.core.policy import Audience, Viewer, may_read
+
+# Enough for every variant of the articles a site reads most; each entry is one rendered body.
+MAX_BODIES = 1024
+MAX_AUDIENCE_LISTS = 4096
+
+Value = TypeVar("Value")
+
+
+class _Lru(Generic[Value]):
+    """A bounded, thread-safe map that forgets the entry used least recently."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, Value] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], Value]) -> Value:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
+@dataclass(frozen=True)
+class _Variant:
+    """A body rendered with a secret marker in each locked slot, and the audience of each slot."""
+
+    body: RenderedBody
+    markers: tuple[str, ...]
+    locked: tuple[Audience, ...]
+
+
+_bodies: _Lru[_Variant] = _Lru(MAX_BODIES)
+_audiences: _Lru[tuple[Audience, ...]] = _Lru(MAX_AUDIENCE_LISTS)
+
+
+def variant_key(viewer: Viewer, audiences: tuple[Audience, ...]) -> frozenset[Audience]:
+    """The block audiences of a body this viewer may read: equal keys, equal rendered text."""
+    return frozenset(audience for audience in audiences if may_read(viewer, audience))
+
+
+def body_for(
+    article: Article,
+    viewer: Viewer,
+    *,
+    references: Callable[[], Sequence[ReferenceData]],
+    panel: Callable[[Audience], str],
+) -> RenderedBody:
+    """The article's body for this viewer, rendered once per variant and filled with their panels."""
+    if not _is_stored_unchanged(article):
+        # A preview or an unsaved edit: its text is not the one its version names.
+        return render_body(article.body, viewer=viewer, references=references(), panel=panel)
+    digest = hashlib.blake2b(article.body.encode(), digest_size=16).digest()
+    audiences = _audiences.get(digest, lambda: tuple(gated_audiences(article.body)))
+    key = (article.id, article.version, article.updated_at, digest, variant_key(viewer, audiences))
+    variant = _bodies.get(key, lambda: _render_variant(article, viewer, references()))
+    html = str(variant.body.html)
+    for marker, audience in zip(variant.markers, variant.locked, strict=True):
+        html = html.replace(marker, panel(audience), 1)
+    # The cached HTML was sanitised when rendered; the panels come from our own templates.
+    return replace(variant.body, html=Markup(html))  # noqa: S704
+
+
+def _render_variant(article: Article, viewer: Viewer, references: Sequence[ReferenceData]) -> _Variant:
+    # The marker is secret, so no text an author writes can be mistaken for a slot.
+    nonce = secrets.token_hex(12)
+    locked: list[Audience] = []
+
+    def marker(audience: Audience) -> str:
+        locked.append(audience)
+        return f"locked-panel-{nonce}-{len(locked)}"
+
+    body = render_body(article.body, viewer=viewer, references=references, panel=marker)
+    markers = tuple(f"locked-panel-{nonce}-{n}" for n in range(1, len(locked) + 1))
+    return _Variant(body, markers, tuple(locked))
+
+
+def _is_stored_unchanged(article: Article) -> bool:
+    state = inspect(article)
+    return article.id is not None and state.persistent and not state.modified

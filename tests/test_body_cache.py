@@ -1,0 +1,77 @@
+"""A body is rendered once per variant, and a variant is only ever served to viewers it fits."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+from app.articles import body_cache, markdown
+from app.core.config import Settings
+from tests import factories
+from tests.conftest import page_text
+from tests.viewers import browser_for
+
+BODY = """Open to everyone.
+
+::: professional physician
+Physicians only: start low.
+:::
+
+::: professional pharmacist
+Pharmacists only: check interactions.
+:::
+
+::: professional
+Every profession: the long view.
+:::
+"""
+
+SEES = {
+    "physician": {"Open to everyone.", "Physicians only", "Every profession"},
+    "pharmacist": {"Open to everyone.", "Pharmacists only", "Every profession"},
+    "visitor": {"Open to everyone."},
+    "unconsented": {"Open to everyone."},
+    "pending": {"Open to everyone."},
+    "admin": {"Open to everyone.", "Physicians only", "Pharmacists only", "Every profession"},
+}
+GATED = {"Physicians only", "Pharmacists only", "Every profession"}
+
+
+def test_each_viewer_reads_exactly_its_own_variant_after_others_were_cached(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    article = factories.article(db, slug="dosing", body=BODY)
+    path = f"/articles/{article.slug}"
+    # Twice each, in an order where every variant is cached before a differing viewer arrives.
+    for kind in [*SEES, *reversed(SEES)]:
+        text = page_text(browser_for(kind, app, db, settings).get(path).text)
+        seen = {phrase for phrase in GATED | {"Open to everyone."} if phrase in text}
+        assert seen == SEES[kind], kind
+
+
+def test_api_and_page_share_one_rendering_per_variant(
+    app: FastAPI, db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    article = factories.article(db, slug="shared-render", body=BODY)
+    calls: list[str] = []
+    original = markdown.render_body
+
+    def counting(source: str, **kwargs: object) -> markdown.RenderedBody:
+        calls.append(source)
+        return original(source, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(body_cache, "render_body", counting)
+    visitor = browser_for("visitor", app, db, settings)
+    for path in (f"/articles/{article.slug}", f"/api/v1/articles/{article.slug}") * 2:
+        assert visitor.get(path).status_code == 200
+    assert len(calls) == 1
+
+
+def test_a_save_retires_the_old_rendering(app: FastAPI, db: Session, settings: Settings) -> None:
+    factories.article(db, slug="changing", body="The first text.")
+    visitor = browser_for("visitor", app, db, settings)
+    assert "The first text." in page_text(visitor.get("/articles/changing").text)
+    factories.article(db, slug="changing", body="The second text.")
+    text = page_text(visitor.get("/articles/changing").text)
+    assert "The second text." in text and "The first text." not in text

@@ -1,0 +1,110 @@
+"""Every public page costs a few SQL statements, however many tags, references or related articles.
+
+Counted with SQLAlchemy's `before_cursor_execute` event on the app's own engine. The periodic
+`last_seen_at` touch of a session is a separate, rate-limited write: it is left out of the count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from app.core.config import Settings
+from tests import factories
+from tests.viewers import browser_for
+
+VISITOR_LIMIT = 4
+LOGGED_IN_LIMIT = 5
+ARTICLES = 6
+TAGS = [f"Topic {n}" for n in range(12)]
+REFERENCES = [factories.reference(f"ref{n}", title=f"Study {n}") for n in range(10)]
+BODY = "\n\n".join(
+    [
+        "## Background",
+        *(f"A finding[^ref{n}]." for n in range(10)),
+        "::: professional physician\nDose carefully[^ref1].\n:::",
+        "::: professional\nFor every profession.\n:::",
+    ]
+)
+PAGES = [
+    "/",
+    "/articles",
+    "/articles/topic-1",
+    "/categories/mental-health",
+    "/tags/topic-3",
+    "/search?q=finding",
+    "/feed.xml",
+    "/sitemap.xml",
+    "/api/v1/articles",
+    "/api/v1/articles/topic-1",
+]
+
+
+@contextmanager
+def counted(app: FastAPI) -> Iterator[list[str]]:
+    """Collect the SQL statements the app's engine runs, leaving out the session touch."""
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statement = str(args[2])
+        if not statement.lstrip().upper().startswith("UPDATE USER_SESSION SET LAST_SEEN_AT"):
+            statements.append(statement)
+
+    event.listen(app.state.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def library(db: Session) -> None:
+    """Several articles, each with many tags and references, all related to each other."""
+    for n in range(1, ARTICLES + 1):
+        factories.article(
+            db,
+            slug=f"topic-{n}",
+            title=f"Finding {n}",
+            body=BODY,
+            tags=TAGS,
+            references=REFERENCES,
+            featured=n <= 3,
+        )
+
+
+def statements_for(app: FastAPI, client: TestClient, path: str) -> list[str]:
+    client.get(path)  # warm up: what a process loads once is not the page's cost
+    with counted(app) as statements:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return statements
+
+
+def summary(statements: list[str]) -> str:
+    """One line per statement: enough to see which query repeats."""
+    return f"{len(statements)} statements:\n" + "\n".join(" ".join(s.split())[:160] for s in statements)
+
+
+@pytest.mark.usefixtures("library")
+@pytest.mark.parametrize("path", PAGES)
+def test_a_visitor_page_costs_at_most_four_statements(app: FastAPI, path: str) -> None:
+    with TestClient(app) as visitor:
+        statements = statements_for(app, visitor, path)
+    assert len(statements) <= VISITOR_LIMIT, summary(statements)
+
+
+@pytest.mark.usefixtures("library")
+@pytest.mark.parametrize("path", PAGES)
+def test_a_physician_page_costs_at_most_five_statements(
+    app: FastAPI, db: Session, settings: Settings, path: str
+) -> None:
+    physician = browser_for("physician", app, db, settings)
+    statements = statements_for(app, physician, path)
+    assert len(statements) <= LOGGED_IN_LIMIT, summary(statements)
