@@ -49,7 +49,7 @@ def raw_asgi(port: int) -> list[str]:
     ]
 
 
-def _wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> float:
+def _wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 180) -> float:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
