@@ -7,7 +7,7 @@ VENV   := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint install clean bench-faults
+.PHONY: run test lint install clean bench bench-faults
 
 # uv comes from PyPI into .tools/ (pip's --target needs no venv module); it then builds .venv.
 $(UV):
@@ -39,3 +39,8 @@ lint: install
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache
+
+# Serving speed beside a bare ASGI app: needs Debian's wrk (apt-get install -y -qq wrk).
+BENCH_ARGS ?=
+bench: install
+	$(VENV)/bin/python -m bench.pages $(BENCH_ARGS)

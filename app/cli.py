@@ -114,6 +114,25 @@ def serve(host: str, port: int, demo: bool, reload: bool, workers: int) -> None:
             stop_ticking()
 
 
+@main.command()
+@click.option(
+    "--articles", default=0, type=click.IntRange(min=0), help="Generate articles up to this many in all."
+)
+def demo(articles: int) -> None:
+    """Load the demo into an empty database, with generated articles (tags, references, revisions)."""
+    from app.demo import generate, seed
+
+    settings = Settings()
+    if not seed.load_into_empty(settings) or not articles:
+        return
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session:
+        added = generate.fill_to(session, articles)
+        session.commit()
+    engine.dispose()
+    click.echo(f"Generated {added} more articles.")
+
+
 @main.command("send-mail")
 @click.option("--loop", is_flag=True, help="Keep running and deliver every INTERVAL seconds.")
 @click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(min=1), metavar="SECONDS")

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from app.access import account_views, identity
 from app.access import views as access_views
@@ -32,6 +31,7 @@ from app.articles import views as article_views
 from app.contact import views as contact_views
 from app.core import errors, health, logging
 from app.core.caching import PrivatePages
+from app.core.compression import PublicGZip
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
 from app.core.edge import Portal
@@ -41,6 +41,7 @@ from app.core.head import HeadAsGet
 from app.core.limits import BodySizeLimit
 from app.core.policy import public
 from app.core.ratelimit import RateLimiter
+from app.core.static_files import VersionedStaticFiles
 from app.core.web import STATIC_DIR, build_templates, numbers_in_range
 from app.feeds import share
 from app.feeds import views as feed_views
@@ -93,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     share.register(app.state.templates.env)
     app.state.rate_limiter = RateLimiter(settings)
     app.state.identify = identity.identify
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static")
     # Every page knows who is looking, so the header and the access rule agree. Routes open to
     # everyone say so here; the others declare their guard on each route (see tests/test_routes.py).
     for router in (
@@ -152,6 +153,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.upload_max_bytes + FORM_OVERHEAD_BYTES)
     app.add_middleware(PrivatePages)
+    # Inside ETags, so a compressed page gets its own validator (a strong ETag names one encoding).
+    app.add_middleware(PublicGZip)
     # Outside PrivatePages, so it sees the final headers: it validates only what stays public.
     app.add_middleware(ETags)
     app.add_middleware(HeadAsGet)

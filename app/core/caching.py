@@ -10,14 +10,15 @@ PRIVATE = b"private, no-store"
 class PrivatePages:
     """Mark responses `private, no-store` when the request carries cookies or the response sets one.
 
-    Such a page may show a logged-in person's view or a form with their CSRF token.
+    Such a page may show a logged-in person's view or a form with their CSRF token. Static files
+    are the same for everyone, so they keep their own caching whoever asks.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
         has_cookie = any(name == b"cookie" for name, _ in scope["headers"])

@@ -6,8 +6,6 @@ import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,6 +15,10 @@ from app.core.migrations import alembic_config
 
 def readiness_problem(engine: Engine) -> str | None:
     """Return why the app is not ready to serve, or None when it is."""
+    # Imported here: Alembic is a fifth of a worker's start-up, and only this check needs it.
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))

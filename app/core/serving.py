@@ -5,10 +5,17 @@
 - No `server: uvicorn` header: it tells a prober which software to try.
 - No proxy headers: the app believes `X-Forwarded-*` only from PORTAL_TRUSTED_PROXIES
   (app/core/proxies.py); uvicorn's own handling would trust 127.0.0.1 whatever the setting says.
+- Thirty seconds for a worker to start and to answer the supervisor's health check: at uvicorn's
+  five, a worker still importing on a busy machine is killed and restarted, again and again.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-SERVER_OPTIONS: dict[str, Any] = {"access_log": False, "server_header": False, "proxy_headers": False}
+SERVER_OPTIONS: dict[str, Any] = {
+    "access_log": False,
+    "server_header": False,
+    "proxy_headers": False,
+    "timeout_worker_healthcheck": 30,
+}

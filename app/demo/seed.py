@@ -58,15 +58,15 @@ APPLICANTS = [
 APPLICANT_PASSWORD = "portico-trial-clinician"  # noqa: S105 (printed demo login)
 
 
-def load_into_empty(settings: Settings) -> None:
-    """Import the demo articles and accounts unless the database already holds content."""
+def load_into_empty(settings: Settings) -> bool:
+    """Import the demo articles and accounts unless the database already holds content; say if it did."""
     if settings.env == "production":
         raise click.ClickException("The demo is never loaded into a production site.")
     engine = make_engine(settings.database_url)
     with make_session_factory(engine)() as session:
         if session.scalar(select(func.count()).select_from(Article)):
             click.echo("Database already has content; demo not loaded.")
-            return
+            return False
         for path in sorted(DEMO_ARTICLES.glob("*.md")):
             import_file(session, path, media_dir=settings.media_dir)
         if not session.scalar(select(func.count()).select_from(User)):
@@ -76,6 +76,7 @@ def load_into_empty(settings: Settings) -> None:
     engine.dispose()
     click.echo(f"Loaded {len(list(DEMO_ARTICLES.glob('*.md')))} demo articles.")
     print_logins()
+    return True
 
 
 def _accounts(db: Session, settings: Settings) -> None:
