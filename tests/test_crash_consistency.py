@@ -16,6 +16,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,8 @@ from app.access.models import AccessRequest, RequestState
 from app.accounts.models import User
 from app.audit.models import AuditEvent
 from app.core.config import Settings
+from app.core.db import utcnow
+from app.jobs import files
 from app.mail.models import OutboxMessage
 from tests import factories
 from tests.conftest import FAST_HASHING, POSTGRES_URL, _empty_tables
@@ -97,7 +100,14 @@ class Inbox:
 
 
 def test_stored_state_holds_together_after_sigkills(tmp_path: Path, database_url: str) -> None:
-    settings = Settings(env="test", database_url=database_url, _env_file=None, **FAST_HASHING)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        env="test",
+        database_url=database_url,
+        upload_dir=tmp_path / "uploads",
+        media_dir=tmp_path / "media",
+        _env_file=None,
+        **FAST_HASHING,
+    )
     engine = create_engine(database_url)
     with Session(engine) as db:
         reviewer = factories.staff(db, settings).email
@@ -136,7 +146,10 @@ def test_stored_state_holds_together_after_sigkills(tmp_path: Path, database_url
         sender.wait()
         smtp.stop()
     with Session(engine) as db:
-        check_invariants(db, tmp_path / "uploads")
+        check_invariants(
+            db,
+            settings.model_copy(update={"upload_dir": tmp_path / "uploads", "media_dir": tmp_path / "media"}),
+        )
         assert (
             db.scalar(select(func.count()).where(AccessRequest.state == RequestState.APPROVED)) == APPLICANTS
         )
@@ -192,8 +205,14 @@ def apply_repeatedly(browser: Browser, deadline: float, count: int) -> None:
         keep_trying(apply, deadline)
 
 
-def check_invariants(db: Session, uploads: Path) -> None:
-    """What must hold whatever was killed when."""
+def check_invariants(db: Session, settings: Settings) -> None:
+    """What must hold whatever was killed when, once `portal tick` has swept the upload folder.
+
+    A process killed between writing a document and committing its row cannot remove the file;
+    the tick's sweep does, once the file is an hour old, so the check runs the sweep an hour on.
+    """
+    uploads = settings.upload_dir
+    files.remove_strays(db, settings, utcnow() + files.STRAY_AFTER + timedelta(minutes=1))
     approved = db.scalars(select(AccessRequest).where(AccessRequest.state == RequestState.APPROVED)).all()
     for item in approved:
         decisions = db.scalar(
@@ -214,6 +233,6 @@ def check_invariants(db: Session, uploads: Path) -> None:
         db.scalars(select(AccessRequest.document_path).where(AccessRequest.document_path.is_not(None)))
     )
     assert all(Path(path).exists() for path in documents), "a request names a document that is gone"
-    files = {str(path) for path in (uploads / "requests").glob("*")}
+    stored = {str(path) for path in (uploads / "requests").glob("*")}
     assert documents, "no document was uploaded"
-    assert files <= documents, f"files without a row: {sorted(files - documents)}"
+    assert stored <= documents, f"files without a row: {sorted(stored - documents)}"
