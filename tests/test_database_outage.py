@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from app.core.config import Settings
 from app.main import create_app
+from tests import factories
 from tests.browsing import csrf_from
 from tests.conftest import page_text
 
@@ -48,6 +49,16 @@ def test_a_form_sent_during_an_outage_says_nothing_was_saved(outage: TestClient)
     assert response.status_code == 503 and response.headers["retry-after"].isdigit()
     assert "Nothing was saved" in page_text(response.text)
     assert "Hello there" in response.text and 'value="A question"' in response.text
+
+
+def test_an_access_request_sent_during_an_outage_comes_back_as_typed(outage: TestClient) -> None:
+    token = csrf_from(outage, "/request-access")
+    typed = factories.request_form(full_name="Dr. Mara Example", specialty="Psychiatry")
+    response = outage.post("/request-access", data={"csrf_token": token, **typed})
+    assert response.status_code == 503 and response.headers["retry-after"].isdigit()
+    assert "Nothing was saved" in page_text(response.text)
+    assert 'value="Dr. Mara Example"' in response.text and 'value="Psychiatry"' in response.text
+    assert factories.PASSWORD not in response.text
 
 
 def test_any_other_form_sent_during_an_outage_says_nothing_was_saved(outage: TestClient) -> None:

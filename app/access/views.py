@@ -15,7 +15,7 @@ from app.access.models import RequestState
 from app.accounts import links
 from app.accounts.dependencies import CurrentUser
 from app.accounts.models import TokenPurpose
-from app.core import csrf, malware
+from app.core import csrf, malware, unavailable
 from app.core.countries import COUNTRIES
 from app.core.db import Db
 from app.core.forms import BodyTooLarge, password_owner, text_fields, validate, without_nul
@@ -86,6 +86,8 @@ def _submit_parsed(request: Request, db: Session, form: FormData) -> Response:
         return _form_page(
             request, values, {"email": "Too many requests from your network. Please try again later."}, 429
         )
+    typed = {name: value for name, value in values.items() if name not in ("password", "password_confirm")}
+    unavailable.keep_typed(request, lambda message: _form_page(request, typed, {"email": message}, 503))
     try:
         _submit(db, request, parsed, document)
     except malware.Refused as refused:
