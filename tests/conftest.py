@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 from starlette.testclient import TestClient
 
 import app.models  # noqa: F401  (every table, for emptying them)
@@ -73,10 +74,17 @@ def postgres_database() -> Iterator[str]:
 
 
 def _empty_tables(url: str) -> None:
-    engine = create_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    """Empty every table and restart every sequence, in one round trip.
+
+    DELETE, children first, then `setval`: a test leaves a few rows, and deleting them costs far
+    less than TRUNCATE, which rewrites every table's files (0.15 to 0.3 s a test).
+    """
+    engine = create_engine(url, poolclass=NullPool)
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        sequences = connection.execute(text("SELECT oid::regclass::text FROM pg_class WHERE relkind = 'S'"))
+        statements = [f'DELETE FROM "{table.name}"' for table in reversed(Base.metadata.sorted_tables)]
+        statements += [f"SELECT setval('{name}', 1, false)" for name in sequences.scalars()]
+        connection.exec_driver_sql("; ".join(statements))
     engine.dispose()
 
 
