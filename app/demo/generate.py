@@ -15,25 +15,13 @@ from app.articles.models import Article, ArticleRevision, ArticleStatus, Referen
 from app.audit import service as audit_service
 from app.core.db import utcnow
 from app.core.policy import stored_professions
+from app.publishing.forms import REFERENCE_FIELDS
 from app.search.models import SearchEntry, SearchSource
 from app.search.sections import sections
 
 BATCH = 2_000
 EXTRA_TAGS = 200
 REVISIONS = 2
-REFERENCE_FIELDS = (
-    "key",
-    "authors",
-    "title",
-    "journal",
-    "year",
-    "volume",
-    "issue",
-    "pages",
-    "doi",
-    "pmid",
-    "url",
-)
 
 
 def fill_to(db: Session, total: int) -> int:
