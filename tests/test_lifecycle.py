@@ -82,7 +82,7 @@ def change_access(client: TestClient, request: AccessRequest, change: str, **dat
     revision = reviewer_page(client, request).select_one('input[name="revision"]')
     assert revision is not None, f"no form on {page}"
     return submit(
-        client, page, {"revision": revision["value"], **data}, action=f"{page}/{change}", follow=True
+        client, page, {"revision": revision["value"], **data}, action=f"{page}/access/{change}", follow=True
     )
 
 
@@ -194,7 +194,7 @@ def test_a_suspension_needs_a_reason(app: FastAPI, db: Session, settings: Settin
         page = reviewer_page(staff, request)
         revision = page.select_one('input[name="revision"]')["value"]
         path = f"/admin/requests/{request.id}"
-        answer = submit(staff, path, {"revision": revision, "reason": ""}, action=f"{path}/suspend")
+        answer = submit(staff, path, {"revision": revision, "reason": ""}, action=f"{path}/access/suspend")
     assert answer.status_code == 422
     assert "A suspension needs a reason" in soup(answer.text).select_one("#reason-error").get_text()
     assert fresh(db, request).state == RequestState.APPROVED
@@ -226,7 +226,7 @@ def test_two_reviewers_suspending_at_once_suspend_once(app: FastAPI, db: Session
         stale = reviewer_page(two, request).select_one('input[name="revision"]')["value"]
         change_access(one, request, "suspend", reason="First.")
         late = submit(
-            two, path, {"revision": stale, "reason": "Second."}, action=f"{path}/suspend", follow=True
+            two, path, {"revision": stale, "reason": "Second."}, action=f"{path}/access/suspend", follow=True
         )
     assert "Nothing was changed: this access is suspended now." in page_text(late.text)
     assert len(events(db, "access.suspended")) == 1
@@ -238,7 +238,7 @@ def test_only_reviewers_manage_access(app: FastAPI, db: Session, settings: Setti
     editor = factories.staff(db, settings, role=Role.EDITOR)
     with browser(app, editor.email) as client:
         path = f"/admin/requests/{request.id}"
-        refused = submit(client, "/forgot-password", {"reason": "x"}, action=f"{path}/suspend")
+        refused = submit(client, "/forgot-password", {"reason": "x"}, action=f"{path}/access/suspend")
     assert refused.status_code == 403
     assert fresh(db, request).state == RequestState.APPROVED
 

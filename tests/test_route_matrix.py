@@ -147,6 +147,8 @@ MATRIX = [
      expect(ADMINS, admin=404)),
     ("POST", "/admin/requests/{request_id}/{decision}", "/admin/requests/{request_id}/request-info",
      expect(REVIEWERS, reviewer=422, admin=422)),
+    ("POST", "/admin/requests/{request_id}/access/{change}", "/admin/requests/{request_id}/access/suspend",
+     expect(REVIEWERS, reviewer=422, admin=422)),
     ("POST", "/admin/users", "/admin/users", expect(ADMINS, admin=422)),
     ("POST", "/admin/requests", "/admin/requests", expect(REVIEWERS, reviewer=422, admin=422)),
     ("POST", "/admin/users/{user_id}/role", "/admin/users/0/role", expect(ADMINS, admin=404)),
@@ -228,7 +230,7 @@ def test_a_number_no_row_can_have_is_not_found_on_every_route(
         if "_id}" not in route and "{number}" not in route:
             continue
         url = re.sub(r"\{(\w+_id|number)\}", huge, route)
-        url = url.replace("{decision}", "approve")
+        url = url.replace("{decision}", "approve").replace("{change}", "suspend")
         if method == "GET":
             response = client.get(url, follow_redirects=False)
         else:

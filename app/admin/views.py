@@ -6,13 +6,11 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from app.access import checks, lifecycle
 from app.access import service as access_service
 from app.access.models import AccessRequest, RequestState
 from app.accounts.dependencies import OutboxReader, Reviewer
-from app.accounts.models import User
 from app.admin.review_forms import AccessChangeForm, DecisionForm, future_date
 from app.audit import service as audit
 from app.core.countries import COUNTRIES
@@ -121,15 +119,6 @@ def request_detail(
 @router.post("/requests/{request_id}/{decision}", name="admin.decide", response_class=HTMLResponse)
 def decide(request: Request, db: Db, user: Reviewer, form: Form, request_id: int, decision: str) -> Response:
     """Approve, reject with a reason, or ask for more information: once, whoever clicks first."""
-    if decision in ACCESS_CHANGES:
-        return _change_access(
-            request,
-            db,
-            user,
-            form,
-            get_or_404(db, AccessRequest, request_id, NO_REQUEST, shown=_in_queue),
-            decision,
-        )
     outcome = DECISIONS.get(decision)
     if outcome is None:
         raise HTTPException(404, "There is no such decision.")
@@ -198,10 +187,16 @@ def _access_context(request: Request, db: Db, item: AccessRequest) -> dict[str, 
     }
 
 
-def _change_access(
-    request: Request, db: Db, user: User, form: FormData, item: AccessRequest, change: str
+@router.post(
+    "/requests/{request_id}/access/{change}", name="admin.change_access", response_class=HTMLResponse
+)
+def change_access(
+    request: Request, db: Db, user: Reviewer, form: Form, request_id: int, change: str
 ) -> Response:
     """Suspend (with a reason, emailed), reinstate or extend a professional's access."""
+    if change not in ACCESS_CHANGES:
+        raise HTTPException(404, "There is no such change of access.")
+    item = get_or_404(db, AccessRequest, request_id, NO_REQUEST, shown=_in_queue)
     settings = request.app.state.settings
     values = text_fields(form)
     valid, errors = validate(AccessChangeForm, values, context={"asked": change})
