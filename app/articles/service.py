@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from app.articles import taxonomy_queries
@@ -31,12 +33,20 @@ if TYPE_CHECKING:
     from app.accounts.models import User
 
 
-def _published(*, with_body: bool = False) -> Select[Article]:
-    """Published articles, newest first, as listings show them: without the body, without tags."""
+def _published(
+    *, with_body: bool = False, now: datetime | BindParameter[datetime] | None = None
+) -> Select[Article]:
+    """Published articles, newest first, as listings show them: without the body, without tags.
+
+    `now` may be a bound parameter, for a statement built once and run with the time of each call.
+    """
     # A card shows no body and no tags: neither is loaded unless a caller asks (`WITH_TAGS`).
     query = (
         select(Article)
-        .where(Article.status == ArticleStatus.PUBLISHED, Article.published_at <= utcnow())
+        .where(
+            Article.status == ArticleStatus.PUBLISHED,
+            Article.published_at <= (utcnow() if now is None else now),
+        )
         .order_by(Article.published_at.desc(), Article.id.desc())
     )
     return query if with_body else query.options(defer(Article.body))
@@ -79,21 +89,37 @@ def latest(
 
 def related(db: Session, article: Article, *, limit: int = 3) -> Sequence[Article]:
     """Return published articles sharing the most tags, then the category, with this one."""
-    tag_ids = [t.id for t in article.tags]
+    params = {
+        "now": utcnow(),
+        "article_id": article.id,
+        "tag_ids": [t.id for t in article.tags],
+        # No category: `= NULL` is never true, so no other article counts as in the same one.
+        "category_id": article.category_id,
+    }
+    return db.scalars(_related_statement(limit), params).unique().all()
+
+
+# Statements of the article page are built once per process (building one costs more than
+# running it) and run with bound parameters.
+@cache
+def _related_statement(limit: int) -> Select[Article]:
     shared = (
         select(func.count())
         .select_from(article_tag)
-        .where(article_tag.c.article_id == Article.id, article_tag.c.tag_id.in_(tag_ids))
+        .where(
+            article_tag.c.article_id == Article.id,
+            article_tag.c.tag_id.in_(bindparam("tag_ids", expanding=True)),
+        )
         .scalar_subquery()
     )
-    same_category = (Article.category_id == article.category_id) if article.category_id else False
-    query = (
-        _published()
-        .where(Article.id != article.id)
+    same_category = Article.category_id == bindparam("category_id")
+    return (
+        _published(now=bindparam("now"))
+        .where(Article.id != bindparam("article_id"))
         .order_by(None)
         .order_by(shared.desc(), func.coalesce(same_category, False).desc(), Article.published_at.desc())
+        .limit(limit)
     )
-    return db.scalars(query.limit(limit)).unique().all()
 
 
 def professional_articles(db: Session, viewer: Viewer) -> list[Article]:
@@ -111,8 +137,16 @@ def _has_readable_gated_part(article: Article, viewer: Viewer) -> bool:
 
 def find_published(db: Session, slug: str) -> Article | None:
     """Find a published article by slug."""
-    query = _published(with_body=True).where(Article.slug == slug).options(WITH_TAGS)
-    return db.scalars(query).unique().one_or_none()
+    return db.scalars(_find_published_statement(), {"now": utcnow(), "slug": slug}).unique().one_or_none()
+
+
+@cache
+def _find_published_statement() -> Select[Article]:
+    return (
+        _published(with_body=True, now=bindparam("now"))
+        .where(Article.slug == bindparam("slug"))
+        .options(WITH_TAGS)
+    )
 
 
 def find_redirect(db: Session, slug: str) -> str | None:
