@@ -58,33 +58,63 @@ WITH_TAGS = selectinload(Article.tags)
 
 def list_published(db: Session, *, number: int, size: int, with_tags: bool = False) -> Page[Article]:
     """List published articles, newest first."""
-    query = _published().options(WITH_TAGS) if with_tags else _published()
-    return paginate(db, query, number=number, size=size)
+    return paginate(db, _listing(with_tags), number=number, size=size, params={"now": utcnow()})
 
 
 def list_in_category(db: Session, category: Category, *, number: int, size: int) -> Page[Article]:
     """List the published articles of one category."""
-    return paginate(db, _published().where(Article.category_id == category.id), number=number, size=size)
+    params = {"now": utcnow(), "category_id": category.id}
+    return paginate(db, _in_category(), number=number, size=size, params=params)
 
 
 def list_tagged(db: Session, tag: Tag, *, number: int, size: int) -> Page[Article]:
     """List the published articles carrying one tag."""
-    query = _published().where(Article.tags.any(Tag.id == tag.id))
-    return paginate(db, query, number=number, size=size)
+    return paginate(db, _tagged(), number=number, size=size, params={"now": utcnow(), "tag_id": tag.id})
 
 
 def featured(db: Session, *, limit: int = 3) -> Sequence[Article]:
     """Return the newest featured articles."""
-    return db.scalars(_published().where(Article.featured.is_(True)).limit(limit)).unique().all()
+    return db.scalars(_featured(limit), {"now": utcnow()}).unique().all()
 
 
 def latest(
     db: Session, *, limit: int = 6, exclude: Sequence[int] = (), with_tags: bool = False
 ) -> Sequence[Article]:
     """Return the newest articles, leaving out those already shown."""
-    query = _published().where(Article.id.not_in(exclude)) if exclude else _published()
-    query = query.options(WITH_TAGS) if with_tags else query
-    return db.scalars(query.limit(limit)).unique().all()
+    params = {"now": utcnow(), "exclude": list(exclude)}
+    return db.scalars(_latest(limit, with_tags), params).unique().all()
+
+
+# The statements of the pages read most are built once per process (building one costs more
+# than running it) and run with bound parameters: `now` always, and what each one names.
+NOW: BindParameter[datetime] = bindparam("now")
+
+
+@cache
+def _listing(with_tags: bool) -> Select[Article]:
+    return _published(now=NOW).options(WITH_TAGS) if with_tags else _published(now=NOW)
+
+
+@cache
+def _in_category() -> Select[Article]:
+    return _published(now=NOW).where(Article.category_id == bindparam("category_id"))
+
+
+@cache
+def _tagged() -> Select[Article]:
+    return _published(now=NOW).where(Article.tags.any(Tag.id == bindparam("tag_id")))
+
+
+@cache
+def _featured(limit: int) -> Select[Article]:
+    return _published(now=NOW).where(Article.featured.is_(True)).limit(limit)
+
+
+@cache
+def _latest(limit: int, with_tags: bool) -> Select[Article]:
+    # An empty `exclude` leaves nothing out (NOT IN an empty set is true).
+    query = _published(now=NOW).where(Article.id.not_in(bindparam("exclude", expanding=True)))
+    return (query.options(WITH_TAGS) if with_tags else query).limit(limit)
 
 
 def related(db: Session, article: Article, *, limit: int = 3) -> Sequence[Article]:
@@ -99,8 +129,6 @@ def related(db: Session, article: Article, *, limit: int = 3) -> Sequence[Articl
     return db.scalars(_related_statement(limit), params).unique().all()
 
 
-# Statements of the article page are built once per process (building one costs more than
-# running it) and run with bound parameters.
 @cache
 def _related_statement(limit: int) -> Select[Article]:
     shared = (
@@ -114,7 +142,7 @@ def _related_statement(limit: int) -> Select[Article]:
     )
     same_category = Article.category_id == bindparam("category_id")
     return (
-        _published(now=bindparam("now"))
+        _published(now=NOW)
         .where(Article.id != bindparam("article_id"))
         .order_by(None)
         .order_by(shared.desc(), func.coalesce(same_category, False).desc(), Article.published_at.desc())
@@ -142,11 +170,7 @@ def find_published(db: Session, slug: str) -> Article | None:
 
 @cache
 def _find_published_statement() -> Select[Article]:
-    return (
-        _published(with_body=True, now=bindparam("now"))
-        .where(Article.slug == bindparam("slug"))
-        .options(WITH_TAGS)
-    )
+    return _published(with_body=True, now=NOW).where(Article.slug == bindparam("slug")).options(WITH_TAGS)
 
 
 def find_redirect(db: Session, slug: str) -> str | None:
@@ -168,8 +192,13 @@ def find_tag(db: Session, slug: str) -> Tag | None:
 
 def categories_in_use(db: Session) -> Sequence[Category]:
     """Return the categories that hold at least one published article, by name."""
-    used = _published().with_only_columns(Article.category_id).order_by(None)
-    return db.scalars(select(Category).where(Category.id.in_(used)).order_by(Category.name)).all()
+    return db.scalars(_categories_in_use(), {"now": utcnow()}).all()
+
+
+@cache
+def _categories_in_use() -> Select[Category]:
+    used = _published(now=NOW).with_only_columns(Article.category_id).order_by(None)
+    return select(Category).where(Category.id.in_(used)).order_by(Category.name)
 
 
 def reference_data(article: Article) -> list[ReferenceData]:
