@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from app.access import lifecycle
 from app.access.models import AccessRequest
@@ -53,4 +53,6 @@ def _statement(terms_version: str) -> Select[UserSession, User, AccessRequest, b
         .join(User, User.id == UserSession.user_id)
         .outerjoin(AccessRequest, AccessRequest.id == newest)
         .where(UserSession.token_hash == bindparam("token_hash"))
+        # The request's user is the user read here: the identity map answers it, without a join.
+        .options(lazyload(AccessRequest.user))
     )
