@@ -109,6 +109,17 @@ def test_article_page_lists_related_articles_sharing_tags(client: TestClient, db
     assert "Addressing immunity in depression" not in related
 
 
+def test_an_article_without_category_or_tags_lists_the_newest_others_as_related(
+    client: TestClient, db: Session
+) -> None:
+    factories.article(db, slug="alone", title="Alone", category="")
+    factories.article(db, title="Older", category="Other", published_at=utcnow() - timedelta(days=5))
+    factories.article(db, title="Newer", category="Other", published_at=utcnow() - timedelta(days=2))
+    factories.article(db, title="Not yet", published_at=utcnow() + timedelta(days=1))
+    html = soup(client.get("/articles/alone").text)
+    assert [a.get_text() for a in html.select(".related .card__title a")] == ["Newer", "Older"]
+
+
 def test_professional_blocks_show_a_panel_and_never_their_text(client: TestClient, db: Session) -> None:
     immunity(db, body=IMMUNITY_BODY + "\n::: professional prescribers\nMARKER-PRESCRIBERS\n:::\n")
     response = client.get("/articles/addressing-immunity-in-depression")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from app.access import lifecycle
 from app.access.models import AccessRequest
@@ -29,15 +30,7 @@ def identify(db: Session, settings: Settings, token: str | None) -> Identity | N
     """Return who this cookie token names while its session lives; reads only, one statement."""
     if not token:
         return None
-    each = aliased(AccessRequest)
-    newest = select(func.max(each.id)).where(each.user_id == User.id).correlate(User).scalar_subquery()
-    query = (
-        select(UserSession, User, AccessRequest, consent.accepted_current_terms(settings, User.id))
-        .join(User, User.id == UserSession.user_id)
-        .outerjoin(AccessRequest, AccessRequest.id == newest)
-        .where(UserSession.token_hash == hash_token(token))
-    )
-    row = db.execute(query).one_or_none()
+    row = db.execute(_statement(settings.terms_version), {"token_hash": hash_token(token)}).one_or_none()
     # Asked even when nothing was found: an unknown token may be a forged one, which it logs.
     if not sessions.still_live(settings, token, row[0] if row else None) or row is None:
         return None
@@ -48,3 +41,18 @@ def identify(db: Session, settings: Settings, token: str | None) -> Identity | N
     if not user.is_staff and lifecycle.outlived(latest, session.created_at):
         return None
     return Identity(session=session, user=user, latest_request=latest, accepted_terms=bool(row[3]))
+
+
+@cache
+def _statement(terms_version: str) -> Select[UserSession, User, AccessRequest, bool]:
+    """The statement, built once per terms version: building it costs more than running it."""
+    each = aliased(AccessRequest)
+    newest = select(func.max(each.id)).where(each.user_id == User.id).correlate(User).scalar_subquery()
+    return (
+        select(UserSession, User, AccessRequest, consent.accepted_current_terms(terms_version, User.id))
+        .join(User, User.id == UserSession.user_id)
+        .outerjoin(AccessRequest, AccessRequest.id == newest)
+        .where(UserSession.token_hash == bindparam("token_hash"))
+        # The request's user is the user read here: the identity map answers it, without a join.
+        .options(lazyload(AccessRequest.user))
+    )

@@ -31,11 +31,11 @@ def needs_consent(db: Session, settings: Settings, user: User) -> bool:
     return set(db.scalars(query)) != set(ConsentDocument)
 
 
-def accepted_current_terms(settings: Settings, user_id: SQLColumnExpression[int]) -> ColumnElement[bool]:
-    """`needs_consent`'s test, negated, as an SQL condition: every document in its current version."""
+def accepted_current_terms(terms_version: str, user_id: SQLColumnExpression[int]) -> ColumnElement[bool]:
+    """`needs_consent`'s test, negated, as an SQL condition: every document in `terms_version`."""
     documents = select(func.count(distinct(Consent.document))).where(
         Consent.user_id == user_id,
-        Consent.version == settings.terms_version,
+        Consent.version == terms_version,
         Consent.document.in_(list(ConsentDocument)),
     )
     return documents.scalar_subquery() == len(ConsentDocument)

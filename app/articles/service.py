@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from app.articles import taxonomy_queries
@@ -31,12 +33,20 @@ if TYPE_CHECKING:
     from app.accounts.models import User
 
 
-def _published(*, with_body: bool = False) -> Select[Article]:
-    """Published articles, newest first, as listings show them: without the body, without tags."""
+def _published(
+    *, with_body: bool = False, now: datetime | BindParameter[datetime] | None = None
+) -> Select[Article]:
+    """Published articles, newest first, as listings show them: without the body, without tags.
+
+    `now` may be a bound parameter, for a statement built once and run with the time of each call.
+    """
     # A card shows no body and no tags: neither is loaded unless a caller asks (`WITH_TAGS`).
     query = (
         select(Article)
-        .where(Article.status == ArticleStatus.PUBLISHED, Article.published_at <= utcnow())
+        .where(
+            Article.status == ArticleStatus.PUBLISHED,
+            Article.published_at <= (utcnow() if now is None else now),
+        )
         .order_by(Article.published_at.desc(), Article.id.desc())
     )
     return query if with_body else query.options(defer(Article.body))
@@ -48,52 +58,96 @@ WITH_TAGS = selectinload(Article.tags)
 
 def list_published(db: Session, *, number: int, size: int, with_tags: bool = False) -> Page[Article]:
     """List published articles, newest first."""
-    query = _published().options(WITH_TAGS) if with_tags else _published()
-    return paginate(db, query, number=number, size=size)
+    return paginate(db, _listing(with_tags), number=number, size=size, params={"now": utcnow()})
 
 
 def list_in_category(db: Session, category: Category, *, number: int, size: int) -> Page[Article]:
     """List the published articles of one category."""
-    return paginate(db, _published().where(Article.category_id == category.id), number=number, size=size)
+    params = {"now": utcnow(), "category_id": category.id}
+    return paginate(db, _in_category(), number=number, size=size, params=params)
 
 
 def list_tagged(db: Session, tag: Tag, *, number: int, size: int) -> Page[Article]:
     """List the published articles carrying one tag."""
-    query = _published().where(Article.tags.any(Tag.id == tag.id))
-    return paginate(db, query, number=number, size=size)
+    return paginate(db, _tagged(), number=number, size=size, params={"now": utcnow(), "tag_id": tag.id})
 
 
 def featured(db: Session, *, limit: int = 3) -> Sequence[Article]:
     """Return the newest featured articles."""
-    return db.scalars(_published().where(Article.featured.is_(True)).limit(limit)).unique().all()
+    return db.scalars(_featured(limit), {"now": utcnow()}).unique().all()
 
 
 def latest(
     db: Session, *, limit: int = 6, exclude: Sequence[int] = (), with_tags: bool = False
 ) -> Sequence[Article]:
     """Return the newest articles, leaving out those already shown."""
-    query = _published().where(Article.id.not_in(exclude)) if exclude else _published()
-    query = query.options(WITH_TAGS) if with_tags else query
-    return db.scalars(query.limit(limit)).unique().all()
+    params = {"now": utcnow(), "exclude": list(exclude)}
+    return db.scalars(_latest(limit, with_tags), params).unique().all()
+
+
+# The statements of the pages read most are built once per process (building one costs more
+# than running it) and run with bound parameters: `now` always, and what each one names.
+NOW: BindParameter[datetime] = bindparam("now")
+
+
+@cache
+def _listing(with_tags: bool) -> Select[Article]:
+    return _published(now=NOW).options(WITH_TAGS) if with_tags else _published(now=NOW)
+
+
+@cache
+def _in_category() -> Select[Article]:
+    return _published(now=NOW).where(Article.category_id == bindparam("category_id"))
+
+
+@cache
+def _tagged() -> Select[Article]:
+    return _published(now=NOW).where(Article.tags.any(Tag.id == bindparam("tag_id")))
+
+
+@cache
+def _featured(limit: int) -> Select[Article]:
+    return _published(now=NOW).where(Article.featured.is_(True)).limit(limit)
+
+
+@cache
+def _latest(limit: int, with_tags: bool) -> Select[Article]:
+    # An empty `exclude` leaves nothing out (NOT IN an empty set is true).
+    query = _published(now=NOW).where(Article.id.not_in(bindparam("exclude", expanding=True)))
+    return (query.options(WITH_TAGS) if with_tags else query).limit(limit)
 
 
 def related(db: Session, article: Article, *, limit: int = 3) -> Sequence[Article]:
     """Return published articles sharing the most tags, then the category, with this one."""
-    tag_ids = [t.id for t in article.tags]
+    params = {
+        "now": utcnow(),
+        "article_id": article.id,
+        "tag_ids": [t.id for t in article.tags],
+        # No category: `= NULL` is never true, so no other article counts as in the same one.
+        "category_id": article.category_id,
+    }
+    return db.scalars(_related_statement(limit), params).unique().all()
+
+
+@cache
+def _related_statement(limit: int) -> Select[Article]:
     shared = (
         select(func.count())
         .select_from(article_tag)
-        .where(article_tag.c.article_id == Article.id, article_tag.c.tag_id.in_(tag_ids))
+        .where(
+            article_tag.c.article_id == Article.id,
+            article_tag.c.tag_id.in_(bindparam("tag_ids", expanding=True)),
+        )
         .scalar_subquery()
     )
-    same_category = (Article.category_id == article.category_id) if article.category_id else False
-    query = (
-        _published()
-        .where(Article.id != article.id)
+    same_category = Article.category_id == bindparam("category_id")
+    return (
+        _published(now=NOW)
+        .where(Article.id != bindparam("article_id"))
         .order_by(None)
         .order_by(shared.desc(), func.coalesce(same_category, False).desc(), Article.published_at.desc())
+        .limit(limit)
     )
-    return db.scalars(query.limit(limit)).unique().all()
 
 
 def professional_articles(db: Session, viewer: Viewer) -> list[Article]:
@@ -111,8 +165,12 @@ def _has_readable_gated_part(article: Article, viewer: Viewer) -> bool:
 
 def find_published(db: Session, slug: str) -> Article | None:
     """Find a published article by slug."""
-    query = _published(with_body=True).where(Article.slug == slug).options(WITH_TAGS)
-    return db.scalars(query).unique().one_or_none()
+    return db.scalars(_find_published_statement(), {"now": utcnow(), "slug": slug}).unique().one_or_none()
+
+
+@cache
+def _find_published_statement() -> Select[Article]:
+    return _published(with_body=True, now=NOW).where(Article.slug == bindparam("slug")).options(WITH_TAGS)
 
 
 def find_redirect(db: Session, slug: str) -> str | None:
@@ -134,8 +192,13 @@ def find_tag(db: Session, slug: str) -> Tag | None:
 
 def categories_in_use(db: Session) -> Sequence[Category]:
     """Return the categories that hold at least one published article, by name."""
-    used = _published().with_only_columns(Article.category_id).order_by(None)
-    return db.scalars(select(Category).where(Category.id.in_(used)).order_by(Category.name)).all()
+    return db.scalars(_categories_in_use(), {"now": utcnow()}).all()
+
+
+@cache
+def _categories_in_use() -> Select[Category]:
+    used = _published(now=NOW).with_only_columns(Article.category_id).order_by(None)
+    return select(Category).where(Category.id.in_(used)).order_by(Category.name)
 
 
 def reference_data(article: Article) -> list[ReferenceData]:

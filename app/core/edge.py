@@ -6,7 +6,10 @@ without the security headers. `Portal.build_middleware_stack` wraps the finished
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
+from starlette.datastructures import URLPath
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp
 
@@ -16,12 +19,39 @@ from app.core.proxies import TrustedProxies
 from app.core.requestlog import RequestLog
 from app.core.slow_clients import BodyTimeout
 
+# Enough for every link of the site's own pages and the slugs of the articles read most.
+REVERSED_PATHS = 4096
+
 
 class Portal(FastAPI):
-    """FastAPI with `edge` as its outermost layers; `state.settings` must be set before serving."""
+    """FastAPI with `edge` as its outermost layers; `state.settings` must be set before serving.
+
+    It also remembers the paths it has built from route names: Starlette's `url_path_for` tries
+    every route in turn on each call, and a page asks for some twenty links.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._paths: dict[tuple[object, ...], URLPath] = {}
+        self._paths_for_routes = 0
 
     def build_middleware_stack(self) -> ASGIApp:
         return wrap(super().build_middleware_stack(), self.state.settings)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        key = (name, *sorted(path_params.items()))
+        try:
+            found = self._paths.get(key)
+        except TypeError:  # a parameter that cannot be a key: build the path without remembering it
+            return super().url_path_for(name, **path_params)
+        # A route added since (the tests add some) may change what a name means: start afresh.
+        if self._paths_for_routes != len(self.router.routes) or len(self._paths) >= REVERSED_PATHS:
+            self._paths.clear()
+            self._paths_for_routes = len(self.router.routes)
+            found = None
+        if found is None:
+            found = self._paths[key] = super().url_path_for(name, **path_params)
+        return found
 
 
 def wrap(app: ASGIApp, settings: Settings) -> ASGIApp:
