@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from sqlalchemy.orm import configure_mappers
+
 SERVER_OPTIONS: dict[str, Any] = {
     "access_log": False,
     "server_header": False,
@@ -45,6 +47,8 @@ def prepare_workers(workers: int) -> None:
     import threading
 
     _limit_malloc_arenas()
+    # The ORM's mappings are the same in every worker: set them up once, in the shared pages.
+    configure_mappers()
     gc.collect()
     gc.freeze()
     if workers > 1 and threading.active_count() == 1:
