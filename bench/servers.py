@@ -76,6 +76,17 @@ def worker_rss_mb(process: subprocess.Popen[bytes]) -> list[float]:
     return sizes
 
 
+def worker_pss_mb(process: subprocess.Popen[bytes]) -> list[float]:
+    """Each worker's proportional memory: its own pages, plus its share of those held with others
+    (forked workers share the app's modules with the server process and each other)."""
+    sizes = []
+    for pid in worker_pids(process):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return sizes
+
+
 def worker_pids(process: subprocess.Popen[bytes]) -> list[int]:
     """The worker processes the server started (not multiprocessing's resource tracker)."""
     return [pid for pid in children(process.pid) if _is_worker(pid)]
