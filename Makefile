@@ -15,6 +15,7 @@ $(UV):
 
 $(VENV)/.installed: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --locked --python $(PYTHON)
+	$(VENV)/bin/python -m compileall -q app
 	touch $@
 
 install: $(VENV)/.installed

@@ -14,7 +14,7 @@ import uvicorn
 from app.core import migrations
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
-from app.core.serving import SERVER_OPTIONS
+from app.core.serving import SERVER_OPTIONS, prepare_workers
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo" / "articles"
 
@@ -96,6 +96,11 @@ def serve(host: str, port: int, demo: bool, reload: bool, workers: int) -> None:
     # In development the time-based jobs run beside the server; production runs `portal tick`
     # from a timer, or `portal send-mail --loop`, which ticks too.
     stop_ticking = _tick_in_background(settings) if settings.env == "development" else None
+    if not reload:
+        # Loaded once here, before the workers start; each worker still calls `create_app`.
+        import app.main  # noqa: F401
+
+        prepare_workers(workers)
     try:
         uvicorn.run(
             "app.main:create_app",

@@ -113,6 +113,7 @@ def _measure(env: dict[str, str], tmp: Path, args: argparse.Namespace) -> dict[s
                 for viewer, headers in viewers.items()
             }
         rss = servers.worker_rss_mb(portal)
+        pss = servers.worker_pss_mb(portal)
         quiet = load(f"http://127.0.0.1:{port}{ARTICLE}", BROWSER)
         busy, logins = _with_logins(
             port, lambda: load(f"http://127.0.0.1:{port}{ARTICLE}", BROWSER), args.seconds
@@ -121,6 +122,7 @@ def _measure(env: dict[str, str], tmp: Path, args: argparse.Namespace) -> dict[s
         "baseline": baseline,
         "runs": runs,
         "rss": rss,
+        "pss": pss,
         "first": first_answer,
         "quiet": quiet,
         "busy": busy,
@@ -192,7 +194,8 @@ def _print(args: argparse.Namespace, measured: dict, counts: dict[str, tuple[int
     rss = ", ".join(f"{size:.0f}" for size in measured["rss"])
     logins = sorted(measured["logins"])
     login_p99 = logins[max(0, int(len(logins) * 0.99) - 1)] * 1000 if logins else 0
-    print(f"\nRSS per worker after the run: {rss} MB")
+    pss = ", ".join(f"{size:.0f}" for size in measured["pss"])
+    print(f"\nRSS per worker after the run: {rss} MB (PSS, sharing counted once: {pss} MB)")
     print(f"First answer {measured['first']:.2f} s after `portal serve` started")
     print(
         f"Public article p99: {measured['quiet'].p99_ms:.1f} ms alone, {measured['busy'].p99_ms:.1f} ms "

@@ -69,17 +69,37 @@ def _wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 180)
 def worker_rss_mb(process: subprocess.Popen[bytes]) -> list[float]:
     """The resident memory of each worker process the server started."""
     sizes = []
-    for pid in _children(process.pid):
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        if b"spawn_main" not in cmdline:  # uvicorn's workers, not multiprocessing's resource tracker
-            continue
+    for pid in worker_pids(process):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 sizes.append(int(line.split()[1]) / 1024)
     return sizes
 
 
-def _children(pid: int) -> list[int]:
+def worker_pss_mb(process: subprocess.Popen[bytes]) -> list[float]:
+    """Each worker's proportional memory: its own pages, plus its share of those held with others
+    (forked workers share the app's modules with the server process and each other)."""
+    sizes = []
+    for pid in worker_pids(process):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return sizes
+
+
+def worker_pids(process: subprocess.Popen[bytes]) -> list[int]:
+    """The worker processes the server started (not multiprocessing's resource tracker)."""
+    return [pid for pid in children(process.pid) if _is_worker(pid)]
+
+
+def _is_worker(pid: int) -> bool:
+    # A spawned worker runs multiprocessing's `spawn_main`; a forked one shares the server's command line.
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    return b"spawn_main" in cmdline or b"resource_tracker" not in cmdline
+
+
+def children(pid: int) -> list[int]:
+    """The processes `pid` started."""
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         found += [int(child) for child in (task / "children").read_text().split()]

@@ -75,3 +75,28 @@ def test_a_save_retires_the_old_rendering(app: FastAPI, db: Session, settings: S
     factories.article(db, slug="changing", body="The second text.")
     text = page_text(visitor.get("/articles/changing").text)
     assert "The second text." in text and "The first text." not in text
+
+
+def test_the_cache_holds_rendered_text_up_to_its_size_and_forgets_the_least_read() -> None:
+    cache: body_cache._Lru[str] = body_cache._Lru(10, len)
+    made: list[str] = []
+
+    def read(key: str) -> str:
+        def make() -> str:
+            made.append(key)
+            return key * 3
+
+        return cache.get(key, make)
+
+    for key in ("a", "b", "c", "a", "d"):  # 12 bytes with "d": "b", read least lately, goes
+        read(key)
+    made.clear()
+    for key in ("a", "d", "b"):
+        read(key)
+    assert made == ["b"] and cache.weight == 9
+
+
+def test_a_body_larger_than_the_whole_cache_is_served_but_not_kept() -> None:
+    cache: body_cache._Lru[str] = body_cache._Lru(10, len)
+    assert cache.get("big", lambda: "x" * 11) == "x" * 11
+    assert cache.weight == 0

@@ -80,9 +80,11 @@ def database_url(tmp_path: Path, sqlite_template: Path, request: pytest.FixtureR
 
 
 def workers_of(server: subprocess.Popen[bytes]) -> list[int]:
-    """The uvicorn worker processes under `portal serve --workers N`."""
+    """The uvicorn worker processes under `portal serve --workers N` (forked, or spawned when the
+    server runs other threads), not multiprocessing's resource tracker."""
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    return [int(pid) for pid in children if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
+    tracker = "resource_tracker"
+    return [int(pid) for pid in children if tracker not in Path(f"/proc/{pid}/cmdline").read_text()]
 
 
 def start_sender(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:

@@ -84,6 +84,9 @@ def test_portal_serve_runs_uvicorn_without_access_log_server_header_or_proxy_tru
 ) -> None:
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(cli.uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    # Forking and freezing the collector belong to a real server, not to the test process.
+    prepared: list[int] = []
+    monkeypatch.setattr(cli, "prepare_workers", prepared.append)
     monkeypatch.setenv("PORTAL_ENV", "test")
     monkeypatch.setenv("PORTAL_DATABASE_URL", settings.database_url)
     # `serve` sets a default base URL in the environment; this way it is undone after the test.
@@ -91,7 +94,7 @@ def test_portal_serve_runs_uvicorn_without_access_log_server_header_or_proxy_tru
     result = CliRunner().invoke(cli.main, ["serve", "--port", "8001", "--workers", "4"])
     assert result.exit_code == 0, result.output
     [options] = calls
-    assert options["workers"] == 4 and options["port"] == 8001
+    assert options["workers"] == 4 and options["port"] == 8001 and prepared == [4]
     assert options["timeout_worker_healthcheck"] == settings.worker_healthcheck_seconds
     assert (options["access_log"], options["server_header"], options["proxy_headers"]) == (
         False,

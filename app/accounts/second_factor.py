@@ -20,10 +20,6 @@ from functools import cache
 from typing import Any
 
 import structlog
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -58,12 +54,18 @@ class AlreadyEnabled(Exception):
 
 @cache
 def _derived_key(secret_key: str, purpose: str) -> bytes:
+    # cryptography (about 6 MB a process) loads with the first key, not with every worker.
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"portico {purpose}".encode())
     return hkdf.derive(secret_key.encode())
 
 
 def seal(settings: Settings, secret: str, *, user_id: int) -> str:
     """Encrypt a TOTP secret for storage, bound to its user's id."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     nonce = os.urandom(12)
     aead = AESGCM(_derived_key(settings.secret_key, "second factor secret v1"))
     sealed = aead.encrypt(nonce, secret.encode(), f"user:{user_id}".encode())
@@ -74,6 +76,9 @@ def unseal(settings: Settings, stored: str, *, user_id: int) -> str | None:
     """The TOTP secret, or None when it cannot be read (PORTAL_SECRET_KEY changed, or tampering)."""
     if not stored.startswith(SEALED_PREFIX):
         return None
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     aead = AESGCM(_derived_key(settings.secret_key, "second factor secret v1"))
     try:
         raw = base64.urlsafe_b64decode(stored.removeprefix(SEALED_PREFIX))

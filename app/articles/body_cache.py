@@ -25,32 +25,48 @@ from app.articles.markdown import ReferenceData, RenderedBody, gated_audiences, 
 from app.articles.models import Article
 from app.core.policy import Audience, Viewer, may_read
 
-# Enough for every variant of the articles a site reads most; each entry is one rendered body.
-MAX_BODIES = 1024
+# Bounded by size, not count: a body may hold 200 KB of Markdown, so 1,024 of them could take
+# hundreds of MB in every worker. 8 MB keeps every variant of the few hundred articles most read.
+MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_AUDIENCE_LISTS = 4096
+# What a reference or a heading costs beside its text (objects, numbers, anchors), roughly.
+ENTRY_OVERHEAD_BYTES = 200
 
 Value = TypeVar("Value")
 
 
 class _Lru(Generic[Value]):
-    """A bounded, thread-safe map that forgets the entry used least recently."""
+    """A thread-safe map of at most `limit` in weight (one per entry unless `weigh` says otherwise)
+    that forgets the entries used least recently; an entry heavier than the limit is not kept."""
 
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[Hashable, Value] = OrderedDict()
+    def __init__(self, limit: int, weigh: Callable[[Value], int] = lambda _: 1) -> None:
+        self._limit = limit
+        self._weigh = weigh
+        self._items: OrderedDict[Hashable, tuple[Value, int]] = OrderedDict()
+        self._weight = 0
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, make: Callable[[], Value]) -> Value:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return self._items[key]
+                return self._items[key][0]
         value = make()
+        weight = self._weigh(value)
+        if weight > self._limit:
+            return value
         with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            if key in self._items:  # made twice at once: keep one copy
+                self._weight -= self._items.pop(key)[1]
+            self._items[key] = (value, weight)
+            self._weight += weight
+            while self._weight > self._limit:
+                self._weight -= self._items.popitem(last=False)[1][1]
         return value
+
+    @property
+    def weight(self) -> int:
+        return self._weight
 
 
 @dataclass(frozen=True)
@@ -62,7 +78,17 @@ class _Variant:
     locked: tuple[Audience, ...]
 
 
-_bodies: _Lru[_Variant] = _Lru(MAX_BODIES)
+def _size(variant: _Variant) -> int:
+    """About how many bytes a rendered body holds: its HTML, headings and references."""
+    body = variant.body
+    size = len(body.html) + sum(len(entry.text) + ENTRY_OVERHEAD_BYTES for entry in body.toc)
+    for cited in body.references:
+        reference = cited.reference
+        size += ENTRY_OVERHEAD_BYTES + len(reference.authors) + len(reference.title) + len(reference.url)
+    return size
+
+
+_bodies: _Lru[_Variant] = _Lru(MAX_BODY_BYTES, _size)
 _audiences: _Lru[tuple[Audience, ...]] = _Lru(MAX_AUDIENCE_LISTS)
 
 

@@ -8,42 +8,46 @@ gated content never waits on it.
 
 Every refusal is logged as `ratelimit.refused`, with the limit's name and a fingerprint of whom it
 counts (an address, an email, an account), never the identifier itself.
+
+The `limits` library (half a second of start-up) is loaded by the first form that counts, not by
+every worker that only serves pages.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import structlog
-from limits import RateLimitItem, parse
-from limits.errors import StorageError
-from limits.storage import MemoryStorage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
 from app.core import security_log
 from app.core.config import Settings
+
+if TYPE_CHECKING:
+    from limits import RateLimitItem
+    from limits.errors import StorageError
+    from limits.strategies import MovingWindowRateLimiter
 
 log = structlog.get_logger(__name__)
 
 # After a failure, Redis is left alone this long: a dead Redis costs one timeout per interval.
 RETRY_REDIS_SECONDS = 5.0
 WARN_EVERY_SECONDS = 60.0
+REDIS_SCHEMES = frozenset({"redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster"})
 
 
 class RateLimiter:
     def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._local = MovingWindowRateLimiter(MemoryStorage())
-        self._shared: MovingWindowRateLimiter | None = None
-        if settings.redis_url:
-            timeout = settings.redis_timeout_seconds
-            storage = storage_from_string(
-                settings.redis_url,
-                wrap_exceptions=True,
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-            )
-            self._shared = MovingWindowRateLimiter(storage)
+        if settings.redis_url and urlsplit(settings.redis_url).scheme not in REDIS_SCHEMES:
+            # Said at start-up, as when the store was built here, not by the first login.
+            raise ValueError(f"PORTAL_REDIS_URL must start with one of {sorted(REDIS_SCHEMES)}")
+        self._redis_url = settings.redis_url
+        self._redis_timeout = settings.redis_timeout_seconds
+        self._limiters: tuple[MovingWindowRateLimiter, MovingWindowRateLimiter | None] | None = None
+        self._loading = threading.Lock()
         self._prefix = "portal"
         self._secret_key = settings.secret_key
         self._clock = clock
@@ -69,26 +73,52 @@ class RateLimiter:
         return not self._ask(lambda limiter, item: limiter.test(item, self._prefix, *identifiers), limit)
 
     def reset(self) -> None:
-        self._local.storage.reset()
-        if self._shared is not None:
-            self._shared.storage.reset()
+        if self._limiters is None:
+            return
+        local, shared = self._limiters
+        local.storage.reset()
+        if shared is not None:
+            shared.storage.reset()
 
     @property
     def using_redis(self) -> bool:
         """Whether the last question went to Redis (False without Redis, or while it is away)."""
-        return self._shared is not None and self._redis_retry_at == 0.0
+        return bool(self._redis_url) and self._redis_retry_at == 0.0
 
     def _ask(self, question: Callable[[MovingWindowRateLimiter, RateLimitItem], bool], limit: str) -> bool:
+        from limits import parse
+        from limits.errors import StorageError
+
+        local, shared = self._load()
         item = parse(limit)
-        if self._shared is not None and self._clock() >= self._redis_retry_at:
+        if shared is not None and self._clock() >= self._redis_retry_at:
             try:
-                answer = question(self._shared, item)
+                answer = question(shared, item)
             except StorageError as error:
                 self._redis_failed(error)
             else:
                 self._redis_retry_at = 0.0
                 return answer
-        return question(self._local, item)
+        return question(local, item)
+
+    def _load(self) -> tuple[MovingWindowRateLimiter, MovingWindowRateLimiter | None]:
+        # Once per process; the lock keeps two first requests from counting in two stores.
+        with self._loading:
+            if self._limiters is None:
+                from limits.storage import MemoryStorage, storage_from_string
+                from limits.strategies import MovingWindowRateLimiter
+
+                shared = None
+                if self._redis_url:
+                    storage = storage_from_string(
+                        self._redis_url,
+                        wrap_exceptions=True,
+                        socket_timeout=self._redis_timeout,
+                        socket_connect_timeout=self._redis_timeout,
+                    )
+                    shared = MovingWindowRateLimiter(storage)
+                self._limiters = (MovingWindowRateLimiter(MemoryStorage()), shared)
+            return self._limiters
 
     def _redis_failed(self, error: StorageError) -> None:
         now = self._clock()

@@ -6,14 +6,19 @@ import hashlib
 import hmac
 import secrets
 from functools import cache
-
-from passlib.context import CryptContext
+from typing import TYPE_CHECKING
 
 from app.core.config import Settings
+
+if TYPE_CHECKING:
+    from passlib.context import CryptContext
 
 
 @cache
 def _context(time_cost: int, memory_kib: int, parallelism: int) -> CryptContext:
+    # passlib and its argon2 handler load with the first password check, not with every worker.
+    from passlib.context import CryptContext
+
     return CryptContext(
         schemes=["argon2", "bcrypt"],
         deprecated="auto",

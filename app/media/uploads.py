@@ -7,8 +7,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
 from app.media import svg
 
 # Up to 50 megapixels (8660 x 5773, more than any figure needs); Pillow would warn only at 89.
@@ -70,6 +68,9 @@ def _pdf(data: bytes) -> Checked:
 
 
 def _raster(data: bytes) -> Checked:
+    # Pillow (about 6 MB a process) is imported by the first upload, not by every worker that serves pages.
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -89,6 +90,8 @@ def _raster(data: bytes) -> Checked:
 
 
 def _open_and_verify(data: bytes) -> tuple[tuple[int, int], str | None]:
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as image:
         size, found = image.size, image.format
         if size[0] * size[1] > MAX_PIXELS:
@@ -110,6 +113,8 @@ def _too_many_pixels_message(size: tuple[int, int] | None = None) -> str:
 
 def make_thumbnail(source: Path) -> tuple[Path, tuple[int, int]]:
     """Write a thumbnail beside a stored raster image; return its path and the upright image size."""
+    from PIL import Image, ImageOps
+
     with Image.open(source) as opened:
         image = ImageOps.exif_transpose(opened)
         size = image.size

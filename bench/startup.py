@@ -1,0 +1,97 @@
+"""How fast `portal serve --workers 2` answers after it starts, and how much memory each worker holds.
+
+Builds (or reuses, `--database FILE`) a demo data set, starts the portal in production mode, and
+prints the seconds to the first answer and the CPU seconds the server's processes had spent by
+then (on a busy machine the CPU time says more than the wall clock), then each worker's RSS and
+PSS (its share of pages held with other processes) once started, and again after wrk has loaded
+each page for `--seconds` as a visitor and as an approved physician. A shorter companion to
+`make bench` for start-up work: `python -m bench.startup --runs 3`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import login, servers, wrk
+from bench.pages import BROWSER, PAGES, _free_port, _generate, _production
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    """Start the portal `--runs` times and print what each start and warm run measured."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", type=Path, help="a SQLite file to keep the data set in and reuse")
+    parser.add_argument("--articles", type=int, default=100, help="articles in the data set (default 100)")
+    parser.add_argument("--seconds", type=int, default=1, help="wrk seconds per page and viewer (default 1)")
+    parser.add_argument("--runs", type=int, default=1, help="starts to measure (default 1)")
+    args = parser.parse_args()
+    if not wrk.available():
+        sys.exit(wrk.INSTALL_HINT)
+    with tempfile.TemporaryDirectory(prefix="portal-startup-") as tmp:
+        database = args.database or Path(tmp) / "bench.db"
+        url = f"sqlite:///{database}"
+        if not database.exists():
+            _generate(url, args.articles)
+        env = _production(url, tmp)
+        for _ in range(args.runs):
+            _one_start(env, args.seconds)
+
+
+def _one_start(env: dict[str, str], seconds: int) -> None:
+    from app.demo.seed import APPLICANT_PASSWORD, APPLICANTS
+
+    port = _free_port()
+    with servers.serving(servers.portal(port), env, port) as (portal, first_answer):
+        cpu = _cpu_seconds(portal)
+        time.sleep(1)  # both workers up, not only the first
+        started = _memory(portal)
+        cookie = login.session_cookie(port, APPLICANTS[0][0], APPLICANT_PASSWORD)
+        for _, path in PAGES:
+            for headers in (BROWSER, {**BROWSER, "Cookie": cookie}):
+                url = f"http://127.0.0.1:{port}{path}"
+                wrk.run(url, seconds=seconds, connections=8, headers=headers)
+        warm = _memory(portal)
+    print(
+        f"first answer {first_answer:.2f} s ({cpu:.2f} CPU s); per worker after start {started}, "
+        f"after the warm run {warm}",
+        flush=True,
+    )
+
+
+def _cpu_seconds(server: subprocess.Popen[bytes]) -> float:
+    """CPU time of the server and every process under it (workers, and a supervisor's helpers)."""
+    total = 0
+    for pid in [server.pid, *_descendants(server.pid)]:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def _memory(server: subprocess.Popen[bytes]) -> str:
+    sizes = []
+    for pid in servers.worker_pids(server):
+        rollup = dict(
+            (line.split()[0].rstrip(":"), int(line.split()[1]))
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
+        )
+        sizes.append((rollup["Rss"] / 1024, rollup["Pss"] / 1024))
+    return ", ".join(f"RSS {rss:.0f} MB (PSS {pss:.0f})" for rss, pss in sorted(sizes))
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for child in servers.children(pid):
+        found += [child, *_descendants(child)]
+    return found
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
+    main()
