@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import select
 
 from app.core.config import Settings
@@ -11,7 +9,7 @@ from app.core.db import make_engine, make_session_factory
 from app.demo import seed
 from app.mail import service as mail_service
 from app.mail.models import OutboxMessage
-from tests.browser.conftest import VIEWPORTS, assert_accessible
+from tests.browser.conftest import VIEWPORTS, assert_accessible, snap
 from tests.factories import PASSWORD
 
 
@@ -36,7 +34,7 @@ def log_in(page, base: str, email: str, password: str) -> None:  # type: ignore[
 
 
 def test_a_clinician_requests_access_and_a_reviewer_approves_it(
-    browser, live_server: str, live_settings: Settings, screenshot_dir: Path
+    browser, live_server: str, live_settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
     phone = browser.new_context(viewport=VIEWPORTS["phone"])
     phone.set_default_timeout(15_000)
@@ -49,7 +47,7 @@ def test_a_clinician_requests_access_and_a_reviewer_approves_it(
     page.get_by_role("button", name="Send my request").click()
     assert page.locator(".error-summary").is_visible()
     assert page.get_by_label("Full name").input_value() == "Dr. Ana Browser"
-    page.screenshot(path=screenshot_dir / "request-errors-phone.png", full_page=True)
+    snap(page, "request-errors-phone.png", full_page=True)
     assert_accessible(page)
 
     page.get_by_label("Email address").fill("ana@clinic.example")
@@ -76,7 +74,7 @@ def test_a_clinician_requests_access_and_a_reviewer_approves_it(
     assert_accessible(reviewer)
     reviewer.get_by_role("link", name="Dr. Ana Browser").click()
     assert reviewer.locator("h1").inner_text() == "Dr. Ana Browser"
-    reviewer.screenshot(path=screenshot_dir / "review-request-desktop.png", full_page=True)
+    snap(reviewer, "review-request-desktop.png", full_page=True)
     assert_accessible(reviewer)
     reviewer.get_by_role("button", name="Approve").click()
     assert "The request of Dr. Ana Browser was approved" in reviewer.locator(".flash").inner_text()
@@ -89,6 +87,6 @@ def test_a_clinician_requests_access_and_a_reviewer_approves_it(
     assert "Approved" in page.locator(".status-card").inner_text()
     page.goto(live_server + "/articles/addressing-immunity-in-depression")
     assert page.locator(".prose .locked-panel").count() == 0
-    page.screenshot(path=screenshot_dir / "article-professional-phone.png", full_page=True)
+    snap(page, "article-professional-phone.png", full_page=True)
     assert_accessible(page)
     reader.close()
