@@ -127,22 +127,28 @@ def test_stored_state_holds_together_after_sigkills(tmp_path: Path, database_url
         PORTAL_FORM_RATE_LIMIT="1000/minute",
     )
     sender = start_sender(env, tmp_path)
+    first_approved = threading.Event()
     try:
         with portal_serve(env, port=port, cwd=tmp_path) as server:
             deadline = time.monotonic() + 60
             staff = Browser(port)
             keep_trying(lambda: staff.post("/login", login_form(staff, reviewer)) == 303, deadline)
-            approving = threading.Thread(target=approve_all, args=(staff, pending, deadline, database_url))
+            approving = threading.Thread(
+                target=approve_all, args=(staff, pending, deadline, database_url, first_approved)
+            )
             applying = threading.Thread(target=apply_repeatedly, args=(Browser(port), deadline, APPLICANTS))
             approving.start(), applying.start()
-            time.sleep(0.5)
+            # Kill once the first approval and its mail are in and the rest are on their way, rather
+            # than after a fixed pause that a busy machine may spend before anything is written.
+            # The other worker serves the rest (a second kill used to meet only the replacement
+            # worker while it was still importing the app).
+            assert first_approved.wait(timeout=deadline - time.monotonic()), "no approval went through"
             os.kill(workers_of(server)[0], signal.SIGKILL)
             sender.kill()
-            sender.wait()
-            time.sleep(0.5)
-            sender = start_sender(env, tmp_path)
-            os.kill(workers_of(server)[-1], signal.SIGKILL)
             approving.join(), applying.join()
+            # The end is a crash too: SIGTERM would wait for the supervisor, busy with the
+            # replacement worker, and then for the graceful shutdown.
+            os.killpg(server.pid, signal.SIGKILL)
     finally:
         sender.kill()
         sender.wait()
@@ -162,7 +168,9 @@ def login_form(browser: Browser, email: str) -> dict[str, str]:
     return {"csrf_token": browser.form_token("/login"), "email": email, "password": factories.PASSWORD}
 
 
-def approve_all(staff: Browser, pending: list[int], deadline: float, database_url: str) -> None:
+def approve_all(
+    staff: Browser, pending: list[int], deadline: float, database_url: str, approved: threading.Event
+) -> None:
     engine = create_engine(database_url)
     for request_id in pending:
 
@@ -182,6 +190,7 @@ def approve_all(staff: Browser, pending: list[int], deadline: float, database_ur
             return False
 
         keep_trying(approve, deadline)
+        approved.set()
     engine.dispose()
 
 

@@ -2,21 +2,26 @@
 
 They use Debian's chromium (`apt-get install chromium`); Playwright's own browser download is
 never used. Without chromium they skip with the reason, except in CI, where they fail.
+
+Each test worker starts one Chromium and one server on one demo database; each test opens a
+browser context of its own. With PORTAL_TEST_SCREENSHOTS=1 the tests save pictures of the pages
+they visit in test-artifacts/screenshots/.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
 
-from app.core import migrations
 from app.core.config import PROJECT_ROOT, Settings
 from app.core.serving import SERVER_OPTIONS
 from app.demo import seed
@@ -35,6 +40,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
+# Pictures are for people to look at and assert nothing; each costs about half a second.
+SCREENSHOTS_WANTED = os.environ.get("PORTAL_TEST_SCREENSHOTS", "") == "1"
 VIEWPORTS = {"phone": {"width": 360, "height": 800}, "desktop": {"width": 1280, "height": 900}}
 
 
@@ -61,9 +68,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The demo database, as `make run` would build it."""
+def live_settings(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Settings:
+    """The demo database, as `make run` would build it (on a copy of the migrated template)."""
     database = tmp_path_factory.mktemp("browser") / "portal.db"
+    shutil.copyfile(sqlite_template, database)
     settings = Settings(  # type: ignore[call-arg]
         env="test",
         database_url=f"sqlite:///{database}",
@@ -71,7 +79,6 @@ def live_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         _env_file=None,
         **FAST_HASHING,
     )
-    migrations.upgrade(settings.database_url)
     seed.load_into_empty(settings)
     return settings
 
@@ -104,15 +111,21 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-@pytest.fixture
-def screenshot_dir() -> Path:
+def snap(target, name: str, **options: Any) -> None:  # type: ignore[no-untyped-def]
+    """Save a picture of the page or element as test-artifacts/screenshots/`name`, when wanted."""
+    if not SCREENSHOTS_WANTED:
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+    target.screenshot(path=SCREENSHOTS / name, **options)
 
 
 def assert_accessible(page) -> None:  # type: ignore[no-untyped-def]
     """axe-core finds no WCAG violation on the page as it is now."""
-    from axe_playwright_python.sync_playwright import Axe
+    from axe_playwright_python.base import AXE_SCRIPT
+    from axe_playwright_python.sync_playwright import DEFAULT_OPTIONS, AxeResults
 
-    results = Axe().run(page)
+    # The script is half a megabyte: a page checked again (at another width, say) keeps it.
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    results = AxeResults(page.evaluate("options => axe.run(options)", DEFAULT_OPTIONS))
     assert results.violations_count == 0, results.generate_report()

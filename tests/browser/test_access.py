@@ -1,17 +1,21 @@
-"""A clinician requests access and a reviewer approves it, in a real browser."""
+"""A clinician requests access and a reviewer approves it, in a real browser.
+
+Two tests: the request up to the confirmed address, and the approval of a confirmed request (made
+through the same service) up to the first professional article.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from sqlalchemy import select
 
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
+from app.core.policy import Profession
 from app.demo import seed
 from app.mail import service as mail_service
 from app.mail.models import OutboxMessage
-from tests.browser.conftest import VIEWPORTS, assert_accessible
+from tests import factories
+from tests.browser.conftest import VIEWPORTS, assert_accessible, snap
 from tests.factories import PASSWORD
 
 
@@ -35,8 +39,8 @@ def log_in(page, base: str, email: str, password: str) -> None:  # type: ignore[
     page.get_by_role("button", name="Log in").click()
 
 
-def test_a_clinician_requests_access_and_a_reviewer_approves_it(
-    browser, live_server: str, live_settings: Settings, screenshot_dir: Path
+def test_a_clinician_requests_access_and_confirms_the_address(
+    browser, live_server: str, live_settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
     phone = browser.new_context(viewport=VIEWPORTS["phone"])
     phone.set_default_timeout(15_000)
@@ -49,7 +53,7 @@ def test_a_clinician_requests_access_and_a_reviewer_approves_it(
     page.get_by_role("button", name="Send my request").click()
     assert page.locator(".error-summary").is_visible()
     assert page.get_by_label("Full name").input_value() == "Dr. Ana Browser"
-    page.screenshot(path=screenshot_dir / "request-errors-phone.png", full_page=True)
+    snap(page, "request-errors-phone.png", full_page=True)
     assert_accessible(page)
 
     page.get_by_label("Email address").fill("ana@clinic.example")
@@ -68,27 +72,44 @@ def test_a_clinician_requests_access_and_a_reviewer_approves_it(
     assert "your email address is confirmed" in page.locator("h1").inner_text()
     phone.close()
 
+
+def test_a_reviewer_approves_a_request_and_the_clinician_reads_the_professional_part(
+    browser, live_server: str, live_settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(live_settings.database_url)
+    with make_session_factory(engine)() as db:
+        factories.applicant(
+            db,
+            live_settings,
+            full_name="Dr. Ben Browser",
+            email="ben@clinic.example",
+            profession=Profession.THERAPIST,
+            licence_number="AT-TH-1002",
+            licence_country="AT",
+            country="AT",
+        )
+    engine.dispose()
     desk = browser.new_context(viewport=VIEWPORTS["desktop"])
     desk.set_default_timeout(15_000)
     reviewer = desk.new_page()
     log_in(reviewer, live_server, seed.STAFF[1][0], seed.STAFF[1][3])
     reviewer.goto(live_server + "/admin/requests")
     assert_accessible(reviewer)
-    reviewer.get_by_role("link", name="Dr. Ana Browser").click()
-    assert reviewer.locator("h1").inner_text() == "Dr. Ana Browser"
-    reviewer.screenshot(path=screenshot_dir / "review-request-desktop.png", full_page=True)
+    reviewer.get_by_role("link", name="Dr. Ben Browser").click()
+    assert reviewer.locator("h1").inner_text() == "Dr. Ben Browser"
+    snap(reviewer, "review-request-desktop.png", full_page=True)
     assert_accessible(reviewer)
     reviewer.get_by_role("button", name="Approve").click()
-    assert "The request of Dr. Ana Browser was approved" in reviewer.locator(".flash").inner_text()
+    assert "The request of Dr. Ben Browser was approved" in reviewer.locator(".flash").inner_text()
     desk.close()
 
     reader = browser.new_context(viewport=VIEWPORTS["phone"])
     reader.set_default_timeout(15_000)
     page = reader.new_page()
-    log_in(page, live_server, "ana@clinic.example", PASSWORD)
+    log_in(page, live_server, "ben@clinic.example", PASSWORD)
     assert "Approved" in page.locator(".status-card").inner_text()
     page.goto(live_server + "/articles/addressing-immunity-in-depression")
     assert page.locator(".prose .locked-panel").count() == 0
-    page.screenshot(path=screenshot_dir / "article-professional-phone.png", full_page=True)
+    snap(page, "article-professional-phone.png", full_page=True)
     assert_accessible(page)
     reader.close()

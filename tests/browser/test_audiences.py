@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from app.demo import seed
-from tests.browser.conftest import VIEWPORTS, assert_accessible
+from tests.browser.conftest import VIEWPORTS, assert_accessible, snap
 
 ARTICLE = "/articles/preparing-for-a-medicines-review"
 GATED_TEXT = "Points to discuss with colleagues"
@@ -20,9 +18,7 @@ PEOPLE = {
 
 
 @pytest.mark.parametrize("person", PEOPLE)
-def test_each_person_sees_what_their_access_allows(
-    browser, live_server: str, screenshot_dir: Path, person: str
-) -> None:  # type: ignore[no-untyped-def]
+def test_each_person_sees_what_their_access_allows(browser, live_server: str, person: str) -> None:  # type: ignore[no-untyped-def]
     email, panel_text = PEOPLE[person]
     context = browser.new_context(viewport=VIEWPORTS["desktop"])
     context.set_default_timeout(15_000)
@@ -41,6 +37,6 @@ def test_each_person_sees_what_their_access_allows(
     else:
         assert GATED_TEXT in body.inner_text()
         assert body.locator(".locked-panel").count() == 0
-    page.locator(".prose").screenshot(path=screenshot_dir / f"article-as-{person}.png")
+    snap(page.locator(".prose"), f"article-as-{person}.png")
     assert_accessible(page)
     context.close()

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.browser.conftest import VIEWPORTS, assert_accessible
+from tests.browser.conftest import VIEWPORTS, assert_accessible, snap
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_a_visitor_opens_the_home_page_and_follows_an_article(
-    browser, live_server: str, screenshot_dir: Path, viewport: str
+    browser, live_server: str, viewport: str
 ) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport=VIEWPORTS[viewport])
     context.set_default_timeout(15_000)
@@ -19,7 +17,7 @@ def test_a_visitor_opens_the_home_page_and_follows_an_article(
     page.goto(live_server + "/")
     assert page.locator("h1").inner_text().startswith("Health articles from the")
     assert page.locator(".card").count() >= 6
-    page.screenshot(path=screenshot_dir / f"home-{viewport}.png", full_page=True)
+    snap(page, f"home-{viewport}.png", full_page=True)
     assert_accessible(page)
 
     page.get_by_role("link", name="Addressing immunity in depression").first.click()
@@ -32,7 +30,7 @@ def test_a_visitor_opens_the_home_page_and_follows_an_article(
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=figure.element_handle())
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= VIEWPORTS[viewport]["width"], "the page scrolls sideways"
-    page.screenshot(path=screenshot_dir / f"article-{viewport}.png", full_page=True)
+    snap(page, f"article-{viewport}.png", full_page=True)
     assert_accessible(page)
     context.close()
 
@@ -48,11 +46,11 @@ def test_citations_jump_to_their_reference_and_back(browser, live_server: str) -
     page.close()
 
 
-def test_the_not_found_page_is_accessible(browser, live_server: str, screenshot_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_not_found_page_is_accessible(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page()
     response = page.goto(live_server + "/articles/does-not-exist")
     assert response.status == 404
     assert page.locator("h1").inner_text() == "Page not found"
-    page.screenshot(path=screenshot_dir / "not-found-desktop.png", full_page=True)
+    snap(page, "not-found-desktop.png", full_page=True)
     assert_accessible(page)
     page.close()

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from app.access.models import RequestState
 from app.core import clock
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
 from tests import factories
-from tests.browser.conftest import VIEWPORTS, assert_accessible
+from tests.browser.conftest import VIEWPORTS, assert_accessible, snap
 
 
 def test_an_expired_professional_renews_with_unchanged_details(
-    browser, live_server: str, live_settings: Settings, screenshot_dir: Path
+    browser, live_server: str, live_settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
     engine = make_engine(live_settings.database_url)
     with make_session_factory(engine)() as db:
@@ -33,7 +32,7 @@ def test_an_expired_professional_renews_with_unchanged_details(
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url("**/account**")
         assert page.locator("#renew-heading").is_visible()
-        page.screenshot(path=screenshot_dir / "renewal-phone.png", full_page=True)
+        snap(page, "renewal-phone.png", full_page=True)
         assert_accessible(page)
         page.get_by_label("I confirm that these details are correct and current").check()
         page.get_by_role("button", name="Renew my access").click()

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from app.demo import seed
-from tests.browser.conftest import VIEWPORTS, assert_accessible
+from tests.browser.conftest import VIEWPORTS, assert_accessible, snap
 from tests.browser.test_access import log_in
 
 
-def test_a_reviewer_is_asked_to_confirm_an_approval_against_a_failed_check(
-    browser, live_server: str, screenshot_dir: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_a_reviewer_is_asked_to_confirm_an_approval_against_a_failed_check(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport=VIEWPORTS["phone"])
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -29,6 +25,6 @@ def test_a_reviewer_is_asked_to_confirm_an_approval_against_a_failed_check(
     assert "This request failed 1 check." in alert.inner_text()
     assert "Licence number not valid: Not a valid EFN" in alert.inner_text()
     assert page.get_by_role("button", name="Approve despite: Licence number not valid").is_visible()
-    page.screenshot(path=screenshot_dir / "review-override-phone.png", full_page=True)
+    snap(page, "review-override-phone.png", full_page=True)
     assert_accessible(page)
     context.close()  # not confirmed: the demo applicant stays pending

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from app.accounts import service as accounts_service
 from app.accounts import totp
@@ -11,7 +10,7 @@ from app.accounts.models import Role
 from app.core import clock
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory, utcnow
-from tests.browser.conftest import VIEWPORTS, assert_accessible
+from tests.browser.conftest import VIEWPORTS, assert_accessible, snap
 from tests.browser.test_access import log_in
 from tests.factories import PASSWORD
 
@@ -36,7 +35,7 @@ def new_admin(settings: Settings) -> None:
 
 
 def test_an_admin_sets_up_two_step_login_and_then_needs_a_code(
-    browser, live_server: str, live_settings: Settings, screenshot_dir: Path
+    browser, live_server: str, live_settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
     new_admin(live_settings)
     context = browser.new_context(viewport=VIEWPORTS["phone"])
@@ -46,7 +45,7 @@ def test_an_admin_sets_up_two_step_login_and_then_needs_a_code(
     page.wait_for_url("**/account/two-factor")
     assert page.locator("h1").inner_text() == "Set up two-step login"
     assert page.locator(".two-factor__qr svg").is_visible()
-    page.screenshot(path=screenshot_dir / "two-factor-setup-phone.png", full_page=True)
+    snap(page, "two-factor-setup-phone.png", full_page=True)
     assert_accessible(page)
 
     secret = page.locator("#secret-key").inner_text().replace(" ", "")
@@ -54,7 +53,7 @@ def test_an_admin_sets_up_two_step_login_and_then_needs_a_code(
     page.get_by_role("button", name="Turn on two-step login").click()
     assert page.locator("h1").inner_text() == "Save your recovery codes"
     assert page.locator(".two-factor__codes li").count() == 10
-    page.screenshot(path=screenshot_dir / "two-factor-codes-phone.png", full_page=True)
+    snap(page, "two-factor-codes-phone.png", full_page=True)
     assert_accessible(page)
     page.get_by_role("link", name="I have saved them: go to the staff area").click()
     page.wait_for_url("**/admin")

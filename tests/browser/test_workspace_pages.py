@@ -3,16 +3,14 @@ the society, an applicant considers withdrawing, a reviewer and an editor start 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from app.core.config import Settings
 from app.demo import seed
 from app.demo.seed import APPLICANT_PASSWORD
-from tests.browser.conftest import VIEWPORTS, assert_accessible
+from tests.browser.conftest import VIEWPORTS, assert_accessible, snap
 from tests.browser.test_access import log_in
 
 
-def test_a_visitor_writes_to_the_society(browser, live_server: str, screenshot_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_visitor_writes_to_the_society(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport=VIEWPORTS["phone"])
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -27,19 +25,17 @@ def test_a_visitor_writes_to_the_society(browser, live_server: str, screenshot_d
     # Without the consent: told why, with everything typed kept.
     assert "agree that we store your message" in page.locator(".error-summary").inner_text()
     assert page.get_by_label("Your message").input_value() == "Do you have advice for nurses on night shifts?"
-    page.screenshot(path=screenshot_dir / "contact-errors-phone.png", full_page=True)
+    snap(page, "contact-errors-phone.png", full_page=True)
     assert_accessible(page)
     page.get_by_label("I agree that the society stores my message").check()
     page.get_by_role("button", name="Send the message").click()
     assert page.locator("h1").inner_text() == "Thank you for your message"
-    page.screenshot(path=screenshot_dir / "contact-sent-phone.png", full_page=True)
+    snap(page, "contact-sent-phone.png", full_page=True)
     assert_accessible(page)
     context.close()
 
 
-def test_an_applicant_is_asked_once_more_before_withdrawing(
-    browser, live_server: str, screenshot_dir: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_an_applicant_is_asked_once_more_before_withdrawing(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport=VIEWPORTS["phone"])
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -50,13 +46,13 @@ def test_an_applicant_is_asked_once_more_before_withdrawing(
     page.locator("details.confirm summary").focus()
     page.keyboard.press("Enter")
     assert confirm.is_visible()
-    page.screenshot(path=screenshot_dir / "account-withdraw-confirm-phone.png", full_page=True)
+    snap(page, "account-withdraw-confirm-phone.png", full_page=True)
     assert_accessible(page)
     context.close()  # not withdrawn: the demo applicant stays pending
 
 
 def test_a_reviewer_and_an_editor_start_on_the_dashboard(
-    browser, live_server: str, live_settings: Settings, screenshot_dir: Path
+    browser, live_server: str, live_settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport=VIEWPORTS["desktop"])
     context.set_default_timeout(15_000)
@@ -65,7 +61,7 @@ def test_a_reviewer_and_an_editor_start_on_the_dashboard(
     page.wait_for_url("**/admin")
     headings = page.locator(".dashboard__panel h2").all_inner_texts()
     assert headings == ["Review queue", "Messages", "Email delivery"]
-    page.screenshot(path=screenshot_dir / "dashboard-reviewer-desktop.png", full_page=True)
+    snap(page, "dashboard-reviewer-desktop.png", full_page=True)
     assert_accessible(page)
     for link, heading, name in [
         ("People", "People", "people-desktop.png"),
@@ -73,11 +69,11 @@ def test_a_reviewer_and_an_editor_start_on_the_dashboard(
     ]:
         page.locator(".admin-nav").get_by_role("link", name=link).click()
         assert page.locator("h1").inner_text() == heading
-        page.screenshot(path=screenshot_dir / name, full_page=True)
+        snap(page, name, full_page=True)
         assert_accessible(page)
     page.locator("tbody a").first.click()
     assert page.get_by_role("button", name="Send the reply").count() == 1
-    page.screenshot(path=screenshot_dir / "message-desktop.png", full_page=True)
+    snap(page, "message-desktop.png", full_page=True)
     assert_accessible(page)
     page.get_by_role("button", name="Log out").click()
 
@@ -85,6 +81,6 @@ def test_a_reviewer_and_an_editor_start_on_the_dashboard(
     page.wait_for_url("**/admin")
     assert page.locator(".dashboard__panel h2").all_inner_texts() == ["Articles", "Messages"]
     assert page.locator(".admin-nav").get_by_role("link", name="People").count() == 0
-    page.screenshot(path=screenshot_dir / "dashboard-editor-desktop.png", full_page=True)
+    snap(page, "dashboard-editor-desktop.png", full_page=True)
     assert_accessible(page)
     context.close()
