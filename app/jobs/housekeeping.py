@@ -11,6 +11,7 @@ from app.accounts.models import AuthToken, UserSession
 from app.articles.models import Article, ArticleStatus
 from app.audit import service as audit
 from app.contact.models import ContactMessage
+from app.core import content_version
 from app.core.config import Settings
 from app.core.db import changed_rows, claim
 
@@ -32,6 +33,7 @@ def publish_scheduled(db: Session, settings: Settings, now: datetime) -> int:
             before=ArticleStatus.SCHEDULED,
             after=ArticleStatus.PUBLISHED,
         )
+        content_version.bump(db)
         db.commit()
         published += 1
     return published
