@@ -80,7 +80,7 @@ def test_a_stored_page_keeps_its_headers_and_answers_gzip_plain_head_and_revalid
     for answer in (zipped, plain):
         headers = answer.headers
         assert headers["cache-control"] == "public, max-age=60"
-        assert headers["vary"] == "Accept-Encoding, Cookie"
+        assert headers["vary"] == "Cookie, Accept-Encoding"
         assert "default-src 'self'" in headers["content-security-policy"]
         assert "set-cookie" not in headers
     assert zipped.headers["etag"] != plain.headers["etag"] == built.headers["etag"]

@@ -46,7 +46,7 @@ LONGEST_ADDRESS = 1024
 MAX_BODY_BYTES = 1024 * 1024
 RETRY_AFTER_SECONDS = 5.0
 SKIPPED_PREFIXES = ("/static/",)
-VARY = b"Accept-Encoding, Cookie"
+VARY = b"Cookie, Accept-Encoding"
 # Set per representation when served; Vary is written once, the same for both.
 NOT_STORED = {b"content-length", b"content-encoding", b"etag", b"vary", b"date", b"x-cache", b"age"}
 NOT_PUBLIC = ("private", "no-store", "no-cache")
