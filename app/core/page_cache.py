@@ -17,6 +17,7 @@ seconds, so an outage costs no more time than before.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import json
@@ -65,7 +66,11 @@ class PageCache:
         self.max_entries = settings.page_cache_max_entries
         self.settings_digest = _settings_digest(settings)
         self.resume_at = 0.0
+        # A read of a local SQLite file (WAL: readers never wait for writers) takes less time than
+        # handing it to a thread; a database across the network may hang, so it gets a thread.
+        self.inline_reads = engine.dialect.name == "sqlite"
         self.stores = 0
+        self.building: dict[tuple[str, int], asyncio.Future[Entry | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._eligible(scope):
@@ -76,12 +81,37 @@ class PageCache:
             await self.app(scope, receive, send)
         elif found.entry is not None:
             await _serve(scope, send, found.entry, cache=b"hit")
-        elif scope["method"] == "HEAD":
-            await self.app(scope, receive, send)  # no body to keep; the next GET stores it
         else:
-            recorder = _Recorder(self, scope, send, found.version)
+            await self._build(scope, receive, send, found.version)
+
+    async def _build(self, scope: Scope, receive: Receive, send: Send, version: int) -> None:
+        """Build a missing page once in this process, however many visitors ask for it at once.
+
+        Those who come while it is built wait for it and get the same page, as they would from
+        the store a moment later; without this, every request that misses renders it anew, and
+        a popular page that expires costs as many renderings as there are requests in flight.
+        """
+        building = (scope["page_cache.key"], version)
+        pending = self.building.get(building)
+        if pending is not None:
+            # Shielded: a waiter that goes away must not cancel the page for the others.
+            entry = await asyncio.shield(pending)
+            if entry is not None:
+                await _serve(scope, send, entry, cache=b"hit")
+            else:
+                await self.app(scope, receive, send)
+            return
+        if scope["method"] == "HEAD":
+            await self.app(scope, receive, send)  # no body to keep; the next GET stores it
+            return
+        recorder = _Recorder(self, scope, send, version)
+        self.building[building] = done = asyncio.get_running_loop().create_future()
+        try:
             await self.app(scope, receive, recorder.send)
-            await recorder.keep()
+        finally:
+            del self.building[building]
+            done.set_result(recorder.entry)
+        await recorder.keep()
 
     def _eligible(self, scope: Scope) -> bool:
         return (
@@ -97,6 +127,8 @@ class PageCache:
     async def _lookup(self, scope: Scope) -> Found | None:
         host = next((value for name, value in scope["headers"] if name == b"host"), b"")
         try:
+            if self.inline_reads:
+                return self._find(scope["scheme"], host, scope)
             return await anyio.to_thread.run_sync(self._find, scope["scheme"], host, scope)
         except SQLAlchemyError:
             self._pause("lookup")
