@@ -22,7 +22,8 @@ def per_page(
     def count(*args: Any) -> None:
         counted.append(args[2])
 
-    event.listen(app.state.engine, "before_cursor_execute", count)
+    for engine in {app.state.engine, app.state.page_reader}:
+        event.listen(engine, "before_cursor_execute", count)
     results: dict[str, tuple[int, int]] = {}
     with (
         TestClient(app, base_url="https://127.0.0.1") as visitor,

@@ -3,7 +3,7 @@
 A visitor's page is counted as it is built (the shared page cache off) and as it is served once
 stored: one statement, the cache's lookup.
 
-Counted with SQLAlchemy's `before_cursor_execute` event on the app's own engine. The periodic
+Counted with SQLAlchemy's `before_cursor_execute` event on the app's own engines. The periodic
 `last_seen_at` touch of a session is a separate, rate-limited write: it is left out of the count.
 """
 
@@ -61,11 +61,15 @@ def counted(app: FastAPI) -> Iterator[list[str]]:
         if not statement.lstrip().upper().startswith("UPDATE USER_SESSION SET LAST_SEEN_AT"):
             statements.append(statement)
 
-    event.listen(app.state.engine, "before_cursor_execute", record)
+    # The page cache reads through an engine of its own on SQLite (`db.make_reader`).
+    engines = {app.state.engine, app.state.page_reader}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(app.state.engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -23,10 +23,11 @@ class Portal(FastAPI):
     """FastAPI with `edge` as its outermost layers; `state.settings` must be set before serving."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return wrap(super().build_middleware_stack(), self.state.settings, self.state.engine)
+        state = self.state
+        return wrap(super().build_middleware_stack(), state.settings, state.engine, state.page_reader)
 
 
-def wrap(app: ASGIApp, settings: Settings, engine: Engine) -> ASGIApp:
+def wrap(app: ASGIApp, settings: Settings, engine: Engine, reader: Engine) -> ASGIApp:
     """Put the edge layers around `app`, the outermost last."""
     # Any other Host would be written into redirects and absolute links: answer 400 instead.
     app = TrustedHostMiddleware(app, allowed_hosts=settings.allowed_host_names, www_redirect=False)
@@ -35,7 +36,7 @@ def wrap(app: ASGIApp, settings: Settings, engine: Engine) -> ASGIApp:
     app = SecurityHeaders(app, hsts=settings.env == "production")
     # Outside the security headers, so a stored page keeps them; inside the proxies, so the key has
     # the client's scheme and host. A host that is not allowed is never stored (it gets a 400).
-    app = PageCache(app, engine=engine, settings=settings)
+    app = PageCache(app, engine=engine, reader=reader, settings=settings)
     app = TrustedProxies(app, proxies=settings.trusted_proxy_networks)
     # Outermost, so even a refused host or a failure is logged with its id and its full time.
     return RequestLog(app)

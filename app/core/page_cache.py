@@ -59,16 +59,18 @@ UNSEEN_SETTINGS = {"secret_key", "database_url", "redis_url", "smtp_url"}
 class PageCache:
     """Serve anonymous GET and HEAD requests from the shared store; store the public pages built."""
 
-    def __init__(self, app: ASGIApp, *, engine: Engine, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, *, engine: Engine, reader: Engine, settings: Settings) -> None:
         self.app = app
         self.engine = engine
+        self.reader = reader
         self.max_age = timedelta(seconds=settings.page_cache_seconds)
         self.max_entries = settings.page_cache_max_entries
         self.settings_digest = _settings_digest(settings)
         self.resume_at = 0.0
         # A read of a local SQLite file (WAL: readers never wait for writers) takes less time than
-        # handing it to a thread; a database across the network may hang, so it gets a thread.
-        self.inline_reads = engine.dialect.name == "sqlite"
+        # handing it to a thread, on a connection of its own (`db.make_reader`); a database across
+        # the network may hang, so it is read in a thread.
+        self.inline_reads = reader.dialect.name == "sqlite" and reader is not engine
         self.stores = 0
         self.building: dict[tuple[str, int], asyncio.Future[Entry | None]] = {}
 
@@ -139,7 +141,7 @@ class PageCache:
         scope["page_cache.key"] = key = page_store.key_for(
             digest, scheme, host, scope["path"], scope["query_string"]
         )
-        return page_store.lookup(self.engine, key, now=clock.now(), max_age=self.max_age)
+        return page_store.lookup(self.reader, key, now=clock.now(), max_age=self.max_age)
 
     async def store(self, key: str, version: int, entry: Entry) -> None:
         try:
