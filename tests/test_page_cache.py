@@ -7,6 +7,7 @@ and handed to a visitor (or the reverse) is the worst bug this cache could have.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -255,3 +256,40 @@ def test_no_page_cache_when_its_age_is_zero(settings: Settings, db: Session) -> 
         assert stored_pages(db) == 0
     finally:
         application.state.engine.dispose()
+
+
+@pytest.mark.usefixtures("dosing")
+def test_visitors_asking_at_once_for_a_missing_page_wait_for_one_build(app: FastAPI) -> None:
+    answers: list[bytes] = []
+
+    async def ask() -> None:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/articles/dosing",
+            "raw_path": b"/articles/dosing",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"testserver")],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+        }
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.start":
+                answers.append(dict(message["headers"])[b"x-cache"])  # type: ignore[call-overload]
+
+        await app(scope, receive, send)
+
+    async def crowd() -> None:
+        await asyncio.gather(*(ask() for _ in range(6)))
+
+    with TestClient(app):  # runs the app's start-up
+        asyncio.run(crowd())
+    assert sorted(answers) == [b"hit"] * 5 + [b"miss"]
