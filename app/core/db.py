@@ -77,10 +77,18 @@ def make_reader(engine: Engine) -> Engine:
     if engine.dialect.name != "sqlite":
         return engine
     reader = create_engine(
-        engine.url, poolclass=SingletonThreadPool, connect_args={"check_same_thread": False, "timeout": 1}
+        engine.url, poolclass=SingletonThreadPool, connect_args={"check_same_thread": False}
     )
     event.listen(reader, "connect", _configure_sqlite)
+    event.listen(reader, "connect", _wait_briefly)
     return reader
+
+
+def _wait_briefly(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # A read that would wait longer for a lock fails instead, and the page is built as usual.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=250")
+    cursor.close()
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -66,6 +66,7 @@ class PageCache:
         self.max_age = timedelta(seconds=settings.page_cache_seconds)
         self.max_entries = settings.page_cache_max_entries
         self.settings_digest = _settings_digest(settings)
+        self.build = ""  # the settings and the build digest, read at the first lookup
         self.resume_at = 0.0
         # A read of a local SQLite file (WAL: readers never wait for writers) takes less time than
         # handing it to a thread, on a connection of its own (`db.make_reader`); a database across
@@ -128,6 +129,8 @@ class PageCache:
 
     async def _lookup(self, scope: Scope) -> Found | None:
         host = next((value for name, value in scope["headers"] if name == b"host"), b"")
+        if not self.build:
+            self.build = self.settings_digest + await anyio.to_thread.run_sync(_build_digest)
         try:
             if self.inline_reads:
                 return self._find(scope["scheme"], host, scope)
@@ -137,9 +140,8 @@ class PageCache:
             return None
 
     def _find(self, scheme: str, host: bytes, scope: Scope) -> Found:
-        digest = self.settings_digest + _build_digest()
         scope["page_cache.key"] = key = page_store.key_for(
-            digest, scheme, host, scope["path"], scope["query_string"]
+            self.build, scheme, host, scope["path"], scope["query_string"]
         )
         return page_store.lookup(self.reader, key, now=clock.now(), max_age=self.max_age)
 
@@ -278,7 +280,7 @@ def _settings_digest(settings: Settings) -> str:
 def _build_digest() -> str:
     """The code, templates and static files, the same on every machine of a release.
 
-    Read once per process, in the thread of the first lookup, never on the event loop.
+    Read once per process, in a thread at the first lookup, never on the event loop.
     """
     digest = hashlib.blake2b(digest_size=16)
     for path in _build_files((PROJECT_ROOT / "app", PROJECT_ROOT / "templates")):
