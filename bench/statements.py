@@ -1,4 +1,7 @@
-"""Count the SQL statements one request for a page costs, in this process, on the app's own engine."""
+"""Count the SQL statements one request for a page costs, in this process, on the app's own engines.
+
+On SQLite the page cache reads through an engine of its own (`db.make_reader`); both are counted.
+"""
 
 from __future__ import annotations
 
