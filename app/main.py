@@ -33,7 +33,7 @@ from app.core import errors, health, logging
 from app.core.caching import PrivatePages
 from app.core.compression import PublicGZip
 from app.core.config import Settings
-from app.core.db import make_engine, make_session_factory
+from app.core.db import make_engine, make_reader, make_session_factory
 from app.core.edge import Portal
 from app.core.etag import ETags
 from app.core.flash_cookie import FlashCookie
@@ -89,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url, settings)
     app.state.session_factory = make_session_factory(app.state.engine)
+    # The shared page cache's lookups (app/core/page_cache.py).
+    app.state.page_reader = make_reader(app.state.engine)
     app.state.readiness = health.ReadinessProbe(app.state.engine)
     app.state.templates = build_templates()
     share.register(app.state.templates.env)

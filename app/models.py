@@ -14,6 +14,7 @@ from app.articles.models import (
 )
 from app.audit.models import AuditEvent
 from app.contact.models import ContactMessage, ContactReply
+from app.core.content_version import CachedPage, ContentVersion
 from app.mail.models import OutboxMessage
 from app.media.models import MediaFile, MediaUsage
 from app.search.models import SearchEntry, SearchSource
@@ -24,10 +25,12 @@ __all__ = [
     "ArticleRevision",
     "AuditEvent",
     "AuthToken",
+    "CachedPage",
     "Category",
     "CategoryRedirect",
     "ContactMessage",
     "ContactReply",
+    "ContentVersion",
     "MediaFile",
     "MediaUsage",
     "OutboxMessage",

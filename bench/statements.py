@@ -1,4 +1,7 @@
-"""Count the SQL statements one request for a page costs, in this process, on the app's own engine."""
+"""Count the SQL statements one request for a page costs, in this process, on the app's own engines.
+
+On SQLite the page cache reads through an engine of its own (`db.make_reader`); both are counted.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ def per_page(
     def count(*args: Any) -> None:
         counted.append(args[2])
 
-    event.listen(app.state.engine, "before_cursor_execute", count)
+    for engine in {app.state.engine, app.state.page_reader}:
+        event.listen(engine, "before_cursor_execute", count)
     results: dict[str, tuple[int, int]] = {}
     with (
         TestClient(app, base_url="https://127.0.0.1") as visitor,

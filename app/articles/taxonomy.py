@@ -5,7 +5,8 @@ chain of renames leads every former address straight to the current one. A slug 
 redirects belongs to the category or tag it leads to: only that one may take it back.
 
 The search index holds article text only, never category or tag names, so nothing here needs
-re-indexing; pages, feeds and the API read the names live.
+re-indexing; pages, feeds and the API read the names live, and each change raises the content
+version so that no visitor is served a page with the old names.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from app.articles.models import (
     article_tag,
 )
 from app.audit import service as audit
+from app.core import content_version
 from app.core.db import changed_rows
 
 
@@ -116,6 +118,7 @@ def create_category(
     db.add(category)
     _flush(db)
     _audit(db, category, "created", actor, ip, after=slug, reason=f"Created {_describe(category)}")
+    content_version.bump(db)
     return category
 
 
@@ -136,6 +139,7 @@ def update_category(
     reason = f"{before} is now {_describe(category)}" if renamed else f"New description of {before}"
     action = "renamed" if renamed else "updated"
     _audit(db, category, action, actor, ip, before=old_slug, after=slug, reason=reason)
+    content_version.bump(db)
     return category
 
 
@@ -145,6 +149,7 @@ def delete_category(db: Session, category: Category, *, actor: User, ip: str = "
     in_use = exists().where(Article.category_id == category.id)
     if changed_rows(db, delete(Category).where(Category.id == category.id, ~in_use)) != 1:
         raise TaxonomyRefused(_in_use_message(db, category))
+    content_version.bump(db)
     db.expunge(category)
 
 
@@ -164,6 +169,7 @@ def create_tag(db: Session, *, name: str, slug: str, actor: User, ip: str = "") 
     db.add(tag)
     _flush(db)
     _audit(db, tag, "created", actor, ip, after=slug, reason=f"Created {_describe(tag)}")
+    content_version.bump(db)
     return tag
 
 
@@ -181,6 +187,7 @@ def rename_tag(db: Session, tag: Tag, *, name: str, slug: str, actor: User, ip: 
     _audit(
         db, tag, "renamed", actor, ip, before=old_slug, after=slug, reason=f"{before} is now {_describe(tag)}"
     )
+    content_version.bump(db)
     return tag
 
 
@@ -204,6 +211,7 @@ def merge_tags(db: Session, source: Tag, *, into: Tag, actor: User, ip: str = ""
     _audit(db, source, "merged", actor, ip, before=source.slug, after=into.slug, reason=reason)
     db.execute(delete(Tag).where(Tag.id == source.id).execution_options(synchronize_session=False))
     db.expunge(source)
+    content_version.bump(db)
     # Loaded articles still list the removed tag; read them afresh.
     db.expire_all()
     return count
@@ -215,4 +223,5 @@ def delete_tag(db: Session, tag: Tag, *, actor: User, ip: str = "") -> None:
     in_use = exists().where(article_tag.c.tag_id == tag.id)
     if changed_rows(db, delete(Tag).where(Tag.id == tag.id, ~in_use)) != 1:
         raise TaxonomyRefused(_in_use_message(db, tag))
+    content_version.bump(db)
     db.expunge(tag)

@@ -11,10 +11,11 @@ from __future__ import annotations
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.core.anonymous import is_anonymous
+
 MINIMUM_SIZE = 500
 # Level 6 gives nearly all of level 9's saving for a fraction of its CPU time per page.
 COMPRESS_LEVEL = 6
-CREDENTIALS = (b"cookie", b"authorization")
 STATIC_PREFIX = "/static/"
 
 
@@ -26,10 +27,7 @@ class PublicGZip:
         self.gzip = GZipMiddleware(app, minimum_size=MINIMUM_SIZE, compresslevel=COMPRESS_LEVEL)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (
-            scope["path"].startswith(STATIC_PREFIX)
-            or not any(name in CREDENTIALS for name, _ in scope["headers"])
-        ):
+        if scope["type"] == "http" and (scope["path"].startswith(STATIC_PREFIX) or is_anonymous(scope)):
             await self.gzip(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     # `serve --workers N`: a worker that does not answer its supervisor this long is replaced.
     # uvicorn's 5 s kills workers still importing the app on a busy machine, over and over.
     worker_healthcheck_seconds: int = Field(default=30, ge=1)
+    # Visitors' pages are shared through the database for at most this long (0: no page cache);
+    # every change a visitor could see retires them at once, so this is only a safety net.
+    page_cache_seconds: int = Field(default=60, ge=0)
+    # Stored pages kept at most (search pages for every query asked, say); the oldest go first.
+    page_cache_max_entries: int = Field(default=5000, ge=1)
     terms_version: str = "2026-11"
     # Comma-separated email domains of known institutions, shown to reviewers as a good sign.
     trusted_email_domains: str = ""

@@ -15,6 +15,7 @@ from sqlalchemy import update as update_rows
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import SingletonThreadPool
 
 from app.core import clock
 from app.core.config import Settings
@@ -63,6 +64,31 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
     event.listen(engine, "connect", _configure_sqlite)
     return engine
+
+
+def make_reader(engine: Engine) -> Engine:
+    """An engine for short reads on the event loop itself: on SQLite, one connection of its own per thread.
+
+    A read of a local SQLite file is quicker than handing it to a thread, but a read on the event
+    loop must never wait for a pooled connection that a request in a thread holds (that request
+    needs the loop to finish, and would never give it back). Other databases are read in a thread
+    with the app's own engine, which is returned as it is.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    reader = create_engine(
+        engine.url, poolclass=SingletonThreadPool, connect_args={"check_same_thread": False}
+    )
+    event.listen(reader, "connect", _configure_sqlite)
+    event.listen(reader, "connect", _wait_briefly)
+    return reader
+
+
+def _wait_briefly(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # A read that would wait longer for a lock fails instead, and the page is built as usual.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=250")
+    cursor.close()
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from starlette.datastructures import URLPath
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp
 
 from app.core.config import Settings
 from app.core.headers import SecurityHeaders
+from app.core.page_cache import PageCache
 from app.core.proxies import TrustedProxies
 from app.core.requestlog import RequestLog
 from app.core.slow_clients import BodyTimeout
@@ -36,7 +38,8 @@ class Portal(FastAPI):
         self._paths_for_routes = 0
 
     def build_middleware_stack(self) -> ASGIApp:
-        return wrap(super().build_middleware_stack(), self.state.settings)
+        state = self.state
+        return wrap(super().build_middleware_stack(), state.settings, state.engine, state.page_reader)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         key = (name, *sorted(path_params.items()))
@@ -54,13 +57,16 @@ class Portal(FastAPI):
         return found
 
 
-def wrap(app: ASGIApp, settings: Settings) -> ASGIApp:
+def wrap(app: ASGIApp, settings: Settings, engine: Engine, reader: Engine) -> ASGIApp:
     """Put the edge layers around `app`, the outermost last."""
     # Any other Host would be written into redirects and absolute links: answer 400 instead.
     app = TrustedHostMiddleware(app, allowed_hosts=settings.allowed_host_names, www_redirect=False)
     # Inside the headers and the log, so a 408 carries both.
     app = BodyTimeout(app, settings.body_timeout_seconds)
     app = SecurityHeaders(app, hsts=settings.env == "production")
+    # Outside the security headers, so a stored page keeps them; inside the proxies, so the key has
+    # the client's scheme and host. A host that is not allowed is never stored (it gets a 400).
+    app = PageCache(app, engine=engine, reader=reader, settings=settings)
     app = TrustedProxies(app, proxies=settings.trusted_proxy_networks)
     # Outermost, so even a refused host or a failure is logged with its id and its full time.
     return RequestLog(app)

@@ -15,9 +15,10 @@ import hashlib
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.anonymous import is_anonymous
+
 MAX_BODY_BYTES = 2 * 1024 * 1024
 PUBLIC = "public, max-age=60"
-CREDENTIALS = (b"cookie", b"authorization")
 PERSONAL = ("private", "no-store")
 # What a 304 carries (RFC 9110, 15.4.5): the validators and caching headers, no representation.
 KEPT_ON_304 = {b"cache-control", b"content-location", b"date", b"etag", b"expires", b"last-modified", b"vary"}
@@ -31,11 +32,7 @@ class ETags:
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in ("GET", "HEAD")
-            or any(name in CREDENTIALS for name, _ in scope["headers"])
-        ):
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not is_anonymous(scope):
             await self.app(scope, receive, send)
             return
         wanted = b",".join(value for name, value in scope["headers"] if name == b"if-none-match")

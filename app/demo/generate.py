@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.articles.models import Article, ArticleRevision, ArticleStatus, Reference, Tag, article_tag
 from app.audit import service as audit_service
+from app.core import content_version
 from app.core.db import utcnow
 from app.core.policy import stored_professions
 from app.publishing.forms import REFERENCE_FIELDS
@@ -42,6 +43,7 @@ def fill_to(db: Session, total: int) -> int:
     for first in range(0, count, BATCH):
         numbers = range(start + first + 1, start + min(first + BATCH, count) + 1)
         _insert_batch(db, models, numbers, tag_ids, index)
+    content_version.bump(db)
     return count
 
 

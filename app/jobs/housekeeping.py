@@ -11,6 +11,7 @@ from app.accounts.models import AuthToken, UserSession
 from app.articles.models import Article, ArticleStatus
 from app.audit import service as audit
 from app.contact.models import ContactMessage
+from app.core import content_version, page_store
 from app.core.config import Settings
 from app.core.db import changed_rows, claim
 
@@ -32,6 +33,7 @@ def publish_scheduled(db: Session, settings: Settings, now: datetime) -> int:
             before=ArticleStatus.SCHEDULED,
             after=ArticleStatus.PUBLISHED,
         )
+        content_version.bump(db)
         db.commit()
         published += 1
     return published
@@ -74,3 +76,11 @@ def purge_handled_messages(db: Session, settings: Settings, now: datetime) -> in
     )
     db.commit()
     return purged
+
+
+def prune_cached_pages(db: Session, settings: Settings, now: datetime) -> int:
+    """Delete shared pages of an older content version or past their age, and any past the cap."""
+    max_age = timedelta(seconds=settings.page_cache_seconds)
+    pruned = page_store.prune(db, now=now, max_age=max_age, max_entries=settings.page_cache_max_entries)
+    db.commit()
+    return pruned

@@ -28,6 +28,7 @@ JOBS: tuple[tuple[str, Job], ...] = (
     ("used or expired tokens purged", housekeeping.purge_tokens),
     ("ended sessions purged", housekeeping.purge_sessions),
     ("handled contact messages deleted", housekeeping.purge_handled_messages),
+    ("stale shared pages removed", housekeeping.prune_cached_pages),
 )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.accounts.models import User
 from app.articles.models import Article
 from app.audit import service as audit
-from app.core import malware, stored_files
+from app.core import content_version, malware, stored_files
 from app.core.pagination import Page
 from app.core.text import slugify
 from app.media import service, uploads
@@ -113,6 +113,8 @@ def upload(
         reason=f"{media.filename}, {media.size} bytes",
         ip=ip,
     )
+    # An article may already name the file's address, which shows nothing until it exists.
+    content_version.bump(db)
     return media, checked.removed
 
 
@@ -133,6 +135,8 @@ def edit(db: Session, media: MediaFile, *, alt: str, caption: str, actor: User, 
     change = f"alt: {media.alt!r} -> {alt!r}\ncaption: {media.caption!r} -> {caption!r}"
     media.alt, media.caption = alt, caption
     db.flush()
+    # Figures show the caption and alt text of their file.
+    content_version.bump(db)
     audit.record(
         db,
         actor=actor,
@@ -160,6 +164,7 @@ def delete(db: Session, media: MediaFile, *, actor: User, ip: str) -> list[str]:
     )
     db.delete(media)
     db.flush()
+    content_version.bump(db)
     return paths
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.articles.models import Article, ArticleRevision, ArticleStatus, Category, Reference
 from app.articles.service import category_named, record_revision, tags_named
+from app.core import content_version
 from app.media import service as media_service
 from app.search import service as search_service
 
@@ -106,4 +107,5 @@ def apply_content(
     db.flush()
     media_service.record_usage(db, article)
     search_service.index_article(db, article)
+    content_version.bump(db)
     return record_revision(db, article, saved_by=saved_by)

@@ -11,6 +11,7 @@ from sqlalchemy import Subquery, and_, delete, func, insert, select
 from sqlalchemy.orm import Session, defer
 
 from app.articles.models import Article, ArticleStatus
+from app.core import content_version
 from app.core.db import utcnow
 from app.core.pagination import Page
 from app.core.policy import Viewer, readable, stored_professions
@@ -62,6 +63,8 @@ def reindex_all(db: Session) -> int:
     articles = db.scalars(select(Article)).all()
     for article in articles:
         index_article(db, article)
+    # Search pages stored before answered from the old index.
+    content_version.bump(db)
     return len(articles)
 
 

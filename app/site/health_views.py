@@ -6,12 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 router = APIRouter()
+# An answer about this moment: no proxy, browser or page cache may keep it.
+NOW_ONLY = {"Cache-Control": "no-store"}
 
 
 @router.get("/healthz", name="site.healthz")
-def healthz() -> dict[str, str]:
+def healthz() -> Response:
     """Answer while the process is alive, without touching the database."""
-    return {"status": "ok"}
+    return JSONResponse({"status": "ok"}, headers=NOW_ONLY)
 
 
 @router.get("/readyz", name="site.readyz")
@@ -19,5 +21,5 @@ def readyz(request: Request) -> Response:
     """Answer 200 when the database is reachable and its schema is at the newest migration."""
     problem = request.app.state.readiness.problem()
     if problem:
-        return JSONResponse({"status": "unavailable", "reason": problem}, status_code=503)
-    return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "unavailable", "reason": problem}, status_code=503, headers=NOW_ONLY)
+    return JSONResponse({"status": "ready"}, headers=NOW_ONLY)
