@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import CompoundSelect, Select, func, or_, select, union
 from sqlalchemy.orm import Session, defer, selectinload
 
 from app.articles import taxonomy_queries
@@ -77,9 +77,20 @@ def latest(
     return db.scalars(query.limit(limit)).unique().all()
 
 
+# Related articles are chosen among this many of the newest articles per shared tag and in the
+# category, so the choice costs the same with a hundred articles or a hundred thousand.
+RELATED_CANDIDATES = 25
+
+
 def related(db: Session, article: Article, *, limit: int = 3) -> Sequence[Article]:
-    """Return published articles sharing the most tags, then the category, with this one."""
+    """Return published articles sharing the most tags, then the category, with this one.
+
+    The candidates are the newest few carrying each of its tags and the newest few of its category.
+    """
     tag_ids = [t.id for t in article.tags]
+    candidates = _related_candidates(tag_ids, article.category_id)
+    if candidates is None:
+        return []
     shared = (
         select(func.count())
         .select_from(article_tag)
@@ -87,13 +98,41 @@ def related(db: Session, article: Article, *, limit: int = 3) -> Sequence[Articl
         .scalar_subquery()
     )
     same_category = (Article.category_id == article.category_id) if article.category_id else False
+    chosen = candidates.subquery()
     query = (
         _published()
+        .join(chosen, chosen.c.article_id == Article.id)
         .where(Article.id != article.id)
         .order_by(None)
         .order_by(shared.desc(), func.coalesce(same_category, False).desc(), Article.published_at.desc())
     )
     return db.scalars(query.limit(limit)).unique().all()
+
+
+def _related_candidates(tag_ids: Sequence[int], category_id: int | None) -> CompoundSelect[int] | None:
+    """The ids of the newest articles carrying each tag, and of the category's newest published ones."""
+    # Read from the tag's own index, newest first; the caller keeps the published ones.
+    parts: list[Select[int]] = [
+        select(
+            select(article_tag.c.article_id)
+            .where(article_tag.c.tag_id == tag_id)
+            .order_by(article_tag.c.article_id.desc())
+            .limit(RELATED_CANDIDATES)
+            .subquery()
+            .c.article_id
+        )
+        for tag_id in tag_ids
+    ]
+    if category_id is not None:
+        newest = (
+            _published()
+            .with_only_columns(Article.id)
+            .where(Article.category_id == category_id)
+            .limit(RELATED_CANDIDATES)
+            .subquery()
+        )
+        parts.append(select(newest.c.id.label("article_id")))
+    return union(*parts) if parts else None
 
 
 def professional_articles(db: Session, viewer: Viewer) -> list[Article]:
@@ -134,8 +173,9 @@ def find_tag(db: Session, slug: str) -> Tag | None:
 
 def categories_in_use(db: Session) -> Sequence[Category]:
     """Return the categories that hold at least one published article, by name."""
-    used = _published().with_only_columns(Article.category_id).order_by(None)
-    return db.scalars(select(Category).where(Category.id.in_(used)).order_by(Category.name)).all()
+    # One index probe per category, not a pass over every published article.
+    used = _published().with_only_columns(Article.id).where(Article.category_id == Category.id).exists()
+    return db.scalars(select(Category).where(used).order_by(Category.name)).all()
 
 
 def reference_data(article: Article) -> list[ReferenceData]:

@@ -21,6 +21,8 @@ class Page(Generic[T]):
     number: int
     size: int
     total: int
+    # The list was cut at a bound before counting (search ranks only so many matches): there are more.
+    more: bool = False
 
     @property
     def pages(self) -> int:
