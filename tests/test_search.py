@@ -320,7 +320,10 @@ def test_a_word_in_many_articles_is_ranked_among_the_newest_matches(
         factories.article(db, title="Clinic", body="::: professional\nTandem notes.\n:::")
     found = search(client, "tandem")
     assert found.titles == ["Tandem 0", "Tandem 1", "Tandem 2"]
-    assert found.summary == "Many articles match “tandem”: here are the best 3 of the newest. More words find fewer."
+    assert (
+        found.summary
+        == "Many articles match “tandem”: here are the best 3 of the newest. More words find fewer."
+    )
     assert search(client, "tandem old").titles == ["Tandem tandem old"]
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from markupsafe import Markup, escape
-from sqlalchemy import Row, Select, and_, delete, insert, select
+from sqlalchemy import Row, Select, and_, delete, insert, select, text
 from sqlalchemy.orm import Session, defer
 
 from app.articles.models import Article, ArticleStatus
@@ -17,6 +19,7 @@ from app.core.pagination import Page
 from app.core.policy import Viewer, readable, stored_professions
 from app.search import engines
 from app.search.models import SearchEntry, SearchSource
+from app.search.schema import FTS_INSERT_TRIGGER, FTS_TABLE
 from app.search.sections import MARK_END, MARK_START, sections
 
 MAX_QUERY_CHARS = 200
@@ -56,6 +59,24 @@ def index_article(db: Session, article: Article) -> None:
     db.execute(
         insert(SearchSource).values(article_id=article.id, body=article.body, audience=article.audience)
     )
+
+
+@contextmanager
+def indexed_at_the_end(db: Session) -> Iterator[None]:
+    """Search rows inserted inside are indexed in one pass when the block ends (for bulk loads).
+
+    Call it inside a transaction: on SQLite the trigger that indexes each row as it comes is
+    dropped and put back, which a rollback undoes too. PostgreSQL indexes as rows come.
+    """
+    if db.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    find = text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name")
+    trigger = db.execute(find, {"name": FTS_INSERT_TRIGGER}).scalar_one()
+    db.execute(text(f"DROP TRIGGER {FTS_INSERT_TRIGGER}"))
+    yield
+    db.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"))  # noqa: S608 (constants)
+    db.execute(text(trigger))
 
 
 def reindex_all(db: Session) -> int:
