@@ -73,7 +73,8 @@ def main() -> None:
         for viewer in ("visitor", "physician"):
             small = statistics.median(rates[(name, viewer, small_port)])
             large = statistics.median(rates[(name, viewer, large_port)])
-            print(f"| {name} | {viewer} | {small:,.0f} | {large:,.0f} | {large / small:.2f} |")
+            ratio = f"{large / small:.2f}" if small else "-"
+            print(f"| {name} | {viewer} | {small:,.0f} | {large:,.0f} | {ratio} |")
 
 
 def _arguments() -> argparse.Namespace:

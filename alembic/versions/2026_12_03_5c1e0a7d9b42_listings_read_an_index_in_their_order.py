@@ -4,10 +4,11 @@ Revision ID: 5c1e0a7d9b42
 Revises: e80e8aa1eea3
 Create Date: 2026-12-03 14:10:00.000000
 
-Published articles are listed newest first, in all or in one category, and a tag's page looks its
-articles up by tag. With indexes on `status` and `category_id` alone, the database read every
-published article and sorted them for each page. The new indexes start with the same columns, so
-they also serve what the old ones did (status filters, the category foreign key).
+Published articles are listed newest first, in all, in one category or the featured ones, and a
+tag's page looks its articles up by tag. With indexes on `status` and `category_id` alone, the
+database read every published article and sorted them for each page (or, for the featured, read
+every article newer than the newest featured one). The new indexes start with the same columns,
+so they also serve what the old ones did (status filters, the category foreign key).
 """
 
 from collections.abc import Sequence
@@ -32,6 +33,11 @@ def upgrade() -> None:
             ["category_id", "status", "published_at", "id"],
             unique=False,
         )
+        batch_op.create_index(
+            "ix_article_featured_status_published_at_id",
+            ["featured", "status", "published_at", "id"],
+            unique=False,
+        )
         batch_op.drop_index("ix_article_status")
         batch_op.drop_index("ix_article_category_id")
     with op.batch_alter_table("article_tag", schema=None) as batch_op:
@@ -45,5 +51,6 @@ def downgrade() -> None:
     with op.batch_alter_table("article", schema=None) as batch_op:
         batch_op.create_index("ix_article_category_id", ["category_id"], unique=False)
         batch_op.create_index("ix_article_status", ["status"], unique=False)
+        batch_op.drop_index("ix_article_featured_status_published_at_id")
         batch_op.drop_index("ix_article_category_id_status_published_at_id")
         batch_op.drop_index("ix_article_status_published_at_id")

@@ -64,11 +64,12 @@ class Tag(Base):
 
 class Article(Base):
     __tablename__ = "article"
-    # Listings read published articles newest first, in all or in one category: these indexes give
-    # them in that order, so a page reads its rows and no more however many articles there are.
+    # Listings read published articles newest first, in all, in one category or the featured: these
+    # indexes give them in that order, so a page reads its rows and no more however many there are.
     __table_args__ = (
         Index("ix_article_status_published_at_id", "status", "published_at", "id"),
         Index("ix_article_category_id_status_published_at_id", "category_id", "status", "published_at", "id"),
+        Index("ix_article_featured_status_published_at_id", "featured", "status", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

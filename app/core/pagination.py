@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -37,9 +37,21 @@ class Page(Generic[T]):
         return self.number < self.pages
 
 
-def paginate(db: Session, query: Select[Any], *, number: int, size: int) -> Page[Any]:
-    """Return page `number` of `query`'s rows; past the end gives an empty page the caller may 404."""
-    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+def paginate(
+    db: Session, query: Select[Any], *, number: int, size: int, look_ahead: int | None = None
+) -> Page[Any]:
+    """Return page `number` of `query`'s rows; past the end gives an empty page the caller may 404.
+
+    With `look_ahead`, rows are counted only up to that many past the page's start (`more` says
+    the list goes on), so the count costs the same however long the list is.
+    """
+    start = (number - 1) * size
+    counted = query.order_by(None)
+    if look_ahead is not None:
+        counted = counted.with_only_columns(literal_column("1")).limit(look_ahead).offset(start)
+    total = db.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    more = look_ahead is not None and total == look_ahead
+    total += start if look_ahead is not None and total else 0
     # unique(): queries that load a relationship by join repeat the row for each related one.
-    items = db.scalars(query.limit(size).offset((number - 1) * size)).unique().all()
-    return Page(items, number, size, total)
+    items = db.scalars(query.limit(size).offset(start)).unique().all()
+    return Page(items, number, size, total, more=more)
