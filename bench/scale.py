@@ -39,8 +39,9 @@ def main() -> None:
         small_env = _production(f"sqlite:///{args.small}", tmp)
         large_env = _production(f"sqlite:///{args.large}", tmp)
         with (
-            servers.serving(servers.portal(small_port), small_env, small_port),
-            servers.serving(servers.portal(large_port), large_env, large_port),
+            # A busy machine can take minutes to start four workers.
+            servers.serving(servers.portal(small_port), small_env, small_port, timeout=600),
+            servers.serving(servers.portal(large_port), large_env, large_port, timeout=600),
         ):
             viewers = {
                 port: {

@@ -48,10 +48,11 @@ def paginate(
     start = (number - 1) * size
     counted = query.order_by(None)
     if look_ahead is not None:
-        counted = counted.with_only_columns(literal_column("1")).limit(look_ahead).offset(start)
+        counted = counted.with_only_columns(literal_column("1")).limit(look_ahead + 1).offset(start)
     total = db.scalar(select(func.count()).select_from(counted.subquery())) or 0
-    more = look_ahead is not None and total == look_ahead
-    total += start if look_ahead is not None and total else 0
+    more = look_ahead is not None and total > look_ahead
+    if look_ahead is not None and total:
+        total = start + min(total, look_ahead)
     # unique(): queries that load a relationship by join repeat the row for each related one.
     items = db.scalars(query.limit(size).offset(start)).unique().all()
     return Page(items, number, size, total, more=more)

@@ -105,7 +105,8 @@ def search(db: Session, query: str, viewer: Viewer, *, page: int, size: int) -> 
     if not terms:
         return Page([], page, size, 0)
     dialect = db.get_bind().dialect.name
-    rows = db.execute(_readable_rows(dialect, terms, viewer).limit(SEARCH_CANDIDATES)).all()
+    rows = db.execute(_readable_rows(dialect, terms, viewer).limit(SEARCH_CANDIDATES + 1)).all()
+    more, rows = len(rows) > SEARCH_CANDIDATES, rows[:SEARCH_CANDIDATES]
     best: dict[int, Row[int, int, float, datetime]] = {}
     for row in rows:  # the best row of each article; on equal scores the one indexed first
         kept = best.get(row.article_id)
@@ -119,7 +120,7 @@ def search(db: Session, query: str, viewer: Viewer, *, page: int, size: int) -> 
     articles = {a.id: a for a in db.scalars(query_articles)} if ids else {}
     cuts = engines.snippets(db, dialect, terms, [row.id for row in found])
     hits = [SearchHit(articles[r.article_id], highlight(cuts.get(r.id, "")), float(r.score)) for r in found]
-    return Page(hits, page, size, len(ranked), more=len(rows) == SEARCH_CANDIDATES)
+    return Page(hits, page, size, len(ranked), more=more)
 
 
 def _readable_rows(dialect: str, terms: list[str], viewer: Viewer) -> Select[int, int, float, datetime]:
