@@ -7,7 +7,7 @@ VENV   := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint install clean bench bench-faults
+.PHONY: run test lint install clean bench bench-faults bench-scale
 
 # uv comes from PyPI into .tools/ (pip's --target needs no venv module); it then builds .venv.
 $(UV):
@@ -45,3 +45,8 @@ clean:
 BENCH_ARGS ?=
 bench: install
 	$(VENV)/bin/python -m bench.pages $(BENCH_ARGS)
+
+# Few and many articles served side by side, each page loaded in turns: SCALE_ARGS="--small FILE --large FILE".
+SCALE_ARGS ?=
+bench-scale: install
+	$(VENV)/bin/python -m bench.scale $(SCALE_ARGS)

@@ -18,7 +18,7 @@ WORKERS = 2
 
 @contextmanager
 def serving(
-    command: list[str], env: dict[str, str], port: int
+    command: list[str], env: dict[str, str], port: int, *, timeout: float = 180
 ) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
     """Run a server until the block ends; yield it and the seconds it took to answer its first request."""
     started = time.monotonic()
@@ -26,7 +26,7 @@ def serving(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
-        yield process, _wait_for(port, process) - started
+        yield process, _wait_for(port, process, timeout) - started
     finally:
         process.terminate()
         try:

@@ -10,6 +10,7 @@ from app.articles.markdown import GATE
 from app.articles.models import Article, ArticleRevision, Reference
 from app.core.config import Settings
 from app.demo import generate, seed
+from tests import factories
 from tests.conftest import page_text
 from tests.crawl import normalise
 from tests.test_demo import gated_passages
@@ -33,6 +34,9 @@ def test_generated_articles_copy_the_demo_with_tags_references_and_revisions(
     found = client.get("/search", params={"q": copy.title.split("(")[-1].rstrip(")") + " immunity"})
     assert copy.title in page_text(found.text)
     assert generate.fill_to(db, 40) == 0
+    # Articles saved after a bulk load are indexed as they are saved, as before it.
+    factories.article(db, title="Saved afterwards", body="Quokka sightings.")
+    assert "Saved afterwards" in page_text(client.get("/search", params={"q": "quokka"}).text)
 
 
 def test_generated_gated_text_stays_gated_for_visitors(

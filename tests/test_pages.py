@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import unquote
 
+import pytest
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.articles import service
 from app.articles.models import ArticleStatus, SlugRedirect
 from app.core.db import utcnow
 from tests import factories
@@ -181,6 +183,26 @@ def test_articles_are_paginated_newest_first(client: TestClient, db: Session) ->
     assert [a.get_text() for a in second.select(".card__title a")] == ["Number 1", "Number 0"]
     assert second.select_one('.pagination a[rel="prev"]')["href"] == "/articles"
     assert second.select_one('.pagination a[rel="next"]') is None
+
+
+def test_a_long_list_counts_a_few_pages_ahead_and_the_last_pages_exactly(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "LOOK_AHEAD", 6)
+    for n in range(11):
+        factories.article(db, title=f"Number {n}", published_at=utcnow() - timedelta(days=20 - n))
+    first = soup(client.get("/articles").text)
+    assert "Page 1 of at least 2" in page_text(str(first.select_one(".pagination")))
+    assert first.select_one('.pagination a[rel="next"]')["href"] == "/articles?page=2"
+    second = soup(client.get("/articles?page=2").text)
+    assert "Page 2 of at least 3" in page_text(str(second.select_one(".pagination")))
+    third = soup(client.get("/articles?page=3").text)
+    assert "Page 3 of 3" in page_text(str(third.select_one(".pagination")))
+    assert [a.get_text() for a in third.select(".card__title a")] == ["Number 2", "Number 1", "Number 0"]
+    assert third.select_one('.pagination a[rel="next"]') is None
+    assert client.get("/articles?page=4").status_code == 404
+    # The API still counts every article.
+    assert client.get("/api/v1/articles").json()["total"] == 11
 
 
 def test_a_page_past_the_end_is_not_found_and_a_bad_number_means_page_one(

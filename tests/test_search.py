@@ -308,6 +308,25 @@ def test_results_are_paginated_keeping_the_query(client: TestClient, db: Session
     assert search(client, "tandem", page="x").titles == first.titles  # type: ignore[arg-type]
 
 
+def test_a_word_in_many_articles_is_ranked_among_the_newest_matches(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "SEARCH_CANDIDATES", 3)
+    factories.article(db, title="Tandem tandem old", published_at=utcnow() - timedelta(days=9))
+    for number in range(3):
+        factories.article(db, title=f"Tandem {number}", published_at=utcnow() - timedelta(days=number + 1))
+    # Newer gated matches a visitor may not read take none of the visitor's places.
+    for _ in range(4):
+        factories.article(db, title="Clinic", body="::: professional\nTandem notes.\n:::")
+    found = search(client, "tandem")
+    assert found.titles == ["Tandem 0", "Tandem 1", "Tandem 2"]
+    assert (
+        found.summary
+        == "Many articles match “tandem”: here are the best 3 of the newest. More words find fewer."
+    )
+    assert search(client, "tandem old").titles == ["Tandem tandem old"]
+
+
 def test_gated_text_does_not_change_the_order_of_a_visitors_results(client: TestClient, db: Session) -> None:
     # Corpus statistics (bm25's IDF) would count the gated rows and put "Second" first.
     factories.article(db, title="First", body="Alpha alpha gamma.", published_at=utcnow() - timedelta(days=1))

@@ -50,7 +50,9 @@ Slug = Annotated[
 )
 def articles(request: Request, db: Db, viewer: CurrentViewer, paging: PagingQuery) -> ArticleList:
     """List published articles, newest first, with whether this viewer may read each."""
-    page = service.list_published(db, number=paging.page, size=paging.page_size, with_tags=True)
+    page = service.list_published(
+        db, number=paging.page, size=paging.page_size, with_tags=True, count_all=True
+    )
     return present.article_list(request, page, viewer)
 
 

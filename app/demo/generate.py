@@ -17,6 +17,7 @@ from app.core import content_version
 from app.core.db import utcnow
 from app.core.policy import stored_professions
 from app.publishing.forms import REFERENCE_FIELDS
+from app.search import service as search_service
 from app.search.models import SearchEntry, SearchSource
 from app.search.sections import sections
 
@@ -38,11 +39,13 @@ def fill_to(db: Session, total: int) -> int:
     count = max(0, total - start)
     if not count:
         return 0
-    tag_ids = _extra_tags(db)
+    tag_ids = _extra_tags(db)  # the first write: what follows is inside the transaction
     index = {model.id: _search_rows(model) for model in models}
-    for first in range(0, count, BATCH):
-        numbers = range(start + first + 1, start + min(first + BATCH, count) + 1)
-        _insert_batch(db, models, numbers, tag_ids, index)
+    # Indexing each search row as it is inserted took most of the time (12 minutes for 100,000).
+    with search_service.indexed_at_the_end(db):
+        for first in range(0, count, BATCH):
+            numbers = range(start + first + 1, start + min(first + BATCH, count) + 1)
+            _insert_batch(db, models, numbers, tag_ids, index)
     content_version.bump(db)
     return count
 

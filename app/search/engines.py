@@ -52,6 +52,12 @@ def matching_rows(dialect: str, terms: list[str]) -> Select[int, int, float]:
     raise NotImplementedError(f"no search engine for {dialect}")
 
 
+def newest_first(dialect: str) -> ColumnElement[int]:
+    """The order that reads matches from the most recently indexed, as the index stores them."""
+    # FTS5 walks its rowids backwards itself, so a LIMIT stops the scan (and the scoring) early.
+    return _rowid().desc() if dialect == "sqlite" else SearchEntry.id.desc()
+
+
 def snippets(db: Session, dialect: str, terms: list[str], entry_ids: list[int]) -> dict[int, str]:
     """Snippets of these rows' bodies around the terms, matches between the highlight sentinels."""
     if not entry_ids:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 FTS_TABLE = "search_entry_fts"
+FTS_INSERT_TRIGGER = "search_entry_fts_insert"
 FTS_TABLES = frozenset({FTS_TABLE, *(f"{FTS_TABLE}_{part}" for part in ("data", "idx", "docsize", "config"))})
 DOCUMENT_COLUMN = "document"
 DOCUMENT_INDEX = "ix_search_entry_document"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from markupsafe import Markup, escape
-from sqlalchemy import Subquery, and_, delete, func, insert, select
+from sqlalchemy import Row, Select, and_, delete, insert, select, text
 from sqlalchemy.orm import Session, defer
 
 from app.articles.models import Article, ArticleStatus
@@ -17,6 +20,7 @@ from app.core.pagination import Page
 from app.core.policy import Viewer, readable, stored_professions
 from app.search import engines
 from app.search.models import SearchEntry, SearchSource
+from app.search.schema import FTS_INSERT_TRIGGER, FTS_TABLE
 from app.search.sections import MARK_END, MARK_START, sections
 
 MAX_QUERY_CHARS = 200
@@ -58,6 +62,24 @@ def index_article(db: Session, article: Article) -> None:
     )
 
 
+@contextmanager
+def indexed_at_the_end(db: Session) -> Iterator[None]:
+    """Search rows inserted inside are indexed in one pass when the block ends (for bulk loads).
+
+    Call it inside a transaction: on SQLite the trigger that indexes each row as it comes is
+    dropped and put back, which a rollback undoes too. PostgreSQL indexes as rows come.
+    """
+    if db.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    find = text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name")
+    trigger = db.execute(find, {"name": FTS_INSERT_TRIGGER}).scalar_one()
+    db.execute(text(f"DROP TRIGGER {FTS_INSERT_TRIGGER}"))
+    yield
+    db.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"))  # noqa: S608 (constants)
+    db.execute(text(trigger))
+
+
 def reindex_all(db: Session) -> int:
     """Rebuild the search rows of every article; return how many articles were indexed."""
     articles = db.scalars(select(Article)).all()
@@ -74,34 +96,45 @@ def query_terms(query: str) -> list[str]:
     return list(dict.fromkeys(_WORD.findall(text)))[:MAX_TERMS]
 
 
+# Search ranks at most this many of the newest readable matching rows (each scored from its own
+# text, which is the expensive part), so a query costs the same with a hundred articles or a
+# hundred thousand; a word found in more rows is answered from the newest.
+SEARCH_CANDIDATES = 60
+
+
 def search(db: Session, query: str, viewer: Viewer, *, page: int, size: int) -> Page[SearchHit]:
     """Find published articles by the words of `query`, in the text this viewer may read."""
     terms = query_terms(query)
     if not terms:
         return Page([], page, size, 0)
     dialect = db.get_bind().dialect.name
-    best = _best_row_per_article(dialect, terms, viewer)
-    total = db.scalar(select(func.count()).select_from(best)) or 0
-    order = (best.c.score.desc(), best.c.published_at.desc(), best.c.article_id.desc())
-    found = db.execute(select(best).order_by(*order).limit(size).offset((page - 1) * size)).all()
+    rows = db.execute(_readable_rows(dialect, terms, viewer).limit(SEARCH_CANDIDATES + 1)).all()
+    more, rows = len(rows) > SEARCH_CANDIDATES, rows[:SEARCH_CANDIDATES]
+    best: dict[int, Row[int, int, float, datetime]] = {}
+    for row in rows:  # the best row of each article; on equal scores the one indexed first
+        kept = best.get(row.article_id)
+        if kept is None or (row.score, -row.id) > (kept.score, -kept.id):
+            best[row.article_id] = row
+    ranked = sorted(best.values(), key=lambda r: (r.score, r.published_at, r.article_id), reverse=True)
+    found = ranked[(page - 1) * size : page * size]
     ids = [row.article_id for row in found]
     # A hit shows the card's fields only: neither the body nor the tags are loaded.
     query_articles = select(Article).where(Article.id.in_(ids)).options(defer(Article.body))
-    articles = {a.id: a for a in db.scalars(query_articles)}
+    articles = {a.id: a for a in db.scalars(query_articles)} if ids else {}
     cuts = engines.snippets(db, dialect, terms, [row.id for row in found])
     hits = [SearchHit(articles[r.article_id], highlight(cuts.get(r.id, "")), float(r.score)) for r in found]
-    return Page(hits, page, size, total)
+    return Page(hits, page, size, len(ranked), more=more)
 
 
-def _best_row_per_article(dialect: str, terms: list[str], viewer: Viewer) -> Subquery:
-    """The readable rows of published articles that hold every term, best row per article."""
+def _readable_rows(dialect: str, terms: list[str], viewer: Viewer) -> Select[int, int, float, datetime]:
+    """The readable rows of published articles that hold every term, newest first."""
     # Rows leave the index as built from the article's current body and audience, or not at all.
     current = and_(
         SearchSource.article_id == Article.id,
         SearchSource.body == Article.body,
         SearchSource.audience == Article.audience,
     )
-    rows = (
+    return (
         engines.matching_rows(dialect, terms)
         .add_columns(Article.published_at)
         .join(Article, Article.id == SearchEntry.article_id)
@@ -111,14 +144,7 @@ def _best_row_per_article(dialect: str, terms: list[str], viewer: Viewer) -> Sub
             Article.status == ArticleStatus.PUBLISHED,
             Article.published_at <= utcnow(),
         )
-        .subquery()
-    )
-    place = func.row_number().over(partition_by=rows.c.article_id, order_by=(rows.c.score.desc(), rows.c.id))
-    ranked = select(*rows.c, place.label("place")).subquery()
-    return (
-        select(ranked.c.id, ranked.c.article_id, ranked.c.score, ranked.c.published_at)
-        .where(ranked.c.place == 1)
-        .subquery()
+        .order_by(engines.newest_first(dialect))
     )
 
 
