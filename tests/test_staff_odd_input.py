@@ -238,19 +238,21 @@ def filled(valid: dict[str, str], change: Change) -> Change:
     return [*{**valid, **dict(change)}.items()]
 
 
-def test_the_odd_values_are_all_sent_and_every_field_has_a_kind() -> None:
-    assert set(EVERY_KIND).union(*BY_KIND.values()) == set(ODD)
-    fields = [*(name for names in gets(NO_IDS).values() for name in names)]
-    fields += [name for _action, valid in posts(NO_IDS) for name in valid]
-    assert {name for name in fields if name not in KIND} == set()
-
-
 # Field names do not depend on the ids in the addresses, so the cases are made once, up front,
 # and dealt into a few groups that run side by side on several workers.
 NO_IDS = dict.fromkeys(["article", "category", "tag", "media", "message", "reviewer"], 0)
 GET_CASES = odd_cases(list(gets(NO_IDS).values()))
 POST_CASES = odd_cases([list(valid) for _, valid in posts(NO_IDS)])
 GROUPS = 2
+
+
+def test_every_odd_value_is_sent_and_every_field_of_every_form_meets_one() -> None:
+    assert set(EVERY_KIND).union(*BY_KIND.values()) == set(ODD)
+    forms = [list(gets(NO_IDS).values()), [list(valid) for _, valid in posts(NO_IDS)]]
+    assert {name for names in forms[0] + forms[1] for name in names if name not in KIND} == set()
+    for fields, cases in zip(forms, (GET_CASES, POST_CASES), strict=True):
+        met = {(form, name) for form, change in cases for name, _value in change}
+        assert {(form, name) for form, names in enumerate(fields) for name in names} - met == set()
 
 
 @pytest.mark.parametrize("group", range(GROUPS))
