@@ -140,8 +140,6 @@ def related(db: Session, article: Article, *, limit: int = 3) -> Sequence[Articl
     The candidates are the newest few carrying each of its tags and the newest few of its category.
     """
     tag_ids = [t.id for t in article.tags]
-    if not tag_ids and article.category_id is None:
-        return []
     params = {
         "now": utcnow(),
         "article_id": article.id,
@@ -178,9 +176,12 @@ def _related_statement(limit: int, tag_count: int, in_category: bool) -> Select[
 
 
 def _related_candidates(tag_count: int, in_category: bool) -> CompoundSelect[int]:
-    """The ids of the newest articles carrying each tag, and of the category's newest published ones."""
+    """The ids of the newest articles carrying each tag, of the category's newest published ones,
+    and of the newest published ones of all (so an article sharing nothing still has neighbours)."""
+    newest = _published(now=NOW).with_only_columns(Article.id).limit(RELATED_CANDIDATES).subquery()
     # Read from the tag's own index, newest first; the caller keeps the published ones.
-    parts: list[Select[int]] = [
+    parts: list[Select[int]] = [select(newest.c.id.label("article_id"))]
+    parts += [
         select(
             select(article_tag.c.article_id)
             .where(article_tag.c.tag_id == bindparam(f"tag_{number}"))
@@ -192,14 +193,14 @@ def _related_candidates(tag_count: int, in_category: bool) -> CompoundSelect[int
         for number in range(tag_count)
     ]
     if in_category:
-        newest = (
+        in_category_newest = (
             _published(now=NOW)
             .with_only_columns(Article.id)
             .where(Article.category_id == bindparam("category_id"))
             .limit(RELATED_CANDIDATES)
             .subquery()
         )
-        parts.append(select(newest.c.id.label("article_id")))
+        parts.append(select(in_category_newest.c.id.label("article_id")))
     return union(*parts)
 
 
