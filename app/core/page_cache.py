@@ -43,6 +43,9 @@ log = structlog.get_logger(__name__)
 LONGEST_ADDRESS = 1024
 RETRY_AFTER_SECONDS = 5.0
 SKIPPED_PREFIXES = ("/static/",)
+# Health checks answer without the database (/healthz) or within their own deadline (/readyz):
+# a lookup would make them wait on a database that hangs.
+SKIPPED_PATHS = frozenset({"/healthz", "/readyz"})
 # Settings that never change a page, or are secret.
 UNSEEN_SETTINGS = {"secret_key", "database_url", "redis_url", "smtp_url"}
 
@@ -115,6 +118,7 @@ class PageCache:
             and self.max_age > timedelta(0)
             and is_anonymous(scope)
             and not scope["path"].startswith(SKIPPED_PREFIXES)
+            and scope["path"] not in SKIPPED_PATHS
             and len(scope["path"]) + len(scope["query_string"]) <= LONGEST_ADDRESS
             and time.monotonic() >= self.resume_at
         )
