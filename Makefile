@@ -24,7 +24,7 @@ run: install
 	$(VENV)/bin/portal db upgrade
 	$(VENV)/bin/portal serve --demo
 
-PYTEST_ARGS ?= -n auto
+PYTEST_ARGS ?= -n auto --dist worksteal
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
