@@ -12,10 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, LargeBinary, String
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.core.db import Base
+from app.core.db import Base, insert_or_update
 
 ROW_ID = 1
 
@@ -53,10 +52,12 @@ def bump(db: Session) -> None:
     Call it from each service that changes what a visitor may see (articles, categories, tags,
     media, publishing by the clock), never from a view.
     """
-    dialect = sqlite if db.get_bind().dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(ContentVersion).values(id=ROW_ID, version=1)
     db.execute(
-        statement.on_conflict_do_update(
-            index_elements=[ContentVersion.id], set_={"version": ContentVersion.version + 1}
+        insert_or_update(
+            db.get_bind().dialect.name,
+            ContentVersion,
+            {"id": ROW_ID, "version": 1},
+            key="id",
+            update={"version": ContentVersion.version + 1},
         )
     )

@@ -127,6 +127,16 @@ def close_quietly(session: Session) -> None:
 Db = Annotated[Session, Depends(get_db)]
 
 
+def insert_or_update(
+    dialect_name: str, model: type[Any], values: Mapping[str, Any], *, key: str, update: Mapping[str, Any]
+) -> Any:
+    """INSERT `values`, or UPDATE the row with the same `key` with `update` (SQLite and PostgreSQL)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = sqlite if dialect_name == "sqlite" else postgresql
+    return dialect.insert(model).values(dict(values)).on_conflict_do_update(index_elements=[key], set_=update)
+
+
 def changed_rows(db: Session, statement: Update | Delete) -> int:
     """Run an UPDATE or DELETE (loaded objects are left as they are) and return how many rows it changed."""
     result = db.execute(statement, execution_options={"synchronize_session": False})

@@ -14,11 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, Select, and_, bindparam, delete, func, literal, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.core.content_version import ROW_ID, CachedPage, ContentVersion
-from app.core.db import changed_rows
+from app.core.db import changed_rows, insert_or_update
 from app.core.etag import strong_etag
 
 COMPRESS_LEVEL = 6
@@ -107,11 +106,8 @@ def store(engine: Engine, key: str, version: int, entry: Entry) -> None:
         "plain_etag": entry.plain_etag,
         "gzip_etag": entry.gzip_etag,
     }
-    dialect = sqlite if engine.dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(CachedPage).values(values)
-    statement = statement.on_conflict_do_update(
-        index_elements=[CachedPage.key], set_={k: v for k, v in values.items() if k != "key"}
-    )
+    changes = {name: value for name, value in values.items() if name != "key"}
+    statement = insert_or_update(engine.dialect.name, CachedPage, values, key="key", update=changes)
     with engine.begin() as connection:
         connection.execute(statement)
 
