@@ -102,6 +102,8 @@ class RateLimiter:
         return question(local, item)
 
     def _load(self) -> tuple[MovingWindowRateLimiter, MovingWindowRateLimiter | None]:
+        if self._limiters is not None:
+            return self._limiters
         # Once per process; the lock keeps two first requests from counting in two stores.
         with self._loading:
             if self._limiters is None:
