@@ -12,10 +12,10 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.articles.markdown import GATE, parse
+from app.articles.markdown import GATE, block_audience, parse
 from app.articles.models import Article
 from app.core.config import Settings
-from app.core.policy import NAMED_AUDIENCES, Profession, parse_audience
+from app.core.policy import NAMED_AUDIENCES, Profession
 from app.core.text import is_slug, slugify
 from app.demo import seed
 from app.publishing.importer import FrontMatter, parse_file, split_front_matter
@@ -78,7 +78,7 @@ def shape(body: str) -> Shape:
             found.sections += 1
         elif token.type == f"container_{GATE}_open":
             gate = token.info.strip()
-            found.gates.append((found.sections, gate, parse_audience(gate.split()[1:] or [GATE]).professions))
+            found.gates.append((found.sections, gate, block_audience(token).professions))
         elif token.type == f"container_{GATE}_close":
             gate = ""
         for child in token.children or []:
