@@ -1,0 +1,181 @@
+"""The demo's German articles: each says what its English original says, with the same references,
+citations, figures and gated blocks, and the demo's taxonomy and professions have German names."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.articles.markdown import GATE, block_audience, parse
+from app.articles.models import Article
+from app.core.config import Settings
+from app.core.policy import NAMED_AUDIENCES, Profession
+from app.core.text import is_slug, slugify
+from app.demo import seed
+from app.publishing.importer import FrontMatter, parse_file, split_front_matter
+
+GERMAN = seed.DEMO_ARTICLES / "de"
+TAXONOMY = seed.DEMO_ARTICLES.parent / "taxonomy_de.yaml"
+TRANSLATION_KEYS = ("language", "translation_of")
+ENGLISH = sorted(seed.DEMO_ARTICLES.glob("*.md"))
+TRANSLATED = sorted(GERMAN.glob("*.md"))
+
+
+def read_translation(path: Path, folder: Path) -> tuple[FrontMatter, str, dict[str, str]]:
+    """Parse a German file with the importer's own parse_file; also return its translation keys.
+
+    The importer refuses keys it does not know, and the model for translations, which will teach
+    it `language` and `translation_of`, lands separately: so those two lines are read here and the
+    rest of the file goes through parse_file unchanged.
+    """
+    text = path.read_text(encoding="utf-8")
+    front, body, _line = split_front_matter(path, text)
+    keys = {k: str(v) for k, v in (yaml.safe_load(front) or {}).items() if k in TRANSLATION_KEYS}
+    rest = re.sub(rf"^(?:{'|'.join(TRANSLATION_KEYS)}):.*\n", "", front, flags=re.MULTILINE)
+    copy = folder / path.name
+    copy.write_text(f"---\n{rest}---\n{body}", encoding="utf-8")
+    meta, parsed_body = parse_file(copy)
+    return meta, parsed_body, keys
+
+
+def german_slug(text: str) -> str:
+    """A slug as a German address writes it: umlauts and ß spelled out, not dropped."""
+    for letter, spelled in {
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "Ä": "Ae",
+        "Ö": "Oe",
+        "Ü": "Ue",
+        "ß": "ss",
+    }.items():
+        text = text.replace(letter, spelled)
+    return slugify(text)
+
+
+@dataclass
+class Shape:
+    """What a translation must keep from its original: where each citation, gate and figure is."""
+
+    sections: int = 0
+    citations: list[tuple[int, str, str]] = field(default_factory=list)  # (section, gate, key)
+    gates: list[tuple[int, str, frozenset[Profession]]] = field(default_factory=list)
+    figures: list[tuple[int, str]] = field(default_factory=list)  # (section, src)
+    captions: list[tuple[str, str]] = field(default_factory=list)  # (alt, title)
+    prose: list[str] = field(default_factory=list)
+
+
+def shape(body: str) -> Shape:
+    found, gate = Shape(), ""
+    for token in parse(body):
+        if token.type == "heading_open" and token.tag == "h2":
+            found.sections += 1
+        elif token.type == f"container_{GATE}_open":
+            gate = token.info.strip()
+            found.gates.append((found.sections, gate, block_audience(token).professions))
+        elif token.type == f"container_{GATE}_close":
+            gate = ""
+        for child in token.children or []:
+            if child.type == "citation":
+                found.citations.append((found.sections, gate, child.meta["key"]))
+            elif child.type == "image":
+                found.figures.append((found.sections, str(child.attrs["src"])))
+                found.captions.append((child.content, str(child.attrs.get("title", ""))))
+            elif child.type == "text":
+                found.prose.append(child.content)
+    return found
+
+
+def original_of(path: Path) -> tuple[FrontMatter, str]:
+    return parse_file(seed.DEMO_ARTICLES / path.name)
+
+
+def test_the_depression_article_and_at_least_three_others_are_in_german() -> None:
+    names = {path.name for path in TRANSLATED}
+    assert "01-addressing-immunity-in-depression.md" in names
+    assert len(names) >= 4
+    assert names <= {path.name for path in ENGLISH}
+
+
+@pytest.mark.parametrize("path", TRANSLATED, ids=lambda p: p.stem)
+def test_a_translation_keeps_the_originals_references_gates_and_figures(path: Path, tmp_path: Path) -> None:
+    meta, body, keys = read_translation(path, tmp_path)
+    english, english_body = original_of(path)
+    assert keys == {"language": "de", "translation_of": english.slug}
+
+    # The references stay verbatim, titles in their own language; so do the article's facts.
+    assert [r.model_dump() for r in meta.references] == [r.model_dump() for r in english.references]
+    assert (meta.category, meta.tags, meta.audience) == (english.category, english.tags, english.audience)
+    assert (meta.status, meta.published, meta.featured) == (
+        english.status,
+        english.published,
+        english.featured,
+    )
+    assert (meta.hero_image, bool(meta.hero_alt)) == (english.hero_image, bool(english.hero_alt))
+
+    # Translated: the title, summary and address are German, the slug written out in ASCII.
+    assert meta.title != english.title and meta.summary != english.summary
+    assert meta.slug and is_slug(meta.slug) and meta.slug != english.slug
+    assert set(meta.slug.split("-")) <= set(german_slug(meta.title).split("-"))
+
+    german, original = shape(body), shape(english_body)
+    assert german.sections == original.sections
+    # The same keys cited in the same sections, in the same order, inside the same gates.
+    assert german.citations == original.citations
+    assert german.gates == original.gates
+    assert german.figures == original.figures
+    for (alt, title), (english_alt, english_title) in zip(german.captions, original.captions, strict=True):
+        assert alt and alt != english_alt
+        assert bool(title) == bool(english_title)
+        assert not title or title != english_title
+
+
+@pytest.mark.parametrize("path", TRANSLATED, ids=lambda p: p.stem)
+def test_a_translation_is_set_in_german_typography(path: Path, tmp_path: Path) -> None:
+    meta, body, _keys = read_translation(path, tmp_path)
+    prose = [meta.title, meta.summary, *shape(body).prose, *(alt for alt, _title in shape(body).captions)]
+    for text in prose:
+        assert '"' not in text, f"straight quotes instead of „…“ in {text!r}"
+        assert " - " not in text, f"a hyphen used as a dash in {text!r}"
+        assert not re.search(r"\d\.\d", text), f"a decimal point instead of a comma in {text!r}"
+        # A dash never starts a line: the space before it does not break.
+        assert not re.search(r"[ \n]–", text), f"a dash that may start a line in {text!r}"
+
+
+def test_german_slugs_are_unique_and_differ_from_the_english_ones(tmp_path: Path) -> None:
+    german = [read_translation(path, tmp_path)[0].slug for path in TRANSLATED]
+    english = {parse_file(path)[0].slug for path in ENGLISH}
+    assert len(german) == len(set(german))
+    assert not set(german) & english
+
+
+def test_the_demo_does_not_load_the_german_files_yet(settings: Settings, db: Session, tmp_path: Path) -> None:
+    seed.load_into_empty(settings)
+    stored = set(db.scalars(select(Article.slug)))
+    assert stored == {parse_file(path)[0].slug for path in ENGLISH}
+    assert not stored & {read_translation(path, tmp_path)[0].slug for path in TRANSLATED}
+
+
+def test_the_taxonomy_names_every_category_tag_and_profession_in_german() -> None:
+    taxonomy = yaml.safe_load(TAXONOMY.read_text(encoding="utf-8"))
+    used = [parse_file(path)[0] for path in ENGLISH]
+    assert set(taxonomy["categories"]) == {meta.category for meta in used}
+    assert set(taxonomy["tags"]) == {tag for meta in used for tag in meta.tags}
+    for kind in ("categories", "tags"):
+        entries = taxonomy[kind].values()
+        wrong = {
+            entry["name"]: entry["slug"] for entry in entries if entry["slug"] != german_slug(entry["name"])
+        }
+        assert not wrong, f"{kind} whose slug is not their German name written out"
+        slugs = [entry["slug"] for entry in entries]
+        assert len(slugs) == len(set(slugs)), f"two {kind} share a German slug"
+    assert set(taxonomy["professions"]) == {p.value for p in Profession}
+    for labels in taxonomy["professions"].values():
+        assert labels["singular"] and labels["plural"] and labels["singular"] != labels["plural"]
+    assert set(taxonomy["audiences"]) == set(NAMED_AUDIENCES)
