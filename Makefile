@@ -7,7 +7,7 @@ VENV   := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint install clean bench bench-faults bench-scale
+.PHONY: run test lint install clean bench bench-faults bench-scale catalogs messages
 
 # uv comes from PyPI into .tools/ (pip's --target needs no venv module); it then builds .venv.
 $(UV):
@@ -18,7 +18,24 @@ $(VENV)/.installed: uv.lock pyproject.toml | $(UV)
 	$(VENV)/bin/python -m compileall -q app
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed catalogs
+
+# Translations: each language's catalog (app/locale/<code>/LC_MESSAGES/messages.po) is compiled
+# to the .mo file the site reads. `make messages` extracts the interface text from the code and
+# templates and adds what is new to every catalog, for translators to fill in.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard app/locale/*/LC_MESSAGES/messages.po))
+BABEL_KEYWORDS := -k N_ -k pgettext:1c,2
+
+catalogs: $(CATALOGS)
+
+%.mo: %.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --statistics -i $< -o $@
+
+messages: $(VENV)/.installed
+	mkdir -p var
+	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+		--project=Portico -o var/messages.pot .
+	$(VENV)/bin/pybabel update -i var/messages.pot -d app/locale --no-location --ignore-obsolete --no-fuzzy-matching
 
 run: install
 	$(VENV)/bin/portal db upgrade

@@ -141,6 +141,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         page_size=4,
         # The test client's host: every other one is refused, as in production.
         allowed_hosts="testserver",
+        # One language, so addresses carry no prefix; tests/test_languages.py and the leak crawl
+        # and route matrix run the site in both.
+        languages="en",
         upload_dir=tmp_path / "uploads",
         media_dir=tmp_path / "media",
         _env_file=None,

@@ -53,6 +53,7 @@ def portal_env(tmp: Path, database_url: str, **settings: str) -> dict[str, str]:
         PORTAL_UPLOAD_DIR=str(tmp / "uploads"),
         PORTAL_MEDIA_DIR=str(tmp / "media"),
         PORTAL_LOG_LEVEL="WARNING",
+        PORTAL_LANGUAGES="en",  # as the in-process tests: addresses without a language prefix
     )
     env.update(settings)
     return env

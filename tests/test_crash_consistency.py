@@ -107,6 +107,7 @@ def test_stored_state_holds_together_after_sigkills(tmp_path: Path, database_url
         database_url=database_url,
         upload_dir=tmp_path / "uploads",
         media_dir=tmp_path / "media",
+        languages="en",
         _env_file=None,
         **FAST_HASHING,
     )

@@ -130,7 +130,9 @@ def test_a_page_comes_through_nginx_from_the_app(stack: Stack) -> None:
 
 
 def test_the_client_address_is_the_one_nginx_saw_never_one_the_client_wrote(stack: Stack) -> None:
-    settings = Settings(env="test", database_url=stack.database_url, _env_file=None, **FAST_HASHING)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        env="test", database_url=stack.database_url, languages="en", _env_file=None, **FAST_HASHING
+    )
     engine = create_engine(stack.database_url)
     with Session(engine) as db:
         email = factories.staff(db, settings).email

@@ -8,11 +8,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.core import malware
+from app.core import i18n, malware
 from app.core.email_address import normalise_domain
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -121,6 +122,13 @@ class Settings(BaseSettings):
     document_retention_days: int = Field(default=90, ge=0)
     contact_retention_days: int = Field(default=180, ge=0)
     tick_interval_seconds: float = Field(default=60.0, ge=1)
+    # Comma-separated languages the site speaks, each with its own addresses (/de/..., /en/...);
+    # every one but English needs a catalog in app/locale. A single language has no prefixes.
+    languages: str = "en,de"
+    # The language of a first visit whose browser asks for none of `languages`.
+    default_language: str = "en"
+    # Dates and times are shown in the society's time zone; they are stored in UTC.
+    time_zone: str = "Europe/Berlin"
 
     @field_validator("contact_emails")
     @classmethod
@@ -159,6 +167,42 @@ class Settings(BaseSettings):
                 "or command:/path/to/scanner [arguments]"
             )
         return value.strip()
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: str) -> str:
+        codes = _items(value.lower())
+        if not codes:
+            raise ValueError("PORTAL_LANGUAGES must name at least one language")
+        for code in codes:
+            if not i18n.has_catalog(code):
+                available = ", ".join(i18n.catalog_languages())
+                raise ValueError(
+                    f"PORTAL_LANGUAGES: {code!r} has no catalog "
+                    f"(app/locale/{code}/LC_MESSAGES/messages.po); available: {available}"
+                )
+        return ",".join(dict.fromkeys(codes))
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"PORTAL_TIME_ZONE: {value!r} is not a time zone name like Europe/Berlin"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _default_language_is_spoken(self) -> Settings:
+        self.default_language = self.default_language.strip().lower()
+        if self.default_language not in self.language_codes:
+            raise ValueError(
+                f"PORTAL_DEFAULT_LANGUAGE: {self.default_language!r} "
+                f"is not one of PORTAL_LANGUAGES ({self.languages})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -200,6 +244,14 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         return tuple(ipaddress.ip_network(item, strict=False) for item in _items(self.trusted_proxies))
+
+    @property
+    def language_codes(self) -> tuple[str, ...]:
+        return tuple(_items(self.languages))
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
     @cached_property
     def is_sqlite(self) -> bool:

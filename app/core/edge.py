@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 
 from app.core.config import Settings
 from app.core.headers import SecurityHeaders
+from app.core.languages import LanguageLayer, localised
 from app.core.page_cache import PageCache
 from app.core.proxies import TrustedProxies
 from app.core.requestlog import RequestLog
@@ -54,12 +55,15 @@ class Portal(FastAPI):
             found = None
         if found is None:
             found = self._paths[key] = super().url_path_for(name, **path_params)
-        return found
+        # In the language of the page being built: /de/articles/... on a German page.
+        path = localised(found)
+        return found if path is found else URLPath(path, found.protocol)
 
 
 def wrap(app: ASGIApp, settings: Settings, engine: Engine, reader: Engine) -> ASGIApp:
     """Put the edge layers around `app`, the outermost last."""
     # Any other Host would be written into redirects and absolute links: answer 400 instead.
+    app = LanguageLayer(app, settings)
     app = TrustedHostMiddleware(app, allowed_hosts=settings.allowed_host_names, www_redirect=False)
     # Inside the headers and the log, so a 408 carries both.
     app = BodyTimeout(app, settings.body_timeout_seconds)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,7 +14,9 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from starlette._utils import get_route_path
 
+from app.core import i18n
 from app.core.config import PROJECT_ROOT
 from app.core.csrf import csrf_token
 from app.core.db import MAX_ID
@@ -53,8 +55,27 @@ HISTORY_LABELS = {
 }
 
 
-def format_date(value: datetime | None) -> str:
-    return value.strftime("%-d %B %Y") if value else ""
+def _zone(context: Any) -> tzinfo | None:
+    settings = context.get("settings")
+    return settings.zone if settings is not None else None
+
+
+@jinja2.pass_context
+def date_filter(context: Any, value: date | datetime | None, style: str = "long") -> str:
+    """`{{ moment | date }}`: the day in the page's language, on the society's calendar."""
+    return i18n.format_date(value, zone=_zone(context), style=style)
+
+
+@jinja2.pass_context
+def datetime_filter(context: Any, value: datetime | None, style: str = "medium") -> str:
+    """`{{ moment | datetime }}`: day and time in the page's language and the society's time zone."""
+    return i18n.format_datetime(value, zone=_zone(context), style=style)
+
+
+@jinja2.pass_context
+def time_filter(context: Any, value: datetime | None) -> str:
+    """`{{ moment | time }}`: the time of day in the society's time zone."""
+    return i18n.format_time(value, zone=_zone(context))
 
 
 @jinja2.pass_context
@@ -62,6 +83,11 @@ def url_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
     """The site-relative path of a named route, so links work behind any proxy."""
     request: Request = context["request"]
     return str(request.app.url_path_for(name, **params))
+
+
+def page_path(request: Request) -> str:
+    """The page's address within the site, without its language prefix: "/articles/x"."""
+    return get_route_path(request.scope)
 
 
 def waiting_time(since: datetime | None, now: datetime) -> str:
@@ -110,8 +136,18 @@ def build_templates() -> Jinja2Templates:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["date"] = format_date
+    # Read the language of the page being rendered at each call: one environment serves them all.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+    )
+    env.globals["language"] = i18n.current
+    env.globals["page_path"] = page_path
+    env.filters["date"] = date_filter
+    env.filters["datetime"] = datetime_filter
+    env.filters["time"] = time_filter
+    env.filters["number"] = i18n.format_number
     env.globals["static_version"] = static_version
     env.globals["url_for"] = url_for
     env.globals["csrf_token"] = csrf_token

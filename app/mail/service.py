@@ -12,6 +12,7 @@ import jinja2
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core import i18n
 from app.core.config import PROJECT_ROOT, Settings
 from app.core.db import utcnow
 from app.core.pagination import Page, paginate
@@ -30,17 +31,28 @@ class InvalidAddress(ValueError):
 @cache
 def environment() -> jinja2.Environment:
     """The Jinja2 environment for mail: autoescape for HTML only, no silently missing values."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(MAIL_TEMPLATE_DIR),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+    )
+    env.globals["language"] = i18n.current
+    return env
 
 
-def render(message: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """Render the subject, text body and HTML body of one message."""
+def render(message: str, context: dict[str, Any], *, language: str | None = None) -> tuple[str, str, str]:
+    """Render the subject, text body and HTML body of one message, in `language` if given."""
+    with i18n.using(language or i18n.current()):
+        return _render(message, context)
+
+
+def _render(message: str, context: dict[str, Any]) -> tuple[str, str, str]:
     env = environment()
     # One line whatever the context holds: a line break in a header would end it.
     subject = " ".join(env.get_template(f"{message}/subject.txt").render(context).split())
@@ -50,15 +62,23 @@ def render(message: str, context: dict[str, Any]) -> tuple[str, str, str]:
     return subject, text_body.strip() + "\n", html_body
 
 
-def queue(db: Session, *, message: str, to: str, context: dict[str, Any], secret: str = "") -> OutboxMessage:
-    """Render a message into the outbox; it leaves only once the caller commits.
+def queue(
+    db: Session,
+    *,
+    message: str,
+    to: str,
+    context: dict[str, Any],
+    secret: str = "",
+    language: str | None = None,
+) -> OutboxMessage:
+    """Render a message into the outbox, in the recipient's `language`; it leaves once the caller commits.
 
     A `secret` (the token in a link) is stored only in the copy to send, which the sender drops
     once the message has left; the bodies kept show it as removed.
     """
     if not _ADDRESS.fullmatch(to):
         raise InvalidAddress(f"not a single email address: {to!r}")
-    subject, text_body, html_body = render(message, context)
+    subject, text_body, html_body = render(message, context, language=language)
     if secret and secret in subject:
         raise ValueError(f"{message}: a secret in the subject would be kept after sending")
     row = OutboxMessage(

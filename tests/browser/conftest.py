@@ -76,6 +76,7 @@ def live_settings(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Pat
         env="test",
         database_url=f"sqlite:///{database}",
         media_dir=database.parent / "media",
+        languages="en",
         _env_file=None,
         **FAST_HASHING,
     )

@@ -1,0 +1,121 @@
+"""The translation catalogs: every interface text has its translation, and German pages show them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+
+from app.core import i18n
+from app.core.config import PROJECT_ROOT, Settings
+from app.main import create_app
+from tests.conftest import soup
+
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "N_": None}
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
+TRANSLATED = [code for code in i18n.catalog_languages() if code != i18n.SOURCE_LANGUAGE]
+
+
+@cache
+def source_messages() -> frozenset[str]:
+    """Every msgid in the code and templates, found the way `make messages` finds them."""
+    with (PROJECT_ROOT / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    found = set()
+    for _, _, message, _, _context in extract_from_dir(
+        str(PROJECT_ROOT), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return frozenset(found)
+
+
+def catalog(code: str) -> Catalog:
+    with i18n.catalog_path(code).open("rb") as file:
+        return read_po(file, locale=code)
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_every_interface_text_has_a_translation(code: str) -> None:
+    translated = catalog(code)
+    missing = sorted(m for m in source_messages() if not translated.get(m) or not _complete(translated, m))
+    assert not missing, f"{code}: {len(missing)} texts without translation (make messages): {missing[:10]}"
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_no_catalog_keeps_texts_the_site_no_longer_shows(code: str) -> None:
+    kept = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog(code) if m.id}
+    assert not sorted(kept - source_messages())
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_translations_keep_every_placeholder(code: str) -> None:
+    wrong = []
+    for message in catalog(code):
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = set(PLACEHOLDER.findall(ids[-1]))
+        wrong += [ids[0] for text in strings if text and set(PLACEHOLDER.findall(text)) != wanted]
+    assert not wrong
+
+
+def _complete(translated: Catalog, msgid: str) -> bool:
+    message = translated.get(msgid)
+    if message is None or message.fuzzy:
+        return False
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    return all(strings)
+
+
+@pytest.fixture
+def german(settings: Settings) -> Iterator[TestClient]:
+    application = create_app(settings.model_copy(update={"languages": "en,de"}))
+    try:
+        with TestClient(application) as browser:
+            yield browser
+    finally:
+        application.state.engine.dispose()
+
+
+# The pages whose text is in the catalog; each page joins the list as its text is translated.
+GERMAN_PAGES = ["/de/"]
+
+
+@pytest.mark.parametrize("path", GERMAN_PAGES)
+def test_a_german_page_shows_no_interface_text_in_english(german: TestClient, path: str) -> None:
+    english = _untranslated_english("de")
+    page = soup(german.get(path).text)
+    shown = {" ".join(text.split()) for text in page.stripped_strings}
+    shown |= {
+        str(value).strip()
+        for tag in page.find_all(True)
+        for name, value in tag.attrs.items()
+        if name in ("aria-label", "placeholder", "title", "alt", "content")
+    }
+    assert not sorted(shown & english)
+
+
+@cache
+def _untranslated_english(code: str) -> frozenset[str]:
+    """The catalog's English texts (without placeholders) whose translation reads differently."""
+    texts = set()
+    for message in catalog(code):
+        msgid = message.id if isinstance(message.id, str) else message.id[0]
+        string = message.string if isinstance(message.string, str) else message.string[0]
+        if msgid and string and msgid != string and not PLACEHOLDER.search(msgid) and "<" not in msgid:
+            texts.add(" ".join(msgid.split()))
+    return frozenset(texts)
+
+
+def test_the_extraction_finds_the_page_templates() -> None:
+    assert "Skip to content" in source_messages()
+    assert Path(PROJECT_ROOT / "babel.cfg").is_file()
