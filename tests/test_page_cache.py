@@ -8,6 +8,7 @@ and handed to a visitor (or the reverse) is the worst bug this cache could have.
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -270,7 +271,9 @@ def test_no_page_cache_when_its_age_is_zero(settings: Settings, db: Session) -> 
 
 
 @pytest.mark.usefixtures("dosing")
-def test_visitors_asking_at_once_for_a_missing_page_wait_for_one_build(app: FastAPI) -> None:
+def test_visitors_asking_at_once_for_a_missing_page_wait_for_one_build(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     answers: list[bytes] = []
 
     async def ask() -> None:
@@ -299,9 +302,21 @@ def test_visitors_asking_at_once_for_a_missing_page_wait_for_one_build(app: Fast
         await app(scope, receive, send)
 
     async def crowd() -> None:
-        await asyncio.gather(*(ask() for _ in range(6)))
+        async def later() -> None:
+            while b"miss" not in answers:  # the page is sent; it is still being stored
+                await asyncio.sleep(0.01)
+            await asyncio.gather(ask(), ask())
 
+        await asyncio.gather(*(ask() for _ in range(6)), later())
+
+    storing = page_store.store
+
+    def slow_store(*args: object, **kwargs: object) -> None:
+        time.sleep(0.5)  # a busy database: the page is built and sent, not stored yet
+        storing(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(page_store, "store", slow_store)
     # A loop of its own in a thread: a worker that ran the browser tests may hold a running loop.
     with TestClient(app), ThreadPoolExecutor(1) as thread:  # the client runs the app's start-up
         thread.submit(asyncio.run, crowd()).result()
-    assert sorted(answers) == [b"hit"] * 5 + [b"miss"]
+    assert sorted(answers) == [b"hit"] * 7 + [b"miss"]

@@ -104,12 +104,16 @@ class PageCache:
         recorder = page_answers.Recorder(scope, send)
         self.building[building] = done = asyncio.get_running_loop().create_future()
         try:
-            await self.app(scope, receive, recorder.send)
+            try:
+                await self.app(scope, receive, recorder.send)
+            finally:
+                done.set_result(recorder.entry)
+            if recorder.entry is not None:
+                await self.store(building[0], version, recorder.entry)  # once the client has the page
         finally:
+            # Only now: a visitor whose lookup missed while the page was being stored takes it from
+            # here instead of building it a second time.
             del self.building[building]
-            done.set_result(recorder.entry)
-        if recorder.entry is not None:
-            await self.store(building[0], version, recorder.entry)  # once the client has the page
 
     def _eligible(self, scope: Scope) -> bool:
         return (
