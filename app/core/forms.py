@@ -22,6 +22,8 @@ from starlette.formparsers import MultiPartException
 
 from app.core import csrf, email_address, passwords
 from app.core.countries import COUNTRIES
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 
 MAX_FIELDS = 60
 MAX_PART_SIZE = 64 * 1024
@@ -111,7 +113,7 @@ def validate(
 
 def _country(value: str) -> str:
     if value not in COUNTRIES:
-        raise ValueError("choose a country from the list")
+        raise ValueError(_("choose a country from the list"))
     return value
 
 
@@ -146,19 +148,19 @@ class PasswordPair(BaseModel):
     @model_validator(mode="after")
     def _matching(self) -> PasswordPair:
         if self.password != self.password_confirm:
-            raise ValueError("the two passwords are not the same")
+            raise ValueError(_("the two passwords are not the same"))
         return self
 
 
-PASSWORDS_DIFFER = "The two passwords are not the same"  # noqa: S105 (a message)
+PASSWORDS_DIFFER = N_("The two passwords are not the same")
 
 
 def password_messages(errors: dict[str, str]) -> dict[str, str]:
     """Return the messages of a form with a `PasswordPair`, a mismatch shown beside the second one."""
     out = {}
     for field, message in errors.items():
-        if field == "__all__" or (field == "password" and "same" in message):
-            out["password_confirm"] = PASSWORDS_DIFFER
+        if field == "__all__" or (field == "password" and message == _(PASSWORDS_DIFFER)):
+            out["password_confirm"] = _(PASSWORDS_DIFFER)
         else:
             out[field] = message
     return out
