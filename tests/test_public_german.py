@@ -79,13 +79,14 @@ def test_search_counts_and_pages_in_german(browser: TestClient, bilingual_app: F
     db = bilingual_app.state.session_factory()
     for number in range(5):
         factories.article(db, slug=f"walrus-{number}", summary="The walrus sleeps.")
+    factories.article(db, slug="seal", summary="The seal naps.")
     db.close()
     page = soup(browser.get("/de/search?q=walrus").text)
     assert page_text(str(page.select_one(".search-summary"))) == "5 Artikel passen zu „walrus“."
     assert page_text(str(page.select_one(".pagination__status"))) == "Seite 1 von 2"
     assert page.select_one("a[rel=next]").get_text(strip=True) == "Weiter →"  # type: ignore[union-attr]
-    one = soup(browser.get("/de/search?q=walrus-3").text)
-    assert page_text(str(one.select_one(".search-summary"))).startswith("1 Artikel passt zu")
+    one = soup(browser.get("/de/search?q=naps").text)
+    assert page_text(str(one.select_one(".search-summary"))) == "1 Artikel passt zu „naps“."
     beyond = soup(browser.get("/de/search?q=walrus&page=7").text)
     assert "Zu „walrus“ gibt es nur 2 Seiten mit Ergebnissen." in page_text(beyond.text)
 
