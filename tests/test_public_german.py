@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.access.models import RequestState
 from app.contact.forms import ContactForm, friendly
 from app.core import i18n
 from app.core.config import Settings
@@ -18,7 +19,7 @@ from app.core.policy import PROFESSION_LABELS, Profession, audience_in_text, aud
 from app.core.web import HISTORY_LABELS, waiting_time
 from app.main import create_app
 from tests import factories
-from tests.browsing import submit
+from tests.browsing import login, submit
 from tests.conftest import page_text, soup
 
 # Late on 2 December in UTC is already 3 December in Berlin, the society's time zone.
@@ -73,6 +74,20 @@ def test_the_same_article_in_english_keeps_its_wording(browser: TestClient, cont
     panel = page_text(str(page.select_one(".locked-panel")))
     assert "For dentists, physicians" in panel
     assert "reserved for verified dentists, physicians. Access is free" in panel
+
+
+def test_an_applicant_waiting_for_review_reads_why_a_part_is_closed_and_the_area_too_in_german(
+    browser: TestClient, content: Session, settings: Settings
+) -> None:
+    request = factories.applicant(content, settings, state=RequestState.PENDING)
+    login(browser, request.user.email, factories.PASSWORD)
+    panel = page_text(str(soup(browser.get("/de/articles/dosing").text).select_one(".locked-panel")))
+    assert "Ihr Antrag wird noch geprüft" in panel and "Ihren Antrag ansehen" in panel
+    turned_away = browser.get("/de/professional", follow_redirects=False)
+    assert (turned_away.status_code, turned_away.headers["location"]) == (303, "/de/account")
+    note = soup(browser.get("/de/account").text).select_one(".flash")
+    assert note is not None
+    assert note.get_text() == "Der Fachbereich steht Ihnen offen, sobald Ihr Antrag auf Zugang genehmigt ist."
 
 
 def test_search_counts_and_pages_in_german(browser: TestClient, bilingual_app: FastAPI) -> None:
