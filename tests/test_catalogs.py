@@ -13,10 +13,12 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from app.core import i18n
 from app.core.config import PROJECT_ROOT, Settings
 from app.main import create_app
+from tests import factories
 from tests.conftest import soup
 
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "N_": None}
@@ -81,13 +83,44 @@ def german(settings: Settings) -> Iterator[TestClient]:
     application = create_app(settings.model_copy(update={"languages": "en,de"}))
     try:
         with TestClient(application) as browser:
+            _publish_the_pages_to_check(application.state.session_factory())
             yield browser
     finally:
         application.state.engine.dispose()
 
 
+def _publish_the_pages_to_check(db: Session) -> None:
+    """Enough articles for every public page to show its lists, panels and page links."""
+    gated = (
+        "Open words.\n\n::: professional physician\nDosing for physicians only.\n:::\n\nMore [^smith2020].\n"
+    )
+    factories.article(
+        db, slug="gated", body=gated, tags=["Sleep"], references=[factories.reference()], featured=True
+    )
+    for number in range(5):
+        factories.article(db, slug=f"sleep-{number}", summary="Sleep and mood.", tags=["Sleep"])
+    db.close()
+
+
 # The pages whose text is in the catalog; each page joins the list as its text is translated.
-GERMAN_PAGES = ["/de/"]
+GERMAN_PAGES = [
+    "/de/",
+    "/de/articles",
+    "/de/articles?page=2",
+    "/de/articles/gated",
+    "/de/categories/mental-health",
+    "/de/tags/sleep",
+    "/de/search?q=sleep",
+    "/de/search?q=sleep&page=9",
+    "/de/search?q=walrus",
+    "/de/search",
+    "/de/contact",
+    "/de/contact/sent",
+    "/de/privacy",
+    "/de/terms",
+    "/de/imprint",
+    "/de/articles/nope",
+]
 
 
 @pytest.mark.parametrize("path", GERMAN_PAGES)

@@ -9,6 +9,7 @@ from app.access.dependencies import CurrentViewer
 from app.accounts.dependencies import LoggedIn
 from app.articles import service
 from app.core.db import Db
+from app.core.i18n import gettext as _
 from app.core.pagination import Page
 from app.core.policy import may_read_gated
 from app.core.web import flash, page_number, render
@@ -20,7 +21,7 @@ router = APIRouter()
 def hub(request: Request, db: Db, user: LoggedIn, viewer: CurrentViewer, page: str | None = None) -> Response:
     """List, newest first, the gated articles and gated parts this professional may read."""
     if not may_read_gated(viewer):
-        flash(request, "The professional area opens once your access request has been approved.", "info")
+        flash(request, _("The professional area opens once your access request has been approved."), "info")
         return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
     readable = service.professional_articles(db, viewer)
     size = request.app.state.settings.page_size

@@ -6,7 +6,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.core import i18n
 from app.core.forms import Email
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 
 # Bots fill every field they find; people never see this one (see templates/contact/form.html).
 HONEYPOT = "website"
@@ -16,7 +19,7 @@ MAX_REPLY = 10000
 
 def _consented(value: str) -> str:
     if value not in ("on", "yes", "true", "1"):
-        raise ValueError("please agree that we store your message so that we can answer it")
+        raise ValueError(_("please agree that we store your message so that we can answer it"))
     return value
 
 
@@ -39,19 +42,27 @@ class ReplyForm(BaseModel):
     body: Annotated[str, Field(min_length=1, max_length=MAX_REPLY)]
 
 
+# Our wording for pydantic's, by field; the limits are filled in as the language writes numbers.
 FIELD_MESSAGES = {
-    "name": "Enter your name (up to 200 characters)",
-    "subject": "Enter a subject (up to 200 characters)",
-    "message": f"Write your message (up to {MAX_MESSAGE:,} characters)",
-    "body": f"Write the reply (up to {MAX_REPLY:,} characters)",
+    "name": (N_("Enter your name (up to %(count)s characters)"), 200),
+    "subject": (N_("Enter a subject (up to %(count)s characters)"), 200),
+    "message": (N_("Write your message (up to %(count)s characters)"), MAX_MESSAGE),
+    "body": (N_("Write the reply (up to %(count)s characters)"), MAX_REPLY),
 }
 FORM_ORDER = ["name", "email", "subject", "message", "consent", "body"]
 
 
 def friendly(errors: dict[str, str]) -> dict[str, str]:
     """Replace pydantic's wording with ours, in the order of the form's fields."""
-    out = {field: FIELD_MESSAGES.get(field, message) for field, message in errors.items()}
+    out = {field: _field_message(field) or message for field, message in errors.items()}
     return {field: out[field] for field in sorted(out, key=_position)}
+
+
+def _field_message(field: str) -> str:
+    if field not in FIELD_MESSAGES:
+        return ""
+    text, limit = FIELD_MESSAGES[field]
+    return _(text) % {"count": i18n.format_number(limit)}
 
 
 def _position(field: str) -> int:

@@ -11,11 +11,13 @@ from app.contact.forms import HONEYPOT, MAX_MESSAGE, ContactForm, friendly
 from app.core import unavailable
 from app.core.db import Db
 from app.core.forms import Form, text_fields, validate
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.core.proxies import client_ip
 from app.core.web import render
 
 router = APIRouter()
-TOO_MANY = (
+TOO_MANY = N_(
     "You have sent several messages in a short time. Please try again in an hour, or write to us by email."
 )
 
@@ -46,7 +48,7 @@ def submit(request: Request, db: Db, form: Form) -> Response:
     if parsed is None:
         return _form_page(request, values, friendly(errors), 422)
     if not request.app.state.rate_limiter.allow(settings.contact_rate_limit, "contact", client_ip(request)):
-        return _form_page(request, values, {"message": TOO_MANY}, 429)
+        return _form_page(request, values, {"message": _(TOO_MANY)}, 429)
     unavailable.keep_typed(request, lambda message: _form_page(request, values, {"message": message}, 503))
     submission = contact_service.Submission(
         name=parsed.name, email=parsed.email, subject=parsed.subject, message=parsed.message

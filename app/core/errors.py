@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from urllib.parse import urlencode
 
 import structlog
@@ -11,25 +12,31 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core import unavailable
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.core.web import render
 
 log = structlog.get_logger(__name__)
 
+# Each status's title and message, in English; translated as the page is built.
 MESSAGES = {
-    400: ("Bad request", "The request could not be understood."),
-    403: ("Not allowed", "You may not open this page."),
+    400: (N_("Bad request"), N_("The request could not be understood.")),
+    403: (N_("Not allowed"), N_("You may not open this page.")),
     404: (
-        "Page not found",
-        "There is no page at this address. It may have moved or never existed.",
+        N_("Page not found"),
+        N_("There is no page at this address. It may have moved or never existed."),
     ),
-    405: ("Not allowed", "This address does not accept that kind of request."),
-    413: ("Too large", "What you sent is larger than this form accepts. Go back and choose a smaller file."),
-    422: ("Check the address", "Part of this address is not in a form we understand."),
-    429: ("Too many attempts", "Please wait a few minutes before you try again."),
+    405: (N_("Not allowed"), N_("This address does not accept that kind of request.")),
+    413: (
+        N_("Too large"),
+        N_("What you sent is larger than this form accepts. Go back and choose a smaller file."),
+    ),
+    422: (N_("Check the address"), N_("Part of this address is not in a form we understand.")),
+    429: (N_("Too many attempts"), N_("Please wait a few minutes before you try again.")),
 }
 CSRF_MESSAGE = (
-    "Form expired",
-    "This form was open too long or came from another site. Go back, reload the page and try again.",
+    N_("Form expired"),
+    N_("This form was open too long or came from another site. Go back, reload the page and try again."),
 )
 
 
@@ -45,17 +52,18 @@ def _wants_json(request: Request) -> bool:
 
 
 def _error_page(request: Request, status: int, detail: str | None = None) -> Response:
-    fallback = ("Something went wrong", "The request could not be completed.")
+    fallback = (N_("Something went wrong"), N_("The request could not be completed."))
     title, message = CSRF_MESSAGE if detail == "csrf" else MESSAGES.get(status, fallback)
     if _wants_json(request):
         return JSONResponse({"detail": detail or title}, status_code=status)
+    title, message = _(title), _(message)
     template = "errors/404.html" if status == 404 else "errors/error.html"
     context = {"status": status, "title": title, "message": message, "path": request.url.path}
     try:
         return render(request, template, context, status_code=status)
     except Exception:  # the error page itself must never fail
         log.exception("error_page_failed", status=status)
-        return HTMLResponse(f"<h1>{status} {title}</h1>", status_code=status)
+        return HTMLResponse(f"<h1>{status} {escape(title)}</h1>", status_code=status)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -83,7 +91,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
     try:
         return render(request, "errors/500.html", {"status": 500}, status_code=500)
     except Exception:
-        return HTMLResponse("<h1>Something went wrong</h1>", status_code=500)
+        return HTMLResponse(f"<h1>{escape(_('Something went wrong'))}</h1>", status_code=500)
 
 
 def install(app: FastAPI) -> None:

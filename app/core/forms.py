@@ -17,11 +17,14 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException
 
 from app.core import csrf, email_address, passwords
 from app.core.countries import COUNTRIES
+from app.core.i18n import N_, ngettext
+from app.core.i18n import gettext as _
 
 MAX_FIELDS = 60
 MAX_PART_SIZE = 64 * 1024
@@ -104,14 +107,34 @@ def validate(
         errors: dict[str, str] = {}
         for item in error.errors():
             field = str(item["loc"][0]) if item["loc"] else "__all__"
-            message = str(item["msg"]).removeprefix("Value error, ")
+            message = _message(item)
             errors.setdefault(field, message[:1].upper() + message[1:])
         return None, errors
 
 
+def _message(item: ErrorDetails) -> str:
+    """What a person reads for one error: our validators' own words (already in the page's
+    language), or, for pydantic's built-in checks, whose wording is English and technical, ours."""
+    kind = item["type"]
+    if kind == "value_error":
+        return str(item["msg"]).removeprefix("Value error, ")
+    limits = item.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and limits.get("min_length") == 1):
+        return _("Fill in this field")
+    if kind == "string_too_short":
+        least = int(limits.get("min_length", 0))
+        text = ngettext("Enter at least %(num)d character", "Enter at least %(num)d characters", least)
+        return text % {"num": least}
+    if kind == "string_too_long":
+        most = int(limits.get("max_length", 0))
+        text = ngettext("Use at most %(num)d character", "Use at most %(num)d characters", most)
+        return text % {"num": most}
+    return _("Check this field: its value is not one this form accepts")
+
+
 def _country(value: str) -> str:
     if value not in COUNTRIES:
-        raise ValueError("choose a country from the list")
+        raise ValueError(_("choose a country from the list"))
     return value
 
 
@@ -146,19 +169,19 @@ class PasswordPair(BaseModel):
     @model_validator(mode="after")
     def _matching(self) -> PasswordPair:
         if self.password != self.password_confirm:
-            raise ValueError("the two passwords are not the same")
+            raise ValueError(_("the two passwords are not the same"))
         return self
 
 
-PASSWORDS_DIFFER = "The two passwords are not the same"  # noqa: S105 (a message)
+PASSWORDS_DIFFER = N_("The two passwords are not the same")
 
 
 def password_messages(errors: dict[str, str]) -> dict[str, str]:
     """Return the messages of a form with a `PasswordPair`, a mismatch shown beside the second one."""
     out = {}
     for field, message in errors.items():
-        if field == "__all__" or (field == "password" and "same" in message):
-            out["password_confirm"] = PASSWORDS_DIFFER
+        if field == "__all__" or (field == "password" and message == _(PASSWORDS_DIFFER)):
+            out["password_confirm"] = _(PASSWORDS_DIFFER)
         else:
             out[field] = message
     return out

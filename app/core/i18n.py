@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import gettext as gnu_gettext
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 SOURCE_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
@@ -148,3 +149,31 @@ def format_number(value: float) -> str:
     from babel.numbers import format_decimal
 
     return format_decimal(value, locale=_format_locale())
+
+
+K = TypeVar("K")
+
+
+class Labels(Mapping[K, str]):
+    """A table of texts marked with `N_`, each read in the current language.
+
+    Module-level tables (profession names, history entries) are built once, at import, in no
+    language; reading an entry translates it, so every page, form and email that looks one up
+    shows it in its own language without translating it itself.
+    """
+
+    def __init__(self, texts: Mapping[K, str]) -> None:
+        self._texts = dict(texts)
+
+    def __getitem__(self, key: K) -> str:
+        return gettext(self._texts[key])
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def source(self, key: K) -> str:
+        """The entry in English, the language of the code (for data, not for people)."""
+        return self._texts[key]

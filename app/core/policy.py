@@ -6,10 +6,12 @@ where a query filters; every guard, panel and menu entry asks `can`. Nothing els
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, literal, or_, true
+
+from app.core.i18n import N_, Labels
 
 
 class Profession(StrEnum):
@@ -24,17 +26,37 @@ class Profession(StrEnum):
     OTHER = "other"
 
 
-PROFESSION_LABELS = {
-    Profession.PHYSICIAN: "Physicians",
-    Profession.DENTIST: "Dentists",
-    Profession.PHARMACIST: "Pharmacists",
-    Profession.VETERINARIAN: "Veterinarians",
-    Profession.PSYCHOTHERAPIST: "Psychotherapists",
-    Profession.NATUROPATH: "Naturopaths",
-    Profession.PHYSIOTHERAPIST: "Physiotherapists",
-    Profession.THERAPIST: "Therapists",
-    Profession.OTHER: "Other health professionals",
-}
+# Each profession's name as a heading, a badge or a choice shows it (translated where it is read).
+PROFESSION_LABELS = Labels(
+    {
+        Profession.PHYSICIAN: N_("Physicians"),
+        Profession.DENTIST: N_("Dentists"),
+        Profession.PHARMACIST: N_("Pharmacists"),
+        Profession.VETERINARIAN: N_("Veterinarians"),
+        Profession.PSYCHOTHERAPIST: N_("Psychotherapists"),
+        Profession.NATUROPATH: N_("Naturopaths"),
+        Profession.PHYSIOTHERAPIST: N_("Physiotherapists"),
+        Profession.THERAPIST: N_("Therapists"),
+        Profession.OTHER: N_("Other health professionals"),
+    }
+)
+# The same names inside a sentence ("reserved for physicians"). English writes them in lower case
+# there and German does not, so each language says it in its catalog rather than by a `lower`.
+PROFESSION_NAMES_IN_TEXT = Labels(
+    {
+        Profession.PHYSICIAN: N_("physicians"),
+        Profession.DENTIST: N_("dentists"),
+        Profession.PHARMACIST: N_("pharmacists"),
+        Profession.VETERINARIAN: N_("veterinarians"),
+        Profession.PSYCHOTHERAPIST: N_("psychotherapists"),
+        Profession.NATUROPATH: N_("naturopaths"),
+        Profession.PHYSIOTHERAPIST: N_("physiotherapists"),
+        Profession.THERAPIST: N_("therapists"),
+        Profession.OTHER: N_("other health professionals"),
+    }
+)
+CIRCLE_LABELS = Labels({"professional": N_("Health professionals"), "prescribers": N_("Prescribers")})
+CIRCLE_NAMES_IN_TEXT = Labels({"professional": N_("health professionals"), "prescribers": N_("prescribers")})
 
 # Named circles. `prescribers` is the circle to which prescription-medicine information may be
 # addressed under German and EU advertising rules.
@@ -56,6 +78,8 @@ class Audience:
 
     professions: frozenset[Profession]
     label: str = ""
+    # The named circle the audience was given as ("prescribers"), if it was; its name is shown.
+    circle: str = field(default="", compare=False)
 
     @property
     def is_public(self) -> bool:
@@ -84,13 +108,29 @@ def parse_audience(text: str | list[str] | None) -> Audience:
         else:
             known = ", ".join([*NAMED_AUDIENCES, *Profession])
             raise AudienceError(f"unknown audience {word!r} (known: {known})")
-    return Audience(frozenset(professions), label=describe(frozenset(professions), words))
+    circle = words[0] if len(words) == 1 and words[0] in NAMED_AUDIENCES else ""
+    return Audience(frozenset(professions), label=describe(frozenset(professions), words), circle=circle)
 
 
 def describe(professions: frozenset[Profession], words: list[str]) -> str:
+    """The audience's name in English, the language of data (the API, the audit trail)."""
     if len(words) == 1 and words[0] in NAMED_AUDIENCES:
-        return {"professional": "Health professionals", "prescribers": "Prescribers"}[words[0]]
-    return ", ".join(PROFESSION_LABELS[p] for p in sorted(professions))
+        return CIRCLE_LABELS.source(words[0])
+    return ", ".join(PROFESSION_LABELS.source(p) for p in sorted(professions))
+
+
+def audience_label(audience: Audience) -> str:
+    """The audience's name in the current language, as a heading or a list shows it."""
+    if audience.circle:
+        return CIRCLE_LABELS[audience.circle]
+    return ", ".join(PROFESSION_LABELS[p] for p in sorted(audience.professions))
+
+
+def audience_in_text(audience: Audience) -> str:
+    """The audience's name in the current language inside a sentence: "for physicians, dentists"."""
+    if audience.circle:
+        return CIRCLE_NAMES_IN_TEXT[audience.circle]
+    return ", ".join(PROFESSION_NAMES_IN_TEXT[p] for p in sorted(audience.professions))
 
 
 @dataclass(frozen=True)

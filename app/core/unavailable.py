@@ -7,6 +7,7 @@ any view or dependency. Pages say that nothing was saved and to try again; the A
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 
 import structlog
 from fastapi import FastAPI, Request
@@ -14,6 +15,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.core.web import render
 
 log = structlog.get_logger(__name__)
@@ -21,10 +24,12 @@ log = structlog.get_logger(__name__)
 RETRY_AFTER_SECONDS = 5
 # What the driver raises when the server is away, the connection broke, or no connection is free.
 UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
-TITLE = "Temporarily unavailable"
-NOTHING_SAVED = "Nothing you sent was saved. Please go back and send it again in a moment."
-NOTHING_SAVED_HERE = "Nothing was saved: the site is briefly unavailable. Please send this again in a moment."
-TRY_AGAIN = "This page could not be loaded just now. Please try again in a moment."
+TITLE = N_("Temporarily unavailable")
+NOTHING_SAVED = N_("Nothing you sent was saved. Please go back and send it again in a moment.")
+NOTHING_SAVED_HERE = N_(
+    "Nothing was saved: the site is briefly unavailable. Please send this again in a moment."
+)
+TRY_AGAIN = N_("This page could not be loaded just now. Please try again in a moment.")
 
 
 def keep_typed(request: Request, form_page: Callable[[str], Response]) -> None:
@@ -38,7 +43,7 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": "Service temporarily unavailable"}, status_code=503, headers=headers)
-    message = TRY_AGAIN if request.method in ("GET", "HEAD") else NOTHING_SAVED
+    message = _(TRY_AGAIN if request.method in ("GET", "HEAD") else NOTHING_SAVED)
     response = _page(request, message)
     response.status_code = 503
     response.headers.update(headers)
@@ -47,14 +52,14 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
 
 def _page(request: Request, message: str) -> Response:
     form_page = getattr(request.state, "form_on_outage", None)
-    context = {"status": 503, "title": TITLE, "message": message, "path": request.url.path}
+    context = {"status": 503, "title": _(TITLE), "message": message, "path": request.url.path}
     try:
         if form_page is not None:
-            return form_page(NOTHING_SAVED_HERE)  # type: ignore[no-any-return]
+            return form_page(_(NOTHING_SAVED_HERE))  # type: ignore[no-any-return]
         return render(request, "errors/error.html", context, status_code=503)
     except Exception:  # the page may need the database too; the plain answer still goes out
         log.warning("db.unavailable_page_failed", exc_info=True)
-        return HTMLResponse(f"<h1>{TITLE}</h1><p>{message}</p>", status_code=503)
+        return HTMLResponse(f"<h1>{escape(_(TITLE))}</h1><p>{escape(message)}</p>", status_code=503)
 
 
 def install(app: FastAPI) -> None:

@@ -20,8 +20,16 @@ from app.core import i18n
 from app.core.config import PROJECT_ROOT
 from app.core.csrf import csrf_token
 from app.core.db import MAX_ID
+from app.core.i18n import N_
 from app.core.pagination import Page
-from app.core.policy import PROFESSION_LABELS, Capability, can
+from app.core.policy import (
+    PROFESSION_LABELS,
+    PROFESSION_NAMES_IN_TEXT,
+    Capability,
+    audience_in_text,
+    audience_label,
+    can,
+)
 
 T = TypeVar("T")
 
@@ -36,23 +44,26 @@ def static_version(path: str) -> str:
     return hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
 
 
-HISTORY_LABELS = {
-    "request.submitted": "Request sent",
-    "request.verified": "Email address confirmed; request in the review queue",
-    "request.info_requested": "The reviewers asked a question",
-    "request.answered": "Question answered; request back in the queue",
-    "request.approved": "Approved",
-    "request.rejected": "Not approved",
-    "request.withdrawn": "Request withdrawn",
-    "request.renewal_submitted": "Renewal with changed details sent for review",
-    "request.document_deleted": "Credential document deleted",
-    "request.document_downloaded": "Credential document downloaded by a reviewer",
-    "access.expired": "Access expired",
-    "access.suspended": "Access suspended",
-    "access.reinstated": "Access reinstated",
-    "access.extended": "Access extended",
-    "access.renewed": "Access renewed",
-}
+# What happened to a request or an access, as its history lists it (read in the page's language).
+HISTORY_LABELS = i18n.Labels(
+    {
+        "request.submitted": N_("Request sent"),
+        "request.verified": N_("Email address confirmed; request in the review queue"),
+        "request.info_requested": N_("The reviewers asked a question"),
+        "request.answered": N_("Question answered; request back in the queue"),
+        "request.approved": N_("Approved"),
+        "request.rejected": N_("Not approved"),
+        "request.withdrawn": N_("Request withdrawn"),
+        "request.renewal_submitted": N_("Renewal with changed details sent for review"),
+        "request.document_deleted": N_("Credential document deleted"),
+        "request.document_downloaded": N_("Credential document downloaded by a reviewer"),
+        "access.expired": N_("Access expired"),
+        "access.suspended": N_("Access suspended"),
+        "access.reinstated": N_("Access reinstated"),
+        "access.extended": N_("Access extended"),
+        "access.renewed": N_("Access renewed"),
+    }
+)
 
 
 def _zone(context: Any) -> tzinfo | None:
@@ -96,11 +107,11 @@ def waiting_time(since: datetime | None, now: datetime) -> str:
         return ""
     since = since if since.tzinfo else since.replace(tzinfo=now.tzinfo)
     minutes = max(0, int((now - since).total_seconds() // 60))
-    for size, unit in ((1440, "day"), (60, "hour"), (1, "minute")):
-        if minutes >= size or unit == "minute":
-            count = minutes // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return ""
+    if minutes >= 1440:
+        return i18n.ngettext("%(num)d day", "%(num)d days", minutes // 1440) % {"num": minutes // 1440}
+    if minutes >= 60:
+        return i18n.ngettext("%(num)d hour", "%(num)d hours", minutes // 60) % {"num": minutes // 60}
+    return i18n.ngettext("%(num)d minute", "%(num)d minutes", minutes) % {"num": minutes}
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
@@ -157,6 +168,9 @@ def build_templates() -> Jinja2Templates:
     env.globals["waiting_time"] = waiting_time
     env.globals["history_labels"] = HISTORY_LABELS
     env.globals["profession_labels"] = PROFESSION_LABELS
+    env.globals["profession_names"] = PROFESSION_NAMES_IN_TEXT
+    env.globals["audience_label"] = audience_label
+    env.globals["audience_in_text"] = audience_in_text
     env.globals["can"] = can
     env.globals["Capability"] = Capability
     return Jinja2Templates(env=env)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from app.articles.models import Article
 from app.core.config import Settings
+from app.core.i18n import gettext as _
 from app.feeds.links import Link, absolute, last_change, published, timestamp, utc
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -67,7 +68,7 @@ def atom_feed(articles: Sequence[Article], *, settings: Settings, link: Link) ->
     """An Atom 1.0 feed of these articles: titles, summaries and metadata, never body text."""
     feed = ET.Element("feed", xmlns=ATOM_NS)
     _add(feed, "title", settings.site_name)
-    _add(feed, "subtitle", f"Health articles from the {settings.society_name}")
+    _add(feed, "subtitle", _("Health articles from the %(society)s") % {"society": settings.society_name})
     _add(feed, "id", link("feeds.atom"))
     _add(feed, "link", rel="self", type="application/atom+xml", href=link("feeds.atom"))
     _add(feed, "link", rel="alternate", type="text/html", href=link("site.home"))

@@ -7,6 +7,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.articles import service as articles_service
 from app.core.db import Db
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.core.web import render
 
 router = APIRouter()
@@ -24,12 +26,12 @@ def home(request: Request, db: Db) -> Response:
 
 def _legal_page(name: str, title: str):  # type: ignore[no-untyped-def]
     def view(request: Request) -> Response:
-        return render(request, f"site/{name}.html", {"title": title})
+        return render(request, f"site/{name}.html", {"title": _(title)})
 
     view.__doc__ = f"Show the {title.lower()}."
     router.add_api_route(f"/{name}", view, name=f"site.{name}", methods=["GET"], response_class=HTMLResponse)
 
 
-_legal_page("privacy", "Privacy notice")
-_legal_page("terms", "Terms of use")
-_legal_page("imprint", "Imprint")
+_legal_page("privacy", N_("Privacy notice"))
+_legal_page("terms", N_("Terms of use"))
+_legal_page("imprint", N_("Imprint"))
