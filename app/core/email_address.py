@@ -14,10 +14,13 @@ import unicodedata
 
 import idna
 
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
+
 MAX_LENGTH = 320  # what the account's email column holds
-INVALID = "Enter an email address such as name@example.org"
-NOT_PLAIN = "Use plain letters a\u2013z, digits and signs such as . _ + - before the @"
-MIXED = "The domain mixes letters of different alphabets, as lookalike addresses do; check it"
+INVALID = N_("Enter an email address such as name@example.org")
+NOT_PLAIN = N_("Use plain letters a\u2013z, digits and signs such as . _ + - before the @")
+MIXED = N_("The domain mixes letters of different alphabets, as lookalike addresses do; check it")
 # No characters that would break or extend a mail header: the outbox refuses such addresses later.
 _SHAPE = re.compile(r'[^@\s<>,;"]+@[^@\s<>,;"]+\.[^@\s<>,;"]+')
 # Scripts that may share a label (UTS #39 highly restrictive); any other mix is refused.
@@ -49,17 +52,17 @@ def checked(text: str) -> str:
     """The one form of an address typed into a form, or AddressRefused saying what to change."""
     local, at, domain = unicodedata.normalize("NFKC", text).strip().rpartition("@")
     if not at or not local:
-        raise AddressRefused(INVALID)
+        raise AddressRefused(_(INVALID))
     if not (local.isascii() and local.isprintable()):
-        raise AddressRefused(NOT_PLAIN)
+        raise AddressRefused(_(NOT_PLAIN))
     ascii_domain = _ascii_domain(domain.lower().removesuffix("."))
     if ascii_domain is None:
-        raise AddressRefused(INVALID)
+        raise AddressRefused(_(INVALID))
     if any(_mixes_scripts(label) for label in idna.decode(ascii_domain).split(".")):
-        raise AddressRefused(MIXED)
+        raise AddressRefused(_(MIXED))
     address = f"{local.lower()}@{ascii_domain}"
     if len(address) > MAX_LENGTH or not _SHAPE.fullmatch(address):
-        raise AddressRefused(INVALID)
+        raise AddressRefused(_(INVALID))
     return address
 
 
