@@ -22,6 +22,7 @@ from app.main import create_app
 from tests import factories
 from tests.browsing import link_in, mails, submit
 from tests.conftest import page_text, soup
+from tests.test_catalogs import _untranslated_english
 
 EMAIL = "mara@klinik.example"
 
@@ -174,3 +175,33 @@ def test_the_audit_note_of_an_extension_stays_in_one_language(db: Session, setti
     db.commit()
     note = db.scalars(select(AuditEvent.reason).where(AuditEvent.action == "access.extended")).one()
     assert note == "Until 1 May 2040."
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        RequestState.UNVERIFIED,
+        RequestState.PENDING,
+        RequestState.NEEDS_INFO,
+        RequestState.APPROVED,
+        RequestState.REJECTED,
+        RequestState.SUSPENDED,
+        RequestState.EXPIRED,
+    ],
+)
+def test_the_account_pages_show_no_interface_text_in_english(
+    german: TestClient, db: Session, settings: Settings, state: RequestState
+) -> None:
+    request = factories.applicant(db, settings, state=state, email=EMAIL)
+    submit(german, "/de/login", {"email": EMAIL, "password": factories.PASSWORD})
+    english = _untranslated_english("de")
+    for path in ("/de/account", "/de/account/password", "/de/account/delete"):
+        page = german.get(path)
+        assert page.status_code == 200, path
+        shown = {" ".join(text.split()) for text in soup(page.text).stripped_strings}
+        assert not sorted(shown & english), path
+    text = page_text(german.get("/de/account").text)
+    assert "Ihr Antrag auf Zugang" in text
+    assert request.licence_number in text
+    if state == RequestState.APPROVED:
+        assert "Sie können in jedem Artikel die Inhalte für Ärztinnen und Ärzte lesen." in text
