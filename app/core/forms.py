@@ -22,7 +22,6 @@ from starlette.formparsers import MultiPartException
 
 from app.core import csrf, email_address, passwords
 from app.core.countries import COUNTRIES
-from app.core.i18n import N_, gettext
 
 MAX_FIELDS = 60
 MAX_PART_SIZE = 64 * 1024
@@ -151,7 +150,7 @@ class PasswordPair(BaseModel):
         return self
 
 
-PASSWORDS_DIFFER = N_("The two passwords are not the same")  # noqa: S105 (a message)
+PASSWORDS_DIFFER = "The two passwords are not the same"  # noqa: S105 (a message)
 
 
 def password_messages(errors: dict[str, str]) -> dict[str, str]:
@@ -159,7 +158,7 @@ def password_messages(errors: dict[str, str]) -> dict[str, str]:
     out = {}
     for field, message in errors.items():
         if field == "__all__" or (field == "password" and "same" in message):
-            out["password_confirm"] = gettext(PASSWORDS_DIFFER)
+            out["password_confirm"] = PASSWORDS_DIFFER
         else:
             out[field] = message
     return out

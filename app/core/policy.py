@@ -26,6 +26,7 @@ class Profession(StrEnum):
     OTHER = "other"
 
 
+# Marked for the catalog; pages translate a label where they show it.
 PROFESSION_LABELS = {
     Profession.PHYSICIAN: N_("Physicians"),
     Profession.DENTIST: N_("Dentists"),
