@@ -91,7 +91,8 @@ def test_a_mistake_is_explained_in_german_and_the_typed_details_are_kept(
 def test_a_german_applicant_gets_german_email_and_lands_on_german_pages(
     german: TestClient, db: Session, settings: Settings
 ) -> None:
-    reviewer = factories.staff(db, settings, role=Role.REVIEWER)
+    with i18n.using("de"):  # a reviewer who reads German
+        reviewer = factories.staff(db, settings, role=Role.REVIEWER)
     sent = submit(german, "/de/request-access", german_form(), follow=True)
     assert str(sent.url).endswith("/de/request-access/sent")
     assert "Wir haben eine Nachricht an mara@klinik.example gesendet." in page_text(sent.text)
@@ -116,7 +117,8 @@ def test_a_german_applicant_gets_german_email_and_lands_on_german_pages(
 
 
 def test_the_password_reset_email_is_german(german: TestClient, db: Session, settings: Settings) -> None:
-    person = factories.applicant(db, settings, email=EMAIL).user
+    with i18n.using("de"):  # someone who signed up in German
+        person = factories.applicant(db, settings, email=EMAIL).user
     answer = submit(german, "/de/forgot-password", {"email": EMAIL})
     assert "Falls es ein Konto für mara@klinik.example gibt" in page_text(answer.text)
     [reset] = mails(db, EMAIL, "password_reset")
@@ -136,11 +138,13 @@ def test_the_same_journey_in_english_links_to_english_pages(client: TestClient, 
     assert link_in(confirm, "/verify-email").startswith("/verify-email?token=")  # one language: no prefix
 
 
-def test_jobs_write_in_the_default_language_with_dates_on_the_societys_calendar(
+def test_a_reminder_from_a_job_is_german_with_its_date_on_the_societys_calendar(
     db: Session, bilingual_settings: Settings
 ) -> None:
+    # A German site, and a professional who signed up in German: the job writes to them in German.
     settings = bilingual_settings.model_copy(update={"default_language": "de"})
-    request = factories.applicant(db, settings, state=RequestState.APPROVED, email=EMAIL)
+    with i18n.using("de"):
+        request = factories.applicant(db, settings, state=RequestState.APPROVED, email=EMAIL)
     # 23:30 UTC on 2 March is already 3 March in Berlin, where the society is.
     ends = datetime(2031, 3, 2, 23, 30, tzinfo=UTC)
     db.execute(
