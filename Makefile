@@ -35,7 +35,7 @@ messages: $(VENV)/.installed
 	mkdir -p var
 	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
 		--project=Portico -o var/messages.pot .
-	$(VENV)/bin/pybabel update -i var/messages.pot -d app/locale -w 100 --ignore-obsolete --no-fuzzy-matching
+	$(VENV)/bin/pybabel update -i var/messages.pot -d app/locale --width=100 --ignore-obsolete --no-fuzzy-matching
 
 run: install
 	$(VENV)/bin/portal db upgrade
