@@ -58,8 +58,7 @@ def german_form(**fields: str) -> dict[str, str]:
 def test_the_request_form_speaks_german(german: TestClient) -> None:
     html = soup(german.get("/de/request-access").text)
     assert (
-        html.h1 is not None
-        and html.h1.get_text() == "Zugang für Fachpersonen aus Gesundheitsberufen beantragen"
+        html.h1 is not None and html.h1.get_text() == "Zugang für Fachleute aus Gesundheitsberufen beantragen"
     )
     assert html.select_one('label[for="email"]').get_text(strip=True) == "E-Mail-Adresse"  # type: ignore[union-attr]
     physicians = html.select_one('select[name="profession"] option[value="physician"]')
