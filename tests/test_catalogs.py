@@ -120,6 +120,12 @@ GERMAN_PAGES = [
     "/de/terms",
     "/de/imprint",
     "/de/articles/nope",
+    "/de/login",
+    "/de/forgot-password",
+    "/de/request-access",
+    "/de/request-access/sent",
+    "/de/verify-email",  # a link that does not work
+    "/de/reset-password",  # likewise
 ]
 
 

@@ -12,6 +12,7 @@ from app.accounts.dependencies import LoggedIn, home_path
 from app.audit import service as audit
 from app.core.db import Db
 from app.core.forms import Form, text_fields
+from app.core.i18n import gettext as _
 from app.core.proxies import client_ip
 from app.core.text import row_number
 from app.core.web import flash, render
@@ -37,7 +38,7 @@ def answer(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
     latest = access_service.latest_request(db, user.id)
     text = str(form.get("answer", "")).strip()
     if latest is None or latest.state != RequestState.NEEDS_INFO:
-        flash(request, "There is no question waiting for an answer.", "warning")
+        flash(request, _("There is no question waiting for an answer."), "warning")
         return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
     if not text or len(text) > 5000:
         history = audit.history(db, "access_request", latest.id)
@@ -46,14 +47,14 @@ def answer(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
             "access": latest,
             "history": history,
             "states": RequestState,
-            "answer_error": "Write your answer (at most 5000 characters).",
+            "answer_error": _("Write your answer (at most 5000 characters)."),
             "answer": text,
             **renewal.form_context(latest),
         }
         return render(request, "accounts/account.html", context, status_code=422)
     access_service.answer(db, settings, latest, text=text, ip=client_ip(request))
     db.commit()
-    flash(request, "Thank you. Your answer has been sent to the reviewers.", "success")
+    flash(request, _("Thank you. Your answer has been sent to the reviewers."), "success")
     return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
 
 
@@ -66,9 +67,9 @@ def withdraw(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
             raise LookupError
         access_service.withdraw(db, latest, ip=client_ip(request))
         db.commit()
-        flash(request, "Your request has been withdrawn.", "success")
+        flash(request, _("Your request has been withdrawn."), "success")
     except (LookupError, access_service.TransitionRefused):
-        flash(request, "This request can no longer be withdrawn.", "warning")
+        flash(request, _("This request can no longer be withdrawn."), "warning")
     return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
 
 
@@ -78,7 +79,7 @@ def renew(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
     """Renew at once with confirmed details, or send changed ones to the review queue."""
     latest = access_service.latest_request(db, user.id)
     if latest is None or not lifecycle.renewal_open(latest):
-        flash(request, "There is nothing to renew at the moment.", "warning")
+        flash(request, _("There is nothing to renew at the moment."), "warning")
         return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
     values = text_fields(form)
     details, errors = renewal.parse_form(values)
@@ -94,12 +95,13 @@ def renew(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
         result = renewal.renew(db, settings, latest, details, revision=revision, ip=ip)
     except lifecycle.AccessChangeRefused:
         db.rollback()
-        flash(request, "Your access changed meanwhile; please look at it again.", "warning")
+        flash(request, _("Your access changed meanwhile; please look at it again."), "warning")
         return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
     db.commit()
     if result.id == latest.id and result.access_until:
-        message = f"Thank you. Your access now runs until {lifecycle.day(result.access_until)}."
+        until = lifecycle.day(settings, result.access_until)
+        message = _("Thank you. Your access now runs until %(day)s.") % {"day": until}
     else:
-        message = "Thank you. Your changed details are with the reviewers; we will email you."
+        message = _("Thank you. Your changed details are with the reviewers; we will email you.")
     flash(request, message, "success")
     return RedirectResponse(request.app.url_path_for("accounts.account"), 303)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from app.core import stored_files
+from app.core.i18n import gettext as _
 
 SIGNATURES = {
     b"%PDF-": ("application/pdf", ".pdf"),
@@ -54,7 +55,7 @@ def checked(upload: UploadFile | str | None) -> Document | None:
     upload.file.seek(0)
     kind = detect(upload.file.read(16))
     if kind is None:
-        raise DocumentRefused("the document must be a PDF, PNG or JPEG file")
+        raise DocumentRefused(_("The document must be a PDF, PNG or JPEG file."))
     content_type, suffix = kind
     upload.file.seek(0)
     return Document(upload.file, _safe_name(upload.filename or "document", suffix), content_type, suffix)

@@ -7,12 +7,14 @@ from typing import Annotated
 from pydantic import AfterValidator, ConfigDict, Field
 
 from app.core.forms import Country, Email, PasswordPair, Required, password_messages
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.core.policy import Profession
 
 
 def _accepted(value: str) -> str:
     if value not in ("on", "yes", "true", "1"):
-        raise ValueError("please accept the terms of use and the privacy notice to continue")
+        raise ValueError(_("Please accept the terms of use and the privacy notice to continue"))
     return value
 
 
@@ -34,17 +36,18 @@ class RequestForm(PasswordPair):
     accept_terms: Annotated[str, AfterValidator(_accepted), Field(validate_default=True)] = ""
 
 
+# Pydantic's own wording for these fields ("String should have at least 1 character") is replaced.
 FIELD_MESSAGES = {
-    "profession": "Choose your profession from the list",
-    "full_name": "Enter your full name",
-    "institution": "Enter your institution or practice",
-    "licence_number": "Enter your licence or registration number",
+    "profession": N_("Choose your profession from the list"),
+    "full_name": N_("Enter your full name"),
+    "institution": N_("Enter your institution or practice"),
+    "licence_number": N_("Enter your licence or registration number"),
 }
 
 
 COUNTRY_MESSAGES = {
-    "licence_country": "Choose the country that issued the licence",
-    "country": "Choose the country where you practise",
+    "licence_country": N_("Choose the country that issued the licence"),
+    "country": N_("Choose the country where you practise"),
 }
 FORM_ORDER = [
     "full_name",
@@ -67,10 +70,11 @@ def friendly(errors: dict[str, str]) -> dict[str, str]:
     """Replace pydantic's wording with ours where we have a better sentence, in the form's order."""
     out = {}
     for field, message in password_messages(errors).items():
-        if field in FIELD_MESSAGES and not message.startswith(("Please", "Choose a country", "Enter an")):
-            out[field] = FIELD_MESSAGES[field]
+        # These fields have no validator of their own: every message about them is pydantic's.
+        if field in FIELD_MESSAGES:
+            out[field] = _(FIELD_MESSAGES[field])
         elif field in COUNTRY_MESSAGES:
-            out[field] = COUNTRY_MESSAGES[field]
+            out[field] = _(COUNTRY_MESSAGES[field])
         else:
             out[field] = message
     order = {name: index for index, name in enumerate(FORM_ORDER)}

@@ -23,6 +23,7 @@ from app.accounts import service as accounts_service
 from app.accounts import sessions
 from app.accounts.models import User, UserSession
 from app.audit import service as audit
+from app.core import i18n
 from app.core.config import Settings
 from app.core.db import utcnow
 
@@ -43,9 +44,9 @@ def aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def day(value: datetime) -> str:
-    """A date as people read it in emails and messages: "3 March 2029"."""
-    return aware(value).strftime("%-d %B %Y")
+def day(settings: Settings, value: datetime) -> str:
+    """A date as people read it in the current language, on the society's calendar: "3 March 2029"."""
+    return i18n.format_date(aware(value), zone=settings.zone)
 
 
 def period_end(settings: Settings, start: datetime) -> datetime:
@@ -109,8 +110,8 @@ def email(db: Session, settings: Settings, user: User, message: str, **context: 
         settings,
         user,
         message,
-        link=f"{settings.base_url}/account",
-        login_link=f"{settings.base_url}/login",
+        link=accounts_service.mail_link(settings, user, "/account"),
+        login_link=accounts_service.mail_link(settings, user, "/login"),
         contact=settings.contact_email,
         **context,
     )
@@ -169,7 +170,7 @@ def remind(db: Session, settings: Settings, request_id: int, days: int, *, now: 
         return False
     assert request.access_until is not None
     left = max(1, math.ceil((aware(request.access_until) - now) / timedelta(days=1)))
-    email(db, settings, request.user, "access_expiring", until=day(request.access_until), days=left)
+    email(db, settings, request.user, "access_expiring", until=request.access_until, days=left)
     return True
 
 
@@ -219,7 +220,7 @@ def reinstate(
         raise AccessChangeRefused(request)
     record(db, request, reviewer, "access.reinstated", RequestState.SUSPENDED, reason=reason, ip=ip)
     assert request.access_until is not None
-    email(db, settings, request.user, "access_reinstated", until=day(request.access_until))
+    email(db, settings, request.user, "access_reinstated", until=request.access_until)
 
 
 def extend(
@@ -240,9 +241,10 @@ def extend(
     values = {"access_until": until, "reminded_days_before": None}
     if not move(db, request, Transition.EXTEND, revision=revision, **values):
         raise AccessChangeRefused(request)
-    note = f"Until {day(until)}." + (f" {reason}" if reason else "")
+    with i18n.using(i18n.SOURCE_LANGUAGE):  # the audit trail is written in one language
+        note = f"Until {day(settings, until)}." + (f" {reason}" if reason else "")
     record(db, request, reviewer, "access.extended", before, reason=note, ip=ip)
-    email(db, settings, request.user, "access_renewed", until=day(until))
+    email(db, settings, request.user, "access_renewed", until=until)
 
 
 def record(

@@ -18,9 +18,10 @@ from app.access.transitions import Transition
 from app.accounts import service as accounts_service
 from app.audit import service as audit
 from app.core.config import Settings
-from app.core.countries import COUNTRIES
+from app.core.countries import country_choices
 from app.core.db import utcnow
 from app.core.forms import Country, Required, validate
+from app.core.i18n import gettext as _
 from app.core.policy import PROFESSION_LABELS, Profession
 
 _SEPARATORS = re.compile(r"[\s-]+")
@@ -53,7 +54,7 @@ def parse_form(values: dict[str, str]) -> tuple[Renewal | None, dict[str, str]]:
     parsed, errors = validate(RenewalForm, values)
     errors = friendly(errors)
     if "confirm" in errors:
-        errors["confirm"] = "Please confirm that these details are correct and current"
+        errors["confirm"] = _("Please confirm that these details are correct and current")
     if parsed is None:
         return None, errors
     return Renewal(parsed.profession, parsed.licence_number, parsed.licence_country, parsed.institution), {}
@@ -70,8 +71,8 @@ def form_context(
         "renewal_open": lifecycle.renewal_open(latest),
         "renewal_values": {**current, **(values or {})},
         "renewal_errors": errors or {},
-        "professions": [(p.value, label) for p, label in PROFESSION_LABELS.items()],
-        "countries": sorted(COUNTRIES.items(), key=lambda item: item[1]),
+        "professions": [(p.value, _(label)) for p, label in PROFESSION_LABELS.items()],
+        "countries": country_choices(),
     }
 
 
@@ -117,7 +118,7 @@ def renew(
         raise lifecycle.AccessChangeRefused(request)
     lifecycle.record(db, request, request.user, "access.renewed", before, ip=ip)
     assert request.access_until is not None
-    lifecycle.email(db, settings, request.user, "access_renewed", until=lifecycle.day(request.access_until))
+    lifecycle.email(db, settings, request.user, "access_renewed", until=request.access_until)
     return request
 
 

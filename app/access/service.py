@@ -151,7 +151,6 @@ def verify_email(db: Session, settings: Settings, token: str, *, ip: str) -> Use
 
 
 def _tell_reviewers(db: Session, settings: Settings, request: AccessRequest) -> None:
-    link = f"{settings.base_url}/admin/requests/{request.id}"
     for reviewer in accounts_service.reviewers(db):
         accounts_service.email_person(
             db,
@@ -159,8 +158,8 @@ def _tell_reviewers(db: Session, settings: Settings, request: AccessRequest) -> 
             reviewer,
             "new_request",
             applicant=request.user.full_name,
-            profession=PROFESSION_LABELS[request.profession],
-            link=link,
+            profession=PROFESSION_LABELS[request.profession],  # translated in the template
+            link=accounts_service.mail_link(settings, reviewer, f"/admin/requests/{request.id}"),
         )
 
 
@@ -211,8 +210,8 @@ def decide(
         settings,
         request.user,
         message,
-        login_link=f"{settings.base_url}/login",
-        link=f"{settings.base_url}/account",
+        login_link=accounts_service.mail_link(settings, request.user, "/login"),
+        link=accounts_service.mail_link(settings, request.user, "/account"),
         reason=reason,
         question=reason,
     )

@@ -16,9 +16,10 @@ from app.accounts import links
 from app.accounts.dependencies import CurrentUser
 from app.accounts.models import TokenPurpose
 from app.core import csrf, malware, unavailable
-from app.core.countries import COUNTRIES
+from app.core.countries import country_choices
 from app.core.db import Db
 from app.core.forms import BodyTooLarge, password_owner, text_fields, validate, without_nul
+from app.core.i18n import gettext as _
 from app.core.policy import PROFESSION_LABELS, public
 from app.core.proxies import client_ip
 from app.core.web import render
@@ -33,8 +34,8 @@ def _form_page(
     context = {
         "values": values,
         "errors": errors,
-        "professions": [(p.value, label) for p, label in PROFESSION_LABELS.items()],
-        "countries": sorted(COUNTRIES.items(), key=lambda item: item[1]),
+        "professions": [(p.value, _(label)) for p, label in PROFESSION_LABELS.items()],
+        "countries": country_choices(),
         "max_mb": request.app.state.settings.upload_max_bytes // (1024 * 1024),
     }
     return render(request, "access/request.html", context, status_code=status)
@@ -56,7 +57,7 @@ async def submit(request: Request, db: Db) -> Response:
         form = await request.form(max_fields=60, max_files=1, max_part_size=64 * 1024)
     except BodyTooLarge:
         limit = settings.upload_max_bytes // (1024 * 1024)
-        error = f"The document is larger than {limit} MB. Choose a smaller file."
+        error = _("The document is larger than %(size)s MB. Choose a smaller file.") % {"size": limit}
         return _form_page(request, {}, {"document": error}, 413)
     csrf.check(request, form)
     form = without_nul(form)
@@ -78,13 +79,13 @@ def _submit_parsed(request: Request, db: Session, form: FormData) -> Response:
         try:
             document = documents.checked(form.get("document"))
         except documents.DocumentRefused as refused:
-            errors["document"] = f"{str(refused)[:1].upper()}{str(refused)[1:]}."
+            errors["document"] = str(refused)
     if errors or parsed is None:
         values.pop("password", None), values.pop("password_confirm", None)
         return _form_page(request, values, errors, 422)
     if not limiter.allow(settings.form_rate_limit, "request", client_ip(request)):
         return _form_page(
-            request, values, {"email": "Too many requests from your network. Please try again later."}, 429
+            request, values, {"email": _("Too many requests from your network. Please try again later.")}, 429
         )
     typed = {name: value for name, value in values.items() if name not in ("password", "password_confirm")}
     unavailable.keep_typed(request, lambda message: _form_page(request, typed, {"email": message}, 503))

@@ -11,6 +11,7 @@ from app.accounts import consent as terms
 from app.accounts.dependencies import CurrentUser, LoggedIn, home_path, safe_next
 from app.core.db import Db
 from app.core.forms import Form
+from app.core.i18n import gettext as _
 from app.core.proxies import client_ip
 from app.core.web import flash, render
 
@@ -30,7 +31,7 @@ class ConsentRequired(HTTPException):
     """Send a member to the consent page first (the site's error handler passes Location on)."""
 
     def __init__(self, location: str) -> None:
-        super().__init__(303, "Please accept the current terms first.", headers={"Location": location})
+        super().__init__(303, _("Please accept the current terms first."), headers={"Location": location})
 
 
 def consent_gate(request: Request, db: Db, user: CurrentUser) -> None:
@@ -63,7 +64,7 @@ def consent(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
     if not terms.needs_consent(db, settings, user):
         return RedirectResponse(safe_next(next_path, home_path(user)), 303)
     if form.get("accept_terms") != "on":
-        message = "Tick the box to accept the terms and the privacy notice, or log out."
+        message = _("Tick the box to accept the terms and the privacy notice, or log out.")
         context = {
             "next": next_path,
             "errors": {"accept_terms": message},
@@ -72,5 +73,5 @@ def consent(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
         return render(request, "accounts/privacy/consent.html", context, status_code=422)
     terms.accept(db, settings, user, ip=client_ip(request))
     db.commit()
-    flash(request, "Thank you. Your acceptance has been recorded.", "success")
+    flash(request, _("Thank you. Your acceptance has been recorded."), "success")
     return RedirectResponse(safe_next(next_path, home_path(user)), 303)

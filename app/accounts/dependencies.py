@@ -14,6 +14,7 @@ from app.core import security_log
 from app.core.config import Settings
 from app.core.db import Db
 from app.core.errors import LoginRequired
+from app.core.i18n import gettext as _
 from app.core.policy import (
     Capability,
     RouteAccess,
@@ -93,7 +94,7 @@ def require(capability: Capability, *, admin_second_factor: bool = True) -> Call
         if not can(user.role, capability):
             path = request.url.path
             security_log.event("access.denied", user_id=user.id, path=path, required=access.value)
-            raise HTTPException(403, "This page is for the society's staff.")
+            raise HTTPException(403, _("This page is for the society's staff."))
         # SPEC 5: admins must use a second factor; only the page that sets it up opts out.
         needs_second_factor = admin_second_factor and must_use_second_factor(user.role)
         if needs_second_factor and not second_factor.is_enabled(db, user):

@@ -13,6 +13,7 @@ from app.audit import service as audit
 from app.core import security_log
 from app.core.db import Db
 from app.core.forms import Form, PasswordPair, password_messages, password_owner, validate
+from app.core.i18n import gettext as _
 from app.core.proxies import client_ip
 from app.core.security import hash_password, verify_password
 from app.core.web import flash, render
@@ -39,7 +40,7 @@ def change_password(request: Request, db: Db, user: LoggedIn, form: Form) -> Res
     parsed, errors = validate(ChangeForm, values, context=owner)
     errors = password_messages(errors)
     if not verify_password(settings, values["current_password"], user.password_hash)[0]:
-        errors = {"current_password": "This is not your current password", **errors}
+        errors = {"current_password": _("This is not your current password"), **errors}
     if errors or parsed is None:
         reason = "wrong_current_password" if "current_password" in errors else "unsuitable_new_password"
         security_log.event("password_change.failed", user_id=user.id, reason=reason)
@@ -53,7 +54,7 @@ def change_password(request: Request, db: Db, user: LoggedIn, form: Form) -> Res
     )
     accounts_service.email_person(db, settings, user, "password_changed")
     db.commit()
-    flash(request, "Your password has been changed. Other devices have been logged out.", "success")
+    flash(request, _("Your password has been changed. Other devices have been logged out."), "success")
     response = RedirectResponse(request.app.url_path_for("accounts.account"), 303)
     sessions.set_cookie(response, settings, token)
     return response

@@ -18,6 +18,8 @@ from app.accounts.views import start_session
 from app.core import security_log
 from app.core.db import Db
 from app.core.forms import Form
+from app.core.i18n import N_, ngettext
+from app.core.i18n import gettext as _
 from app.core.policy import Capability, must_use_second_factor, public
 from app.core.proxies import client_ip
 from app.core.web import flash, render
@@ -26,10 +28,10 @@ router = APIRouter()
 OPEN = [Depends(public)]  # the code step: the person is not logged in yet
 # The one staff page an admin without a second factor may open: every other one sends them here.
 StaffMember = Annotated[User, Depends(require(Capability.ENTER_STAFF_AREA, admin_second_factor=False))]
-TOO_MANY = "Too many attempts. Please wait a few minutes and try again."
-WRONG = "This code is not right, or it was used already. Enter the code your app shows now."
-EMPTY = "Enter the 6-digit code from your app, or one of your recovery codes."
-TIMED_OUT = "Your login waited too long for its code. Please enter your email address and password again."
+TOO_MANY = N_("Too many attempts. Please wait a few minutes and try again.")
+WRONG = N_("This code is not right, or it was used already. Enter the code your app shows now.")
+EMPTY = N_("Enter the 6-digit code from your app, or one of your recovery codes.")
+TIMED_OUT = N_("Your login waited too long for its code. Please enter your email address and password again.")
 
 
 def qr_svg(uri: str) -> Markup:
@@ -55,7 +57,7 @@ def _check(request: Request, db: Db, user: User, form: FormData) -> tuple[str, s
     settings, limiter = request.app.state.settings, request.app.state.rate_limiter
     code, recovery = str(form.get("code", "")), str(form.get("recovery_code", ""))
     if not code.strip() and not recovery.strip():
-        return "", EMPTY, 422
+        return "", _(EMPTY), 422
     if not recovery.strip() and not totp.normalise(code).isdigit():
         code, recovery = "", code  # one field may take either kind of code
     # Only failures count, per account and per address, like the password step.
@@ -64,7 +66,7 @@ def _check(request: Request, db: Db, user: User, form: FormData) -> tuple[str, s
         (settings.login_rate_limit, "second-factor-ip", client_ip(request)),
     ]
     if any(limiter.exhausted(*key) for key in keys):
-        return "", TOO_MANY, 429
+        return "", _(TOO_MANY), 429
     try:
         kind = second_factor.verify(
             db, settings, user, code=code, recovery_code=recovery, ip=client_ip(request)
@@ -76,7 +78,7 @@ def _check(request: Request, db: Db, user: User, form: FormData) -> tuple[str, s
         security_log.event("second_factor.failed", user_id=user.id, path=request.url.path)
         if locked := [key[1] for key in keys if limiter.used_up(*key)]:
             security_log.event("login.locked_out", user_id=user.id, limits=locked)
-        return "", WRONG, 422
+        return "", _(WRONG), 422
     return kind, "", 200
 
 
@@ -119,20 +121,20 @@ def enable(request: Request, db: Db, user: StaffMember, form: Form) -> Response:
     """Turn two-step login on with a first code from the app, and show the recovery codes once."""
     settings, limiter = request.app.state.settings, request.app.state.rate_limiter
     if second_factor.is_enabled(db, user):
-        flash(request, "Two-step login is on already.")
+        flash(request, _("Two-step login is on already."))
         return RedirectResponse(request.app.url_path_for("accounts.second_factor"), 303)
     key = (second_factor.CODE_RATE_LIMIT, "second-factor-user", str(user.id))
     if limiter.exhausted(*key):
-        return _setup_page(request, db, user, {"code": TOO_MANY}, 429)
+        return _setup_page(request, db, user, {"code": _(TOO_MANY)}, 429)
     code = str(form.get("code", ""))
     if not code.strip():
-        return _setup_page(request, db, user, {"code": "Enter the 6-digit code your app shows."}, 422)
+        return _setup_page(request, db, user, {"code": _("Enter the 6-digit code your app shows.")}, 422)
     try:
         codes = second_factor.enable(db, settings, user, code=code, ip=client_ip(request))
     except second_factor.CodeRefused:
         db.rollback()
         limiter.allow(*key)
-        return _setup_page(request, db, user, {"code": WRONG}, 422)
+        return _setup_page(request, db, user, {"code": _(WRONG)}, 422)
     db.commit()
     # The codes exist in clear only in this answer: never stored so, never put in a cookie.
     return render(request, "accounts/second_factor/codes.html", {"codes": codes, "first": True})
@@ -186,7 +188,7 @@ def login_step(request: Request, db: Db, user: CurrentUser) -> Response:
         return render(request, "accounts/second_factor/login.html", {"errors": {}})
     if user is not None:
         return RedirectResponse(home_path(user), 303)
-    errors = {"form": TIMED_OUT} if waiting else {}
+    errors = {"form": _(TIMED_OUT)} if waiting else {}
     return render(request, "accounts/login.html", {"values": {"next": ""}, "errors": errors})
 
 
@@ -195,7 +197,7 @@ def login_step_submit(request: Request, db: Db, form: Form) -> Response:
     """Check the code or a recovery code; only then start the session."""
     user = second_factor.held_user(db, request.app.state.settings, request.session)
     if user is None:
-        flash(request, TIMED_OUT, "warning")
+        flash(request, _(TIMED_OUT), "warning")
         return RedirectResponse(request.app.url_path_for("accounts.login"), 303)
     kind, error, status = _check(request, db, user, form)
     if error:
@@ -207,10 +209,12 @@ def login_step_submit(request: Request, db: Db, form: Form) -> Response:
     second_factor.drop_held_login(request.session)
     if kind == "recovery":
         left = second_factor.recovery_codes_left(db, user)
-        flash(
-            request,
-            f"You logged in with a recovery code; {left} are left. If your phone is lost, turn two-step "
+        message = ngettext(
+            "You logged in with a recovery code; %(num)d is left. If your phone is lost, turn two-step "
             "login off and set it up again on a new one.",
-            "warning",
+            "You logged in with a recovery code; %(num)d are left. If your phone is lost, turn two-step "
+            "login off and set it up again on a new one.",
+            left,
         )
+        flash(request, message % {"num": left}, "warning")
     return start_session(request, db, user, next_path)

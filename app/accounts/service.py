@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.accounts import sessions
 from app.accounts.models import AuthToken, Role, TokenPurpose, User
 from app.audit import service as audit
+from app.core import i18n, languages
 from app.core.config import Settings
 from app.core.db import claim, utcnow
 from app.core.email_address import normalise as normalise_email
@@ -124,18 +125,35 @@ def _password_mark(user: User) -> str:
     return hash_token(user.password_hash)
 
 
+def mail_language(user: User) -> str:
+    """The language of the emails `user` receives: the language of the page being served, and in
+    `portal tick` jobs the site's default language. The one place to read a stored preference."""
+    return i18n.current()
+
+
+def mail_link(settings: Settings, user: User, path: str) -> str:
+    """The full address of a site page for an email to `user`, in the email's language."""
+    return languages.address(settings, path, mail_language(user))
+
+
+def _mail_context(settings: Settings, user: User, context: dict[str, object]) -> dict[str, object]:
+    # The zone lets the templates show dates on the society's calendar (`{{ until | date }}`).
+    return {"name": user.full_name, "society": settings.society_name, "zone": settings.zone, **context}
+
+
 def email_person(db: Session, settings: Settings, user: User, message: str, **context: object) -> None:
-    """Queue `message` to `user`, addressed by name and signed by the society."""
-    full = {"name": user.full_name, "society": settings.society_name, **context}
-    mail_service.queue(db, message=message, to=user.email, context=full)
+    """Queue `message` to `user` in their language, addressed by name and signed by the society."""
+    full = _mail_context(settings, user, context)
+    mail_service.queue(db, message=message, to=user.email, context=full, language=mail_language(user))
 
 
 def _email_link(
     db: Session, settings: Settings, user: User, message: str, *, token: str, **context: object
 ) -> None:
     """Queue `message`, whose link carries `token`: the outbox keeps it only until the mail has left."""
-    full = {"name": user.full_name, "society": settings.society_name, **context}
-    mail_service.queue(db, message=message, to=user.email, context=full, secret=token)
+    full = _mail_context(settings, user, context)
+    language = mail_language(user)
+    mail_service.queue(db, message=message, to=user.email, context=full, secret=token, language=language)
 
 
 # What a stranger can have mailed to someone's address from the public forms. The outbox counts
@@ -155,7 +173,7 @@ def send_verification(db: Session, settings: Settings, user: User) -> None:
     if not _may_mail(db, settings, user):
         return
     token = issue_token(db, user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=settings.verify_email_hours))
-    link = f"{settings.base_url}/verify-email?token={token}"
+    link = mail_link(settings, user, f"/verify-email?token={token}")
     _email_link(db, settings, user, "confirm_email", token=token, link=link)
 
 
@@ -171,8 +189,8 @@ def notify_existing_account(db: Session, settings: Settings, user: User) -> None
         settings,
         user,
         "account_exists",
-        login_link=f"{settings.base_url}/login",
-        reset_link=f"{settings.base_url}/forgot-password",
+        login_link=mail_link(settings, user, "/login"),
+        reset_link=mail_link(settings, user, "/forgot-password"),
     )
 
 
@@ -189,7 +207,7 @@ def start_password_reset(db: Session, settings: Settings, email: str) -> None:
         user,
         "password_reset",
         token=token,
-        link=f"{settings.base_url}/reset-password?token={token}",
+        link=mail_link(settings, user, f"/reset-password?token={token}"),
         minutes=settings.reset_password_minutes,
     )
 

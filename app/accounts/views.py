@@ -18,13 +18,15 @@ from app.core import csrf, security_log
 from app.core.db import Db
 from app.core.email_address import normalise as normalise_email
 from app.core.forms import Form, password_messages, password_owner, text_fields, validate
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.core.policy import public
 from app.core.proxies import client_ip
 from app.core.web import flash, render
 
 router = APIRouter()
 OPEN = [Depends(public)]  # anyone may open these routes
-LOGIN_FAILED = "The email address or password is not correct."
+LOGIN_FAILED = N_("The email address or password is not correct.")
 
 
 @router.get("/login", name="accounts.login", dependencies=OPEN, response_class=HTMLResponse)
@@ -48,7 +50,7 @@ def login(request: Request, db: Db, form: Form) -> Response:
     # Only failed attempts count, so a clinic behind one address is not locked out by its own logins.
     keys = [("login-ip", client_ip(request)), ("login-email", email)]
     if any(limiter.exhausted(settings.login_rate_limit, *key) for key in keys):
-        message = "Too many attempts. Please wait a few minutes and try again."
+        message = _("Too many attempts. Please wait a few minutes and try again.")
         context = {"values": shown, "errors": {"form": message}}
         return render(request, "accounts/login.html", context, status_code=429)
     user = accounts_service.authenticate(db, settings, email, parsed.password) if parsed else None
@@ -56,7 +58,9 @@ def login(request: Request, db: Db, form: Form) -> Response:
         for key in keys:
             limiter.allow(settings.login_rate_limit, *key)
         _log_failure(request, email, complete=parsed is not None, keys=keys)
-        errors = {"form": LOGIN_FAILED} if not errors else {"form": "Enter your email address and password."}
+        errors = (
+            {"form": _(LOGIN_FAILED)} if not errors else {"form": _("Enter your email address and password.")}
+        )
         return render(request, "accounts/login.html", {"values": shown, "errors": errors}, status_code=422)
     if second_factor.is_enabled(db, user):
         # Right password, but no session before the code too: the browser may only ask for the code.
@@ -107,7 +111,7 @@ def logout(request: Request, db: Db, form: Form) -> Response:
     sessions.end_current(db, settings, request)
     db.commit()
     csrf.rotate(request)
-    flash(request, "You are logged out.")
+    flash(request, _("You are logged out."))
     response = RedirectResponse("/", 303)
     sessions.clear_cookie(response, settings)
     return response
@@ -137,7 +141,7 @@ def forgot(request: Request, db: Db, form: Form) -> Response:
         return render(
             request,
             "accounts/forgot.html",
-            {"values": {}, "errors": {"email": "Enter your email address"}},
+            {"values": {}, "errors": {"email": _("Enter your email address")}},
             status_code=422,
         )
     if allowed:
@@ -184,7 +188,7 @@ def reset(request: Request, db: Db, form: Form) -> Response:
     if user is None:
         return links.without_referrer(render(request, "accounts/reset_failed.html", status_code=400))
     db.commit()
-    flash(request, "Your password has been changed. Please log in with the new one.", "success")
+    flash(request, _("Your password has been changed. Please log in with the new one."), "success")
     response = RedirectResponse(request.app.url_path_for("accounts.login"), 303)
     sessions.clear_cookie(response, settings)
     return response

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.accounts.models import User
 from app.audit import service as audit
 from app.contact.models import ContactMessage, ContactReply
+from app.core import i18n
 from app.core.config import Settings
 from app.core.db import claim, utcnow
 from app.core.pagination import Page, paginate
@@ -55,7 +56,9 @@ def send(db: Session, settings: Settings, *, submission: Submission) -> ContactM
     }
     # No acknowledgement goes to the typed address: the form would let anyone mail anyone.
     for address in settings.contact_recipients:
-        mail_service.queue(db, message="contact_message", to=address, context=context)
+        mail_service.queue(
+            db, message="contact_message", to=address, context=context, language=settings.default_language
+        )
     return item
 
 
@@ -91,11 +94,14 @@ def reply(
         "name": item.name,
         "topic": item.subject,
         "original": item.message,
-        "sent_on": item.created_at.strftime("%-d %B %Y"),
+        "sent_on": item.created_at,
+        "zone": settings.zone,  # the day it was sent, on the society's calendar
         "body": body,
         "contact": settings.contact_email,
     }
-    mail_service.queue(db, message="contact_reply", to=item.email, context=context)
+    # The sender has no account to keep a language in: the reply goes in the language of the page
+    # it is written on.
+    mail_service.queue(db, message="contact_reply", to=item.email, context=context, language=i18n.current())
     audit.record(db, actor=author, action="contact.replied", target_type=TARGET, target_id=item.id, ip=ip)
     if handled:
         mark_handled(db, item=item, actor=author, ip=ip)

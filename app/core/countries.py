@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+from functools import cache
+
+from app.core import i18n
+
 COUNTRIES: dict[str, str] = {
     "AT": "Austria",
     "AU": "Australia",
@@ -48,3 +53,24 @@ COUNTRIES: dict[str, str] = {
     "US": "United States",
     "ZA": "South Africa",
 }
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """The countries as a form offers them: (code, name in the current language), by name."""
+    names = dict(COUNTRIES)
+    if i18n.current() != i18n.SOURCE_LANGUAGE:
+        territories = _territories(i18n.FORMAT_LOCALES.get(i18n.current(), i18n.current()))
+        names = {code: territories.get(code, name) for code, name in names.items()}
+    return sorted(names.items(), key=lambda item: _sort_key(item[1]))
+
+
+@cache
+def _territories(locale: str) -> dict[str, str]:
+    from babel import Locale
+
+    return dict(Locale.parse(locale).territories)
+
+
+def _sort_key(name: str) -> str:
+    # "Österreich" sorts with the O's, as a reader looks for it.
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()

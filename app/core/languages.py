@@ -148,3 +148,10 @@ async def _redirect(scope: Scope, send: Send, location: str, *, status: int) -> 
         }
     )
     await send({"type": "http.response.body", "body": b""})
+
+
+def address(settings: Settings, path: str, code: str) -> str:
+    """The full address of the site path `path` in language `code`, as an email links to it: the
+    link opens the page in the email's language, whatever language the reader's browser prefers."""
+    prefixed = len(settings.language_codes) > 1 and not is_neutral(path)
+    return f"{settings.base_url}{'/' + code if prefixed else ''}{path}"

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from functools import cache
 
+from app.core.i18n import gettext as _
+
 MIN_LENGTH = 12
 MAX_LENGTH = 128
 # Shorter pieces of a name or address ("li", "jo") would refuse far too many good passwords.
@@ -26,16 +28,16 @@ def problem(password: str, *, email: str, name: str) -> str | None:
     """Say what to change in a new password for the person with this address and name, or None."""
     # len() counts code points, so "ü" is one character, as NIST asks and as people count.
     if len(password) < MIN_LENGTH:
-        return f"Choose a password of at least {MIN_LENGTH} characters"
+        return _("Choose a password of at least %(num)d characters") % {"num": MIN_LENGTH}
     if len(password) > MAX_LENGTH:
-        return f"Choose a password of at most {MAX_LENGTH} characters"
+        return _("Choose a password of at most %(num)d characters") % {"num": MAX_LENGTH}
     folded = _fold(password)
     if password.casefold() in common_passwords() or folded in common_passwords():
-        return "This is one of the most common passwords, which are tried first; choose another"
+        return _("This is one of the most common passwords, which are tried first; choose another")
     if _contains_any(folded, email.rpartition("@")[0]):
-        return "Choose a password that does not contain your email address"
+        return _("Choose a password that does not contain your email address")
     if _contains_any(folded, name):
-        return "Choose a password that does not contain your name"
+        return _("Choose a password that does not contain your name")
     return None
 
 

@@ -71,16 +71,17 @@ def send_review_digest(db: Session, settings: Settings, now: datetime) -> int:
     except IntegrityError:
         db.rollback()
         return 0
-    items = [
-        {
-            "applicant": r.user.full_name,
-            "profession": PROFESSION_LABELS[r.profession],
-            "waited": waiting_time(r.submitted_at or r.created_at, now),
-            "link": f"{settings.base_url}/admin/requests/{r.id}",
-        }
-        for r in waiting
-    ]
     for reviewer in reviewers:
+        # Each reviewer's links open the staff area in the language of their email.
+        items = [
+            {
+                "applicant": r.user.full_name,
+                "profession": PROFESSION_LABELS[r.profession],  # translated in the template
+                "waited": waiting_time(r.submitted_at or r.created_at, now),
+                "link": accounts_service.mail_link(settings, reviewer, f"/admin/requests/{r.id}"),
+            }
+            for r in waiting
+        ]
         accounts_service.email_person(
             db,
             settings,
@@ -89,7 +90,7 @@ def send_review_digest(db: Session, settings: Settings, now: datetime) -> int:
             items=items,
             count=len(items),
             hours=settings.review_reminder_hours,
-            queue_link=f"{settings.base_url}/admin/requests?status=pending",
+            queue_link=accounts_service.mail_link(settings, reviewer, "/admin/requests?status=pending"),
         )
     db.commit()
     return len(reviewers)

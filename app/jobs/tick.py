@@ -11,6 +11,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core import i18n
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.jobs import access, files, housekeeping
@@ -57,7 +58,8 @@ def run(
     now = now or utcnow()
     report = TickReport()
     for name, job in JOBS:
-        with session_factory() as db:
+        # A job serves no reader: what it writes and mails is in the site's default language.
+        with session_factory() as db, i18n.using(settings.default_language):
             try:
                 report.done[name] = job(db, settings, now)
             except Exception:  # logged and reported; the next tick tries again

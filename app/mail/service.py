@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -43,7 +43,15 @@ def environment() -> jinja2.Environment:
         i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
     )
     env.globals["language"] = i18n.current
+    env.filters["date"] = _date
     return env
+
+
+@jinja2.pass_context
+def _date(context: Any, value: date | datetime | None) -> str:
+    """`{{ until | date }}`: the day in the email's language, on the society's calendar (the
+    `zone` the sender puts in the context; UTC without one)."""
+    return i18n.format_date(value, zone=context.get("zone"))
 
 
 def render(message: str, context: dict[str, Any], *, language: str | None = None) -> tuple[str, str, str]:

@@ -31,6 +31,7 @@ from app.access import transitions
 from app.access.models import AccessRequest, RequestState
 from app.access.transitions import Transition
 from app.accounts import consent
+from app.accounts import service as accounts_service
 from app.accounts.models import AuthToken, Consent, User, UserSession
 from app.audit import service as audit
 from app.audit.models import AuditEvent
@@ -38,19 +39,29 @@ from app.contact import service as contact_service
 from app.contact.models import ContactMessage
 from app.core.config import Settings
 from app.core.db import Base, utcnow
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.mail import service as mail_service
 from app.mail.models import OutboxMessage
 
 EXPORT_FORMAT = "portico-personal-data/1"
 EXPORT_NOTES = {
-    "documents": "Credential documents you uploaded are listed by name and type only (document_name, "
-    "document_type); the files "
-    "themselves are not part of this download. Write to the society for a copy.",
-    "other_people": "Decisions name the reviewer who made them; nothing else about other people is included.",
-    "contact_messages": "Messages sent with the contact form from your address, with the society's "
-    "replies and the name of the member of staff who wrote each.",
-    "secrets": "Your password and the tokens of your sessions and emailed links are stored only "
-    "as one-way hashes and are left out; links in the copies of emails have their tokens removed.",
+    "documents": N_(
+        "Credential documents you uploaded are listed by name and type only (document_name, "
+        "document_type); the files themselves are not part of this download. Write to the society "
+        "for a copy."
+    ),
+    "other_people": N_(
+        "Decisions name the reviewer who made them; nothing else about other people is included."
+    ),
+    "contact_messages": N_(
+        "Messages sent with the contact form from your address, with the society's replies and the "
+        "name of the member of staff who wrote each."
+    ),
+    "secrets": N_(
+        "Your password and the tokens of your sessions and emailed links are stored only as one-way "
+        "hashes and are left out; links in the copies of emails have their tokens removed."
+    ),
 }
 KEPT_ON_REQUESTS = frozenset({"terms_version"})  # with the state and profession: not personal
 # Server paths, references to other rows and credentials stay out of the export.
@@ -75,7 +86,7 @@ def export(db: Session, user: User) -> dict[str, Any]:
     return {
         "format": EXPORT_FORMAT,
         "exported_at": _iso(utcnow()),
-        "notes": EXPORT_NOTES,
+        "notes": {key: _(note) for key, note in EXPORT_NOTES.items()},  # in the page's language
         "profile": _fields(user),
         "access_requests": [_request(item) for item in requests],
         "events": _events(db, user, [item.id for item in requests]),
@@ -187,6 +198,7 @@ def delete_account(db: Session, settings: Settings, user: User) -> list[Path]:
         message="account_deleted",
         to=user.email,
         context={"society": settings.society_name, "contact": settings.contact_email},
+        language=accounts_service.mail_language(user),
     )
     _erase_mail(db, user.email, [user.email, user.full_name], anonymous, keep=farewell.id)
     contact_service.delete_sent_from(db, user.email)

@@ -13,6 +13,7 @@ from app.accounts.models import User
 from app.core import csrf
 from app.core.db import Db, utcnow
 from app.core.forms import Form
+from app.core.i18n import gettext as _
 from app.core.security import verify_password
 from app.core.web import flash, render
 from app.privacy import service as privacy
@@ -54,16 +55,16 @@ def delete(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
     limiter = request.app.state.rate_limiter
     key = ("delete-account", str(user.id))
     if limiter.exhausted(settings.login_rate_limit, *key):
-        errors = {"password": "Too many attempts. Please wait a few minutes and try again."}
+        errors = {"password": _("Too many attempts. Please wait a few minutes and try again.")}
         return _delete_page(request, user, errors, 429)
     if not verify_password(settings, str(form.get("password", "")), user.password_hash)[0]:
         limiter.allow(settings.login_rate_limit, *key)
-        return _delete_page(request, user, {"password": "This is not your password"}, 422)
+        return _delete_page(request, user, {"password": _("This is not your password")}, 422)
     documents = privacy.delete_account(db, settings, user)
     db.commit()
     privacy.remove_documents(settings, documents)
     csrf.rotate(request)
-    flash(request, "Your account has been deleted. We have sent a last email to confirm it.", "success")
+    flash(request, _("Your account has been deleted. We have sent a last email to confirm it."), "success")
     response = RedirectResponse(request.app.url_path_for("site.home"), 303)
     sessions.clear_cookie(response, settings)
     return response
