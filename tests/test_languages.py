@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,9 +18,13 @@ from app.core.config import Settings
 from app.core.languages import preferred
 from app.main import create_app
 from tests import factories
-from tests.conftest import soup
+from tests.conftest import PRODUCTION, soup
 
 BERLIN = ZoneInfo("Europe/Berlin")
+BASE = "http://127.0.0.1:8000"
+ATOM = "{http://www.w3.org/2005/Atom}"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
 
 
 @pytest.fixture
@@ -153,3 +158,152 @@ def test_a_third_language_needs_only_a_catalog(tmp_path: Path, monkeypatch: pyte
             assert i18n.gettext("Articles") == "Articles (fr)"
     finally:
         i18n.translations.cache_clear()
+
+
+def test_the_switch_leads_to_the_same_page_in_the_other_language(bilingual: TestClient) -> None:
+    html = soup(bilingual.get("/de/articles?page=1").text)
+    switch = html.find("nav", class_="language-switch")
+    assert switch is not None and switch["aria-label"] == "Sprache"
+    links = {link.get_text(): link for link in switch.find_all("a")}
+    assert list(links) == ["English", "Deutsch"]
+    english, german = links["English"], links["Deutsch"]
+    # Each name is in its own language, and says so to screen readers and to search engines.
+    assert (english["lang"], english["hreflang"], german["lang"], german["hreflang"]) == (
+        "en",
+        "en",
+        "de",
+        "de",
+    )
+    assert german["aria-current"] == "true" and not english.has_attr("aria-current")
+    assert english["href"] == "/language/en?next=%2Fen%2Farticles%3Fpage%3D1"
+    chosen = bilingual.get(str(english["href"]), follow_redirects=False)
+    assert (chosen.status_code, chosen.headers["location"]) == (303, "/en/articles?page=1")
+    assert soup(bilingual.get("/en/articles?page=1").text).html["lang"] == "en"  # type: ignore[index]
+
+
+def test_the_choice_is_remembered_for_a_year_and_wins_for_addresses_without_a_language(
+    bilingual: TestClient,
+) -> None:
+    chosen = bilingual.get("/language/de?next=/de/contact", follow_redirects=False)
+    cookie = chosen.headers["set-cookie"]
+    assert cookie.startswith("portal_language=de;")
+    for part in ("Max-Age=31536000", "HttpOnly", "Path=/", "SameSite=lax"):
+        assert part in cookie
+    assert "Secure" not in cookie  # plain HTTP outside production
+    moved = bilingual.get("/articles", headers={"accept-language": "en"}, follow_redirects=False)
+    assert moved.headers["location"] == "/de/articles"
+
+
+def test_in_production_the_language_cookie_is_secure(settings: Settings) -> None:
+    application = create_app(settings.model_copy(update={**PRODUCTION, "languages": "en,de"}))
+    try:
+        with TestClient(application, base_url=PRODUCTION["base_url"]) as browser:
+            chosen = browser.get("/language/en?next=/en/", follow_redirects=False)
+    finally:
+        application.state.engine.dispose()
+    assert chosen.headers["location"] == "/en/"
+    assert "Secure" in chosen.headers["set-cookie"]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "/\\evil.example/",
+        "/de/\\evil.example",
+        "https://evil.example/de/",
+        "/en/articles",  # a page, but not in the language chosen
+        "/de/articles\r\nSet-Cookie: x=1",
+        "/de/\tarticles",
+        "",
+        "de/articles",
+    ],
+)
+def test_the_switch_leads_nowhere_but_a_page_of_the_chosen_language(
+    bilingual: TestClient, target: str
+) -> None:
+    chosen = bilingual.get("/language/de", params={"next": target}, follow_redirects=False)
+    assert (chosen.status_code, chosen.headers["location"]) == (303, "/de/")
+    assert chosen.headers["set-cookie"].startswith("portal_language=de;")
+
+
+def test_a_language_the_site_does_not_speak_is_not_found_and_not_remembered(bilingual: TestClient) -> None:
+    refused = bilingual.get("/language/fr?next=/fr/", follow_redirects=False)
+    assert refused.status_code == 404
+    assert "set-cookie" not in refused.headers or "portal_language" not in refused.headers["set-cookie"]
+    assert "Page not found" in refused.text
+
+
+def test_a_visitor_with_only_the_language_cookie_shares_the_stored_pages(bilingual: TestClient) -> None:
+    bilingual.get("/language/de?next=/de/articles", follow_redirects=False)
+    assert list(bilingual.cookies) == ["portal_language"]
+    first = bilingual.get("/de/articles")
+    second = bilingual.get("/de/articles")
+    assert (first.headers["x-cache"], second.headers["x-cache"]) == ("miss", "hit")
+    assert second.headers["cache-control"] == "public, max-age=60"
+    # Any other cookie beside it is a person: nothing stored is handed to them.
+    bilingual.cookies.set("portal_session", "abc")
+    person = bilingual.get("/de/articles")
+    assert "x-cache" not in person.headers
+    assert person.headers["cache-control"] == "private, no-store"
+
+
+def test_every_page_names_its_versions_in_each_language(bilingual: TestClient) -> None:
+    html = soup(bilingual.get("/en/articles?page=1").text)
+    alternates = {link["hreflang"]: link["href"] for link in html.find_all("link", hreflang=True)}
+    assert alternates == {
+        "en": f"{BASE}/en/articles?page=1",
+        "de": f"{BASE}/de/articles?page=1",
+        "x-default": f"{BASE}/articles?page=1",
+    }
+
+
+def test_a_site_in_one_language_has_no_switch_and_no_alternates(client: TestClient) -> None:
+    html = soup(client.get("/").text)
+    assert html.find("nav", class_="language-switch") is None
+    assert html.find("link", hreflang=True) is None
+
+
+def test_one_sitemap_lists_each_page_in_each_language_with_its_alternates(
+    bilingual: TestClient, db: Session
+) -> None:
+    factories.article(db, slug="sleep-well", title="Sleep well", tags=["Sleep"])
+    root = ET.fromstring(bilingual.get("/sitemap.xml").content)
+    entries = {
+        entry.findtext(f"{SITEMAP}loc"): {
+            link.get("hreflang"): link.get("href") for link in entry.findall(f"{XHTML}link")
+        }
+        for entry in root.findall(f"{SITEMAP}url")
+    }
+    article = {
+        "en": f"{BASE}/en/articles/sleep-well",
+        "de": f"{BASE}/de/articles/sleep-well",
+        "x-default": f"{BASE}/articles/sleep-well",
+    }
+    assert entries[article["en"]] == entries[article["de"]] == article
+    assert f"{BASE}/de/tags/sleep" in entries and f"{BASE}/en/" in entries
+    assert all(set(alternates) == {"en", "de", "x-default"} for alternates in entries.values())
+
+
+def test_each_language_has_its_feed_with_its_own_links(bilingual: TestClient, db: Session) -> None:
+    factories.article(db, slug="sleep-well", title="Sleep well", tags=["Sleep"])
+    german = ET.fromstring(bilingual.get("/de/feed.xml").content)
+    assert german.get("{http://www.w3.org/XML/1998/namespace}lang") == "de"
+    links = {
+        (link.get("rel"), link.get("hreflang")): link.get("href") for link in german.findall(f"{ATOM}link")
+    }
+    assert links[("self", None)] == f"{BASE}/de/feed.xml"
+    assert links[("alternate", None)] == f"{BASE}/de/"
+    assert links[("alternate", "en")] == f"{BASE}/en/feed.xml"
+    entry = german.find(f"{ATOM}entry")
+    assert entry is not None
+    assert entry.find(f"{ATOM}link").get("href") == f"{BASE}/de/articles/sleep-well"  # type: ignore[union-attr]
+    english = ET.fromstring(bilingual.get("/en/feed.xml").content)
+    assert english.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    assert english.findtext(f"{ATOM}id") == f"{BASE}/en/feed.xml"
+
+
+def test_robots_keep_crawlers_out_of_private_pages_in_every_language(bilingual: TestClient) -> None:
+    lines = bilingual.get("/robots.txt").text.splitlines()
+    for rule in ("Disallow: /admin", "Disallow: /de/admin", "Disallow: /en/account", "Disallow: /de/search"):
+        assert rule in lines
