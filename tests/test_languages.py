@@ -13,11 +13,15 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from app.access.models import RequestState
+from app.accounts import service as accounts_service
+from app.accounts.models import Role, User
 from app.core import i18n
 from app.core.config import Settings
 from app.core.languages import preferred
 from app.main import create_app
 from tests import factories
+from tests.browsing import login, mails, submit
 from tests.conftest import PRODUCTION, soup
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -28,9 +32,15 @@ XHTML = "{http://www.w3.org/1999/xhtml}"
 
 
 @pytest.fixture
-def bilingual(settings: Settings) -> Iterator[TestClient]:
+def both(settings: Settings) -> Settings:
+    """The test's settings for a site in English and German."""
+    return settings.model_copy(update={"languages": "en,de"})
+
+
+@pytest.fixture
+def bilingual(both: Settings) -> Iterator[TestClient]:
     """A browser on the site in German and English, with the test's database."""
-    application = create_app(settings.model_copy(update={"languages": "en,de"}))
+    application = create_app(both)
     try:
         with TestClient(application) as browser:
             yield browser
@@ -307,3 +317,121 @@ def test_robots_keep_crawlers_out_of_private_pages_in_every_language(bilingual: 
     lines = bilingual.get("/robots.txt").text.splitlines()
     for rule in ("Disallow: /admin", "Disallow: /de/admin", "Disallow: /en/account", "Disallow: /de/search"):
         assert rule in lines
+
+
+def mail_language(db: Session, to: str, message: str) -> str:
+    """The language an email was written in, as its HTML says."""
+    html = soup(mails(db, to, message)[-1].html_body)
+    return str(html.html["lang"])  # type: ignore[index]
+
+
+def test_an_applicant_keeps_the_language_of_the_form_for_their_emails(db: Session, both: Settings) -> None:
+    with i18n.using("de"):
+        german = factories.applicant(db, both, state=RequestState.UNVERIFIED)
+    with i18n.using("en"):
+        english = factories.applicant(db, both, state=RequestState.UNVERIFIED)
+    db.commit()
+    assert (german.user.language, english.user.language) == ("de", "en")
+    assert mail_language(db, german.user.email, "confirm_email") == "de"
+    assert mail_language(db, english.user.email, "confirm_email") == "en"
+
+
+def test_staff_get_the_language_of_the_page_they_were_created_on(db: Session, both: Settings) -> None:
+    with i18n.using("de"):
+        reviewer = factories.staff(db, both, role=Role.REVIEWER)
+    assert reviewer.language == "de"
+    created = accounts_service.create_staff(
+        db, both, email="cli@society.example", full_name="Cli", role=Role.ADMIN, actor=None, language="en"
+    )
+    assert created.language == "en"
+
+
+def test_every_email_to_a_person_is_in_their_language_whatever_page_caused_it(
+    db: Session, both: Settings
+) -> None:
+    request = factories.applicant(db, both, state=RequestState.PENDING)
+    request.user.language = "de"
+    db.commit()
+    # A reviewer working on an English page decides: the applicant still reads German.
+    with i18n.using("en"):
+        reviewer = factories.staff(db, both, role=Role.REVIEWER)
+        from app.access import service as access_service
+
+        access_service.decide(
+            db, both, request, reviewer=reviewer, outcome=RequestState.APPROVED, revision=request.revision
+        )
+        db.commit()
+    assert mail_language(db, request.user.email, "approved") == "de"
+
+
+def test_the_reviewers_digest_is_in_each_reviewers_language(db: Session, both: Settings) -> None:
+    from app.jobs.access import send_review_digest
+
+    german = factories.staff(db, both, role=Role.REVIEWER)
+    english = factories.staff(db, both, role=Role.REVIEWER)
+    german.language = "de"
+    english.language = "en"
+    factories.applicant(db, both, state=RequestState.PENDING)
+    db.commit()
+    later = datetime.now(UTC).replace(hour=23) + __import__("datetime").timedelta(days=3)
+    with i18n.using("en"):
+        assert send_review_digest(db, both, later) == 2
+    assert mail_language(db, german.email, "review_digest") == "de"
+    assert mail_language(db, english.email, "review_digest") == "en"
+
+
+def member(db: Session, settings: Settings, *, language: str) -> User:
+    request = factories.applicant(db, settings, state=RequestState.PENDING)
+    request.user.language = language
+    db.commit()
+    return request.user
+
+
+def test_a_person_changes_their_language_on_the_account_page(
+    bilingual: TestClient, db: Session, both: Settings
+) -> None:
+    person = member(db, both, language="en")
+    login(bilingual, person.email, factories.PASSWORD)
+    page = soup(bilingual.get("/en/account").text)
+    options = {o["value"]: o for o in page.select("select#language option")}
+    assert {code: (o["lang"], o.get_text()) for code, o in options.items()} == {
+        "en": ("en", "English"),
+        "de": ("de", "Deutsch"),
+    }
+    assert options["en"].has_attr("selected") and not options["de"].has_attr("selected")
+    changed = submit(bilingual, "/en/account", {"language": "de"}, action="/en/account/language")
+    assert (changed.status_code, changed.headers["location"]) == (303, "/de/account")
+    assert changed.headers["set-cookie"].startswith("portal_language=de;")
+    shown = bilingual.get("/de/account")
+    assert "Ihre E-Mails und die Website erscheinen jetzt in dieser Sprache." in shown.text
+    assert soup(shown.text).select_one("select#language option[selected]")["value"] == "de"  # type: ignore[index]
+    db.expire_all()
+    assert db.get(User, person.id).language == "de"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("value", ["fr", "", "de; drop table"])
+def test_a_language_the_site_does_not_speak_is_refused_with_a_message(
+    bilingual: TestClient, db: Session, both: Settings, value: str
+) -> None:
+    person = member(db, both, language="en")
+    login(bilingual, person.email, factories.PASSWORD)
+    refused = submit(bilingual, "/de/account", {"language": value}, action="/de/account/language")
+    assert refused.status_code == 422
+    error = soup(refused.text).select_one("#language-error")
+    assert error is not None and error.get_text() == "Wählen Sie eine der Sprachen aus der Liste"
+    db.expire_all()
+    assert db.get(User, person.id).language == "en"  # type: ignore[union-attr]
+
+
+def test_after_login_the_address_keeps_its_language_and_the_rest_follows_the_person(
+    bilingual: TestClient, db: Session, both: Settings
+) -> None:
+    person = member(db, both, language="de")
+    answer = submit(
+        bilingual, "/en/login", {"email": person.email, "password": factories.PASSWORD}, action="/en/login"
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/en/")  # not sent to /de/
+    assert "portal_language=de;" in answer.headers["set-cookie"]
+    moved = bilingual.get("/articles", headers={"accept-language": "en"}, follow_redirects=False)
+    assert moved.headers["location"] == "/de/articles"

@@ -14,6 +14,7 @@ from app.core import security_log
 from app.core.config import Settings
 from app.core.db import Db
 from app.core.errors import LoginRequired
+from app.core.languages import localised
 from app.core.policy import (
     Capability,
     RouteAccess,
@@ -126,5 +127,8 @@ def safe_next(value: str | None, default: str = "/account") -> str:
 
 
 def home_path(user: User) -> str:
-    """Where a logged-in person starts: staff at the staff area, everyone else at their account."""
-    return "/admin" if user.is_staff else "/account"
+    """Where a logged-in person starts: staff at the staff area, everyone else at their account.
+
+    In the language of the page they are on: the address they logged in at wins over their own.
+    """
+    return localised("/admin" if user.is_staff else "/account")

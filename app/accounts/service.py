@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from app.accounts import sessions
+from app.accounts import people, sessions
 from app.accounts.models import AuthToken, Role, TokenPurpose, User
 from app.audit import service as audit
 from app.core.config import Settings
@@ -127,7 +127,7 @@ def _password_mark(user: User) -> str:
 def email_person(db: Session, settings: Settings, user: User, message: str, **context: object) -> None:
     """Queue `message` to `user`, addressed by name and signed by the society."""
     full = {"name": user.full_name, "society": settings.society_name, **context}
-    mail_service.queue(db, message=message, to=user.email, context=full)
+    mail_service.queue(db, message=message, to=user.email, context=full, language=people.mail_language(user))
 
 
 def _email_link(
@@ -135,7 +135,8 @@ def _email_link(
 ) -> None:
     """Queue `message`, whose link carries `token`: the outbox keeps it only until the mail has left."""
     full = {"name": user.full_name, "society": settings.society_name, **context}
-    mail_service.queue(db, message=message, to=user.email, context=full, secret=token)
+    language = people.mail_language(user)
+    mail_service.queue(db, message=message, to=user.email, context=full, secret=token, language=language)
 
 
 # What a stranger can have mailed to someone's address from the public forms. The outbox counts
@@ -220,8 +221,9 @@ def create_staff(
     actor: User | None,
     password: str | None = None,
     ip: str = "",
+    language: str | None = None,
 ) -> User:
-    """Create a staff account; without a password, email a link to set one."""
+    """Create a staff account in `language` (else the page's); without a password, email a link."""
     if find_by_email(db, email):
         raise AccountExists(email)
     user = User(
@@ -230,6 +232,7 @@ def create_staff(
         role=role,
         password_hash=hash_password(settings, password) if password else "!",
         email_verified_at=utcnow(),
+        language=language or people.page_language(settings),
     )
     db.add(user)
     db.flush()

@@ -70,7 +70,13 @@ def safe_next(settings: Settings, code: str, target: str) -> str:
 
 
 def remember(response: Response, settings: Settings, code: str) -> None:
-    """Set the cookie that names the reader's language for addresses without a prefix."""
+    """Set the cookie that names the reader's language for addresses without a prefix.
+
+    Set at the switch and at login (the person's own language); a site in one language has no
+    choice to remember.
+    """
+    if len(settings.language_codes) < 2 or code not in settings.language_codes:
+        return
     response.set_cookie(
         LANGUAGE_COOKIE,
         code,

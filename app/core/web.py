@@ -146,6 +146,7 @@ def build_templates() -> Jinja2Templates:
     env.globals["page_path"] = page_path
     env.globals["language_versions"] = language_links.versions
     env.globals["language_default_url"] = language_links.default_url
+    env.globals["language_name"] = language_links.language_name
     env.filters["date"] = date_filter
     env.filters["datetime"] = datetime_filter
     env.filters["time"] = time_filter
