@@ -317,6 +317,7 @@ def test_robots_keep_crawlers_out_of_private_pages_in_every_language(bilingual: 
     lines = bilingual.get("/robots.txt").text.splitlines()
     for rule in ("Disallow: /admin", "Disallow: /de/admin", "Disallow: /en/account", "Disallow: /de/search"):
         assert rule in lines
+    assert "Disallow: /language/" in lines and "Disallow: /de/api/" not in lines
 
 
 def mail_language(db: Session, to: str, message: str) -> str:

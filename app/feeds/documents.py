@@ -17,7 +17,7 @@ from app.articles.models import Article
 from app.core import i18n
 from app.core.config import Settings
 from app.core.i18n import gettext as _
-from app.core.languages import localised
+from app.core.languages import is_neutral, localised
 from app.feeds.links import Link, absolute, last_change, published, timestamp, utc
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -42,6 +42,8 @@ ROBOTS_DISALLOW = (
     "/verify-email",
     "/professional",
     "/search",
+    # The language switch: crawlers find each language through the hreflang alternates instead.
+    "/language/",
 )
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # An empty feed still needs an `updated`; a fixed one keeps its validator stable.
@@ -154,6 +156,11 @@ def robots_txt(*, sitemap_url: str, languages: Sequence[str] = ()) -> str:
     leave "/de/admin" open to crawlers.
     """
     prefixes = [""] + ([f"/{code}" for code in languages] if len(languages) > 1 else [])
-    rules = (f"Disallow: {prefix}{path}" for prefix in prefixes for path in ROBOTS_DISALLOW)
+    rules = (
+        f"Disallow: {prefix}{path}"
+        for prefix in prefixes
+        for path in ROBOTS_DISALLOW
+        if not (prefix and is_neutral(path))  # the API and the switch have no language
+    )
     lines = ["User-agent: *", *rules, "Allow: /", ""]
     return "\n".join([*lines, f"Sitemap: {sitemap_url}", ""])
