@@ -268,6 +268,28 @@ def test_every_page_names_its_versions_in_each_language(bilingual: TestClient) -
     }
 
 
+def test_alternates_and_the_switch_carry_a_quoted_address(bilingual: TestClient, db: Session) -> None:
+    factories.article(db, slug="sleep-well", title="Sleep well", tags=["Sleep well"])
+    html = soup(bilingual.get("/de/search?q=sleep%20well").text)
+    alternate = html.find("link", hreflang="en")
+    assert alternate is not None and alternate["href"] == f"{BASE}/en/search?q=sleep%20well"
+    switch = html.find("a", hreflang="en", lang="en")
+    chosen = bilingual.get(str(switch["href"]), follow_redirects=False)  # type: ignore[index]
+    assert chosen.headers["location"] == "/en/search?q=sleep%20well"
+    missing = bilingual.get("/de/no such page")
+    assert missing.status_code == 404
+    assert soup(missing.text).find("link", hreflang="de")["href"] == f"{BASE}/de/no%20such%20page"  # type: ignore[index]
+
+
+def test_the_switch_on_a_site_in_one_language_leads_home_and_remembers_nothing(client: TestClient) -> None:
+    chosen = client.get("/language/en?next=//evil.example/", follow_redirects=False)
+    assert (chosen.status_code, chosen.headers["location"]) == (303, "/")
+    assert "set-cookie" not in chosen.headers
+    assert (
+        client.get("/language/en?next=/articles", follow_redirects=False).headers["location"] == "/articles"
+    )
+
+
 def test_a_site_in_one_language_has_no_switch_and_no_alternates(client: TestClient) -> None:
     html = soup(client.get("/").text)
     assert html.find("nav", class_="language-switch") is None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from babel import Locale
 from fastapi import Request
@@ -20,7 +20,7 @@ from starlette._utils import get_route_path
 
 from app.core import i18n
 from app.core.config import Settings
-from app.core.languages import LANGUAGE_COOKIE, is_neutral
+from app.core.languages import LANGUAGE_COOKIE, PATH_SAFE, is_neutral
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -64,7 +64,7 @@ def safe_next(settings: Settings, code: str, target: str) -> str:
         target.startswith(home)
         and not target.startswith("//")
         and "\\" not in target
-        and all(" " < char != "\x7f" for char in target)
+        and all(char >= " " and char != "\x7f" for char in target)
     )
     return target if own else home
 
@@ -93,7 +93,7 @@ def versions(request: Request) -> list[Version]:
     settings: Settings = request.app.state.settings
     if len(settings.language_codes) < 2:
         return []
-    path = get_route_path(request.scope)
+    path = _page_path(request)
     query = request.url.query
     found = []
     neutral = is_neutral(path)
@@ -118,4 +118,9 @@ def default_url(request: Request) -> str:
     """The page's address without a prefix (x-default): it opens in the reader's language."""
     settings: Settings = request.app.state.settings
     query = request.url.query
-    return settings.base_url.rstrip("/") + get_route_path(request.scope) + (f"?{query}" if query else "")
+    return settings.base_url.rstrip("/") + _page_path(request) + (f"?{query}" if query else "")
+
+
+def _page_path(request: Request) -> str:
+    # The route's path is decoded ("/tags/a b"); an address in a link must be quoted again.
+    return quote(get_route_path(request.scope), safe=PATH_SAFE)
