@@ -458,3 +458,21 @@ def test_after_login_the_address_keeps_its_language_and_the_rest_follows_the_per
     assert "portal_language=de;" in answer.headers["set-cookie"]
     moved = bilingual.get("/articles", headers={"accept-language": "en"}, follow_redirects=False)
     assert moved.headers["location"] == "/de/articles"
+
+
+def test_staff_choose_their_language_beside_their_password(
+    bilingual: TestClient, db: Session, both: Settings
+) -> None:
+    with i18n.using("en"):
+        editor = factories.staff(db, both, role=Role.EDITOR)
+    login(bilingual, editor.email, factories.PASSWORD)
+    refused = submit(bilingual, "/en/account/password", {"language": "xx"}, action="/en/account/language")
+    assert refused.status_code == 422
+    assert (
+        soup(refused.text).select_one("#language-error").get_text()
+        == "Choose one of the languages in the list"
+    )  # type: ignore[union-attr]
+    changed = submit(bilingual, "/en/account/password", {"language": "de"}, action="/en/account/language")
+    assert changed.headers["location"] == "/de/account/password"
+    db.expire_all()
+    assert db.get(User, editor.id).language == "de"  # type: ignore[union-attr]

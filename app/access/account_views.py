@@ -42,14 +42,16 @@ def language(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
     choice, errors = validate(LanguageChoice, values, context={"codes": settings.language_codes})
     if choice is None:
         shown = {"language_value": values.get("language", ""), "language_error": errors["language"]}
+        if user.is_staff:  # their form is on the password page: they have no account page
+            return render(request, "accounts/password.html", {"errors": {}, **shown}, status_code=422)
         return _account_page(request, db, user, shown, status_code=422)
     people.choose_language(db, user=user, code=choice.language)
     db.commit()
     # Told in the language just chosen, on the account page in it.
     with i18n.using(choice.language):
         flash(request, i18n.gettext("Your emails and the site are now in this language."), "success")
-    account = str(request.app.router.url_path_for("accounts.account"))
-    response = RedirectResponse(language_links.prefix(settings, choice.language) + account, 303)
+    page = str(request.app.router.url_path_for("accounts.password" if user.is_staff else "accounts.account"))
+    response = RedirectResponse(language_links.prefix(settings, choice.language) + page, 303)
     language_links.remember(response, settings, choice.language)
     return response
 
