@@ -356,6 +356,8 @@ def test_an_applicant_keeps_the_language_of_the_form_for_their_emails(db: Sessio
     db.commit()
     assert (german.user.language, english.user.language) == ("de", "en")
     assert mail_language(db, german.user.email, "confirm_email") == "de"
+    # The link to confirm opens the page in German too (the token itself is kept out of the copy).
+    assert f"{BASE}/de/verify-email?token=" in mails(db, german.user.email, "confirm_email")[-1].text_body
     assert mail_language(db, english.user.email, "confirm_email") == "en"
 
 
@@ -401,6 +403,13 @@ def test_the_reviewers_digest_is_in_each_reviewers_language(db: Session, both: S
         assert send_review_digest(db, both, later) == 2
     assert mail_language(db, german.email, "review_digest") == "de"
     assert mail_language(db, english.email, "review_digest") == "en"
+    # Its links lead to the pages in the reader's language.
+    assert (
+        f"{BASE}/de/admin/requests?status=pending" in mails(db, german.email, "review_digest")[-1].text_body
+    )
+    assert (
+        f"{BASE}/en/admin/requests?status=pending" in mails(db, english.email, "review_digest")[-1].text_body
+    )
 
 
 def member(db: Session, settings: Settings, *, language: str) -> User:

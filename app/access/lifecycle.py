@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from app.access import checks
 from app.access.models import AccessRequest, RequestState
 from app.access.transitions import Transition, compare_and_set, move
+from app.accounts import people, sessions
 from app.accounts import service as accounts_service
-from app.accounts import sessions
 from app.accounts.models import User, UserSession
 from app.audit import service as audit
 from app.core.config import Settings
@@ -109,8 +109,8 @@ def email(db: Session, settings: Settings, user: User, message: str, **context: 
         settings,
         user,
         message,
-        link=f"{settings.base_url}/account",
-        login_link=f"{settings.base_url}/login",
+        link=people.address(settings, user, "/account"),
+        login_link=people.address(settings, user, "/login"),
         contact=settings.contact_email,
         **context,
     )

@@ -153,7 +153,6 @@ def verify_email(db: Session, settings: Settings, token: str, *, ip: str) -> Use
 
 
 def _tell_reviewers(db: Session, settings: Settings, request: AccessRequest) -> None:
-    link = f"{settings.base_url}/admin/requests/{request.id}"
     for reviewer in accounts_service.reviewers(db):
         accounts_service.email_person(
             db,
@@ -162,7 +161,7 @@ def _tell_reviewers(db: Session, settings: Settings, request: AccessRequest) -> 
             "new_request",
             applicant=request.user.full_name,
             profession=PROFESSION_LABELS[request.profession],
-            link=link,
+            link=people.address(settings, reviewer, f"/admin/requests/{request.id}"),
         )
 
 
@@ -213,8 +212,8 @@ def decide(
         settings,
         request.user,
         message,
-        login_link=f"{settings.base_url}/login",
-        link=f"{settings.base_url}/account",
+        login_link=people.address(settings, request.user, "/login"),
+        link=people.address(settings, request.user, "/account"),
         reason=reason,
         question=reason,
     )

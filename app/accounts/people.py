@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User, UserSession
 from app.audit import service as audit
-from app.core import i18n
+from app.core import i18n, language_links
 from app.core.config import Settings
 from app.core.db import changed_rows, claim, utcnow
 from app.core.policy import Capability, can
@@ -37,6 +37,12 @@ def mail_language(user: User) -> str:
     happens to be looking at a page when it is sent.
     """
     return user.language
+
+
+def address(settings: Settings, user: User, path: str) -> str:
+    """An absolute link for an email to this person: `path` ("/account") in their language."""
+    code = user.language if user.language in settings.language_codes else settings.default_language
+    return settings.base_url.rstrip("/") + language_links.prefix(settings, code) + path
 
 
 def choose_language(db: Session, *, user: User, code: str) -> None:

@@ -156,7 +156,7 @@ def send_verification(db: Session, settings: Settings, user: User) -> None:
     if not _may_mail(db, settings, user):
         return
     token = issue_token(db, user, TokenPurpose.VERIFY_EMAIL, timedelta(hours=settings.verify_email_hours))
-    link = f"{settings.base_url}/verify-email?token={token}"
+    link = people.address(settings, user, f"/verify-email?token={token}")
     _email_link(db, settings, user, "confirm_email", token=token, link=link)
 
 
@@ -172,8 +172,8 @@ def notify_existing_account(db: Session, settings: Settings, user: User) -> None
         settings,
         user,
         "account_exists",
-        login_link=f"{settings.base_url}/login",
-        reset_link=f"{settings.base_url}/forgot-password",
+        login_link=people.address(settings, user, "/login"),
+        reset_link=people.address(settings, user, "/forgot-password"),
     )
 
 
@@ -190,7 +190,7 @@ def start_password_reset(db: Session, settings: Settings, email: str) -> None:
         user,
         "password_reset",
         token=token,
-        link=f"{settings.base_url}/reset-password?token={token}",
+        link=people.address(settings, user, f"/reset-password?token={token}"),
         minutes=settings.reset_password_minutes,
     )
 

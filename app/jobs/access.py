@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.access import lifecycle
 from app.access import service as access_service
 from app.access.models import OPEN_STATES, AccessRequest, RequestState, ReviewDigest
+from app.accounts import people
 from app.accounts import service as accounts_service
 from app.audit import service as audit
 from app.core.config import Settings
@@ -71,16 +72,17 @@ def send_review_digest(db: Session, settings: Settings, now: datetime) -> int:
     except IntegrityError:
         db.rollback()
         return 0
-    items = [
-        {
-            "applicant": r.user.full_name,
-            "profession": PROFESSION_LABELS[r.profession],
-            "waited": waiting_time(r.submitted_at or r.created_at, now),
-            "link": f"{settings.base_url}/admin/requests/{r.id}",
-        }
-        for r in waiting
-    ]
     for reviewer in reviewers:
+        # Each reviewer's links lead to the pages in their own language.
+        items = [
+            {
+                "applicant": r.user.full_name,
+                "profession": PROFESSION_LABELS[r.profession],
+                "waited": waiting_time(r.submitted_at or r.created_at, now),
+                "link": people.address(settings, reviewer, f"/admin/requests/{r.id}"),
+            }
+            for r in waiting
+        ]
         accounts_service.email_person(
             db,
             settings,
@@ -89,7 +91,7 @@ def send_review_digest(db: Session, settings: Settings, now: datetime) -> int:
             items=items,
             count=len(items),
             hours=settings.review_reminder_hours,
-            queue_link=f"{settings.base_url}/admin/requests?status=pending",
+            queue_link=people.address(settings, reviewer, "/admin/requests?status=pending"),
         )
     db.commit()
     return len(reviewers)
