@@ -295,7 +295,14 @@ def create_admin(email: str, name: str, password_stdin: bool) -> None:
     with make_session_factory(engine)() as session:
         try:
             accounts_service.create_staff(
-                session, settings, email=email, full_name=name, role=Role.ADMIN, actor=None, password=password
+                session,
+                settings,
+                email=email,
+                full_name=name,
+                role=Role.ADMIN,
+                actor=None,
+                password=password,
+                language=settings.default_language,
             )
         except accounts_service.AccountExists:
             click.echo(f"error: an account for {email} exists already.", err=True)

@@ -47,8 +47,9 @@ def login(
 ) -> Response:
     """Log in; with the `secret` of a second factor, also pass the code step as the app would."""
     response = submit(client, "/login", {"email": email, "password": password, "next": next_path})
-    if secret and response.headers.get("location") == "/login/two-factor":
-        response = submit(client, "/login/two-factor", {"code": totp.code_at(secret, utcnow())})
+    step = response.headers.get("location", "")
+    if secret and step.endswith("/login/two-factor"):  # "/en/login/two-factor" on a site in two languages
+        response = submit(client, step, {"code": totp.code_at(secret, utcnow())})
     return response
 
 

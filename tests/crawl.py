@@ -6,7 +6,7 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from html import unescape
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import parse_qs, urldefrag, urlsplit
 
 from starlette.testclient import TestClient
 
@@ -36,6 +36,18 @@ def links(html: str) -> list[str]:
     return found
 
 
+def through_switch(target: str) -> str:
+    """Where a link leads: the language switch's link leads to the page in its `next`.
+
+    Crawling that page instead of the switch spares a second fetch of every page through the
+    switch's redirect; the switch itself is probed by the route matrix.
+    """
+    parts = urlsplit(target)
+    if not parts.path.startswith("/language/"):
+        return target
+    return parse_qs(parts.query).get("next", [""])[0]
+
+
 def crawl(client: TestClient, start: tuple[str, ...] = ("/",), limit: int = 500) -> Iterator[tuple[str, str]]:
     """Yield (path, body) for every internal page reachable from `start`, headers included.
 
@@ -54,6 +66,6 @@ def crawl(client: TestClient, start: tuple[str, ...] = ("/",), limit: int = 500)
         if "html" not in response.headers.get("content-type", ""):
             continue
         for link in links(response.text):
-            target = urldefrag(link).url
+            target = through_switch(urldefrag(link).url)
             if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
                 queue.append(target)

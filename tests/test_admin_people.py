@@ -112,7 +112,14 @@ def test_nobody_matching_says_so(client: TestClient, db: Session, settings: Sett
 
 def test_the_list_pages_and_keeps_its_filters(client: TestClient, db: Session, settings: Settings) -> None:
     for number in range(30):
-        db.add(User(email=f"m{number:02d}@many.example", full_name=f"Many {number:02d}", password_hash="!"))
+        db.add(
+            User(
+                email=f"m{number:02d}@many.example",
+                full_name=f"Many {number:02d}",
+                password_hash="!",
+                language="en",
+            )
+        )
     db.commit()
     as_reviewer(client, db, settings)
     first = client.get("/admin/users?q=many")

@@ -4,6 +4,9 @@ Distinct markers (single words, so no snippet cuts one in half) are planted in g
 whole-article bodies, a gated figure, a reference cited only in gated text, a draft and a
 scheduled article. Each kind of viewer then opens every GET route and follows every link it
 finds; a marker may appear only where the audience allows.
+
+The site runs in English and German: the gate knows no language, and each viewer's one crawl opens
+every page in both (/en/... and /de/...), with the same expectations.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from starlette.testclient import TestClient
 from app.articles.models import ArticleStatus
 from app.core.config import Settings
 from app.core.db import utcnow
+from app.core.languages import is_neutral
 from tests import factories
 from tests.crawl import crawl
 from tests.test_routes import route_policies
@@ -52,6 +56,15 @@ EXPECTED = {
     **{kind: ALL_PROFESSIONS | PRESCRIBERS | {"MARKERBLOCKPSYCHOTHERAPIST"} for kind in STAFF},
 }
 MARKER = re.compile(r"MARKER[A-Z]+")
+LANGUAGES = ("en", "de")
+CRAWL_LIMIT = 1200
+LANGUAGE_PREFIX = re.compile(r"^/(?:en|de)(?=/)")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The test's settings, for a site in both languages."""
+    return settings.model_copy(update={"languages": ",".join(LANGUAGES)})
 
 
 def plant(db: Session) -> list[str]:
@@ -122,18 +135,34 @@ def start_paths(app: FastAPI, slugs: list[str]) -> list[str]:
         )
     ]
     articles = [f"/articles/{slug}" for slug in slugs] + [f"/api/v1/articles/{slug}" for slug in slugs]
-    return [*plain, *articles, *searches, "/categories/mental-health", "/tags/immunity", "/no/such/page"]
+    paths = [*plain, *articles, *searches, "/categories/mental-health", "/tags/immunity", "/no/such/page"]
+    # Each page in each language; the API, files and health checks have one address for all.
+    return [path if is_neutral(path) else f"/{code}{path}" for code in LANGUAGES for path in paths]
 
 
 def markers_seen(client: TestClient, app: FastAPI, slugs: list[str]) -> dict[str, set[str]]:
     """Every marker in every response this viewer can reach, by the path that showed it."""
     seen: dict[str, set[str]] = {}
-    for path, body in crawl(client, tuple(start_paths(app, slugs)), limit=400):
+    pages: set[str] = set()
+    for path, body in crawl(client, tuple(start_paths(app, slugs)), limit=CRAWL_LIMIT):
+        pages.add(path)
         found = set(MARKER.findall(body))
         if found:
             # `crawl` names the page that answered: /login sends staff on to the dashboard at /admin.
             seen.setdefault(path, set()).update(found)
+    assert len(pages) < CRAWL_LIMIT, "the crawl stopped before it had seen every page"
+    # Every page was read in every language.
+    languages = {code: {unprefixed(p) for p in pages if p.startswith(f"/{code}/")} for code in LANGUAGES}
+    assert languages["en"] == languages["de"] and len(languages["en"]) > 20
+    # Each page shows the same markers in every language.
+    for path in [p for p in seen if LANGUAGE_PREFIX.match(p)]:
+        assert all(seen.get(f"/{code}{unprefixed(path)}") == seen[path] for code in LANGUAGES), path
     return seen
+
+
+def unprefixed(path: str) -> str:
+    """The page's path without its language: "/admin/requests" for "/de/admin/requests"."""
+    return LANGUAGE_PREFIX.sub("", path)
 
 
 @pytest.mark.parametrize("kind", NOT_ENTITLED)
@@ -159,7 +188,7 @@ def test_each_professional_reads_exactly_what_their_audience_allows(
     workspace = {
         path: found
         for path, found in seen.items()
-        if path.split("?")[0] == "/admin" or path.startswith("/admin/")
+        if unprefixed(path).split("?")[0] == "/admin" or unprefixed(path).startswith("/admin/")
     }
     if kind not in ("editor", "admin"):
         assert set().union(*workspace.values()) == set()
@@ -172,11 +201,11 @@ def test_each_professional_reads_exactly_what_their_audience_allows(
 def test_the_hub_lists_what_a_professional_may_read(app: FastAPI, db: Session, settings: Settings) -> None:
     plant(db)
     therapist = browser_for("therapist", app, db, settings)
-    titles = [a.get_text() for a in _soup(therapist.get("/professional").text).select(".card__title a")]
+    titles = [a.get_text() for a in _soup(therapist.get("/de/professional").text).select(".card__title a")]
     therapist.__exit__(None, None, None)
     assert sorted(titles) == ["For clinicians", "Immunity and mood"]
     physician = browser_for("physician", app, db, settings)
-    titles = [a.get_text() for a in _soup(physician.get("/professional").text).select(".card__title a")]
+    titles = [a.get_text() for a in _soup(physician.get("/en/professional").text).select(".card__title a")]
     physician.__exit__(None, None, None)
     assert sorted(titles) == ["For clinicians", "For prescribers", "Immunity and mood"]
 
@@ -184,12 +213,12 @@ def test_the_hub_lists_what_a_professional_may_read(app: FastAPI, db: Session, s
 def test_the_hub_sends_others_to_login_or_their_status(app: FastAPI, db: Session, settings: Settings) -> None:
     visitor = browser_for("visitor", app, db, settings)
     assert (
-        visitor.get("/professional", follow_redirects=False).headers["location"]
-        == "/login?next=%2Fprofessional"
+        visitor.get("/de/professional", follow_redirects=False).headers["location"]
+        == "/de/login?next=%2Fde%2Fprofessional"
     )
     pending = browser_for("pending", app, db, settings)
-    response = pending.get("/professional")
-    assert response.url.path == "/account"
+    response = pending.get("/en/professional")
+    assert response.url.path == "/en/account"
     assert "opens once your access request has been approved" in response.text
     for client in (visitor, pending):
         client.__exit__(None, None, None)

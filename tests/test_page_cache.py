@@ -125,6 +125,20 @@ def test_the_identity_rule_lets_no_cookie_or_credential_through() -> None:
     for cookie in (b"portal_session=abc", b"portal_flash=xyz", b"__Host-portal_session=abc", b"other=1"):
         assert not is_anonymous(scope((b"cookie", cookie)))
     assert not is_anonymous(scope((b"authorization", b"Bearer abc")))
+    # The language switch's cookie alone says nothing about who reads: still a visitor.
+    assert is_anonymous(scope((b"cookie", b"portal_language=de")))
+    assert is_anonymous(scope((b"cookie", b"portal_language=de"), (b"cookie", b"portal_language=en")))
+    for cookie in (
+        b"portal_language=de; portal_session=abc",
+        b"portal_session=abc; portal_language=de",
+        b"portal_language=de;portal_flash=xyz",
+        b"Portal_Language=de",
+        b"portal_language_x=de",
+        b"",
+    ):
+        assert not is_anonymous(scope((b"cookie", cookie))), cookie
+    assert not is_anonymous(scope((b"cookie", b"portal_language=de"), (b"cookie", b"portal_session=abc")))
+    assert not is_anonymous(scope((b"cookie", b"portal_language=de"), (b"authorization", b"Basic x")))
 
 
 def test_a_page_with_a_form_is_never_stored(app: FastAPI, db: Session) -> None:

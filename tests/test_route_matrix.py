@@ -1,6 +1,9 @@
 """Every route, by method, for every kind of viewer: the status each one gets.
 
 A new route fails `test_the_matrix_covers_every_route` until its row is added here.
+
+The site runs in English and German: every route is probed under /en/ and /de/ (the API, files and
+health checks once, at their one address) and must answer the same in both.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from starlette.testclient import TestClient
 from app.access.models import RequestState
 from app.core.config import Settings
 from app.core.errors import CSRF_MESSAGE
+from app.core.languages import is_neutral
 from tests import factories
 from tests.browsing import csrf_from
 from tests.test_routes import route_policies
@@ -51,6 +55,22 @@ NO_SUCH_MEDIA = {**EDITORS, "editor": 404, "admin": 404}
 VISITORS_ONLY = {**dict.fromkeys(KINDS, 303), "visitor": 200}
 
 
+LANGUAGES = ("en", "de")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The test's settings, for a site in both languages."""
+    return settings.model_copy(update={"languages": ",".join(LANGUAGES)})
+
+
+def addresses(path: str) -> list[tuple[str, str]]:
+    """(prefix, address) of a path in each language; one address for those the same in all."""
+    if is_neutral(path.split("?")[0]):
+        return [("", path)]
+    return [(f"/{code}", f"/{code}{path}") for code in LANGUAGES]
+
+
 def expect(base: dict[str, int], **changes: int) -> dict[str, int]:
     return {**base, **changes}
 
@@ -73,6 +93,8 @@ MATRIX = [
     ("GET", "/search", "/search?q=immunity", EVERYONE),
     ("GET", "/feed.xml", "/feed.xml", EVERYONE),
     ("GET", "/sitemap.xml", "/sitemap.xml", EVERYONE),
+    # The language switch: remembers the choice and leads back to the page, for everyone alike.
+    ("GET", "/language/{code}", "/language/en?next=/articles", dict.fromkeys(KINDS, 303)),
     ("GET", "/robots.txt", "/robots.txt", EVERYONE),
     ("GET", "/contact", "/contact", EVERYONE),
     ("GET", "/contact/sent", "/contact/sent", EVERYONE),
@@ -134,6 +156,9 @@ MATRIX = [
     ("POST", "/account/request", "/account/request", dict.fromkeys(KINDS, 303)),
     ("POST", "/account/renew", "/account/renew", dict.fromkeys(KINDS, 303)),
     ("POST", "/account/withdraw", "/account/withdraw", dict.fromkeys(KINDS, 303)),
+    # No language chosen: the account page again, with the message.
+    ("POST", "/account/language", "/account/language",
+     expect(dict.fromkeys(KINDS, 422), visitor=303, unconsented=303)),
     ("POST", "/account/password", "/account/password",
      expect(dict.fromkeys(KINDS, 422), visitor=303, unconsented=303)),
     ("POST", "/account/delete", "/account/delete",
@@ -231,11 +256,19 @@ def test_each_kind_of_viewer_gets_the_expected_status_everywhere(
     poster = Poster(client)
     got = {}
     for method, route, path, expected in MATRIX:
-        url = path.replace("{request_id}", str(request.id)).replace("{user_id}", str(request.user_id))
-        response = client.get(url, follow_redirects=False) if method == "GET" else poster.post(url)
-        got[f"{method} {route}"] = (response.status_code, expected[kind])
-        if response.status_code == 303 and expected[kind] == 303 and kind == "visitor" and method == "GET":
-            assert response.headers["location"].startswith("/login?next="), route
+        path = path.replace("{request_id}", str(request.id)).replace("{user_id}", str(request.user_id))
+        # Both languages one after the other: the last row, logout, ends the session in the first.
+        for prefix, url in addresses(path):
+            response = client.get(url, follow_redirects=False) if method == "GET" else poster.post(url)
+            got[f"{method} {prefix}{route}"] = (response.status_code, expected[kind])
+            guarded = route != "/language/{code}"  # the switch's 303 leads back to the page, not to login
+            if (
+                response.status_code == 303
+                and expected[kind] == 303
+                and kind == "visitor"
+                and method == "GET"
+            ):
+                assert not guarded or response.headers["location"].startswith(f"{prefix}/login?next="), url
     client.__exit__(None, None, None)
     wrong = {name: pair for name, pair in got.items() if pair[0] != pair[1]}
     assert wrong == {}, "(got, expected)"
@@ -251,10 +284,11 @@ def test_a_number_no_row_can_have_is_not_found_on_every_route(
     for method, route, _path, _expected in MATRIX:
         if "_id}" not in route and "{number}" not in route:
             continue
-        url = re.sub(r"\{(\w+_id|number)\}", huge, route)
-        url = url.replace("{decision}", "approve").replace("{change}", "suspend")
-        response = client.get(url, follow_redirects=False) if method == "GET" else poster.post(url)
-        got[f"{method} {route}"] = response.status_code
+        path = re.sub(r"\{(\w+_id|number)\}", huge, route)
+        path = path.replace("{decision}", "approve").replace("{change}", "suspend")
+        for _prefix, url in addresses(path):
+            response = client.get(url, follow_redirects=False) if method == "GET" else poster.post(url)
+            got[f"{method} {url}"] = response.status_code
     client.__exit__(None, None, None)
     assert len(got) > 20
     assert {name: status for name, status in got.items() if status != 404} == {}

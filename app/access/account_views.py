@@ -8,10 +8,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.access import lifecycle, renewal
 from app.access import service as access_service
 from app.access.models import RequestState
+from app.accounts import people
 from app.accounts.dependencies import LoggedIn, home_path
+from app.accounts.forms import LanguageChoice
+from app.accounts.models import User
 from app.audit import service as audit
+from app.core import i18n, language_links
 from app.core.db import Db
-from app.core.forms import Form, text_fields
+from app.core.forms import Form, text_fields, validate
 from app.core.i18n import gettext as _
 from app.core.proxies import client_ip
 from app.core.text import row_number
@@ -29,6 +33,39 @@ def account(request: Request, db: Db, user: LoggedIn) -> Response:
     history = audit.history(db, "access_request", latest.id) if latest else []
     context = {"person": user, "access": latest, "history": history, "states": RequestState}
     return render(request, "accounts/account.html", {**context, **renewal.form_context(latest)})
+
+
+@router.post("/account/language", name="accounts.language", response_class=HTMLResponse)
+def language(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
+    """Change the language of the person's emails and of the site after their login."""
+    settings = request.app.state.settings
+    values = text_fields(form)
+    choice, errors = validate(LanguageChoice, values, context={"codes": settings.language_codes})
+    if choice is None:
+        shown = {"language_value": values.get("language", ""), "language_error": errors["language"]}
+        if user.is_staff:  # their form is on the password page: they have no account page
+            return render(request, "accounts/password.html", {"errors": {}, **shown}, status_code=422)
+        return _account_page(request, db, user, shown, status_code=422)
+    people.choose_language(db, user=user, code=choice.language)
+    db.commit()
+    # Told in the language just chosen, on the account page in it.
+    with i18n.using(choice.language):
+        flash(request, i18n.gettext("Your emails and the site are now in this language."), "success")
+    page = str(request.app.router.url_path_for("accounts.password" if user.is_staff else "accounts.account"))
+    response = RedirectResponse(language_links.prefix(settings, choice.language) + page, 303)
+    language_links.remember(response, settings, choice.language)
+    return response
+
+
+def _account_page(
+    request: Request, db: Db, user: User, extra: dict[str, str], *, status_code: int
+) -> Response:
+    latest = access_service.latest_request(db, user.id)
+    history = audit.history(db, "access_request", latest.id) if latest else []
+    context = {"person": user, "access": latest, "history": history, "states": RequestState, **extra}
+    return render(
+        request, "accounts/account.html", {**context, **renewal.form_context(latest)}, status_code=status_code
+    )
 
 
 @router.post("/account/request", name="accounts.answer", response_class=HTMLResponse)

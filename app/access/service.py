@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.access import checks, documents, lifecycle
 from app.access.models import DECIDED_STATES, AccessRequest, RequestState
 from app.access.transitions import DECISIONS, REVIEWABLE, Transition, move
-from app.accounts import consent
+from app.accounts import consent, people
 from app.accounts import service as accounts_service
 from app.accounts.models import TokenPurpose, User
 from app.audit import service as audit
@@ -97,6 +97,8 @@ def submit(
         password_hash=hash_password(settings, form.password),
         full_name=form.full_name,
         profession=form.profession,
+        # The language of the form they filled in: their emails and their site until they choose.
+        language=people.page_language(settings),
     )
     db.add(user)
     db.flush()

@@ -15,6 +15,7 @@ from app.core.config import Settings
 from app.core.db import Db
 from app.core.errors import LoginRequired
 from app.core.i18n import gettext as _
+from app.core.languages import localised
 from app.core.policy import (
     Capability,
     RouteAccess,
@@ -127,5 +128,8 @@ def safe_next(value: str | None, default: str = "/account") -> str:
 
 
 def home_path(user: User) -> str:
-    """Where a logged-in person starts: staff at the staff area, everyone else at their account."""
-    return "/admin" if user.is_staff else "/account"
+    """Where a logged-in person starts: staff at the staff area, everyone else at their account.
+
+    In the language of the page they are on: the address they logged in at wins over their own.
+    """
+    return localised("/admin" if user.is_staff else "/account")

@@ -33,6 +33,9 @@ class User(Base):
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The language every email to them is written in and the site opens in after login ("de", "en"):
+    # the page's language when the account was made, then their choice on the account page.
+    language: Mapped[str] = mapped_column(String(8))
 
     @property
     def is_staff(self) -> bool:

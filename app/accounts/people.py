@@ -1,4 +1,4 @@
-"""People for the staff: their names, and the sessions they have open."""
+"""People: their names and language, and for the staff the sessions they have open."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User, UserSession
 from app.audit import service as audit
+from app.core import i18n
 from app.core.config import Settings
 from app.core.db import changed_rows, claim, utcnow
 from app.core.policy import Capability, can
@@ -20,6 +21,28 @@ LIVE_SESSIONS_SHOWN = 50
 
 class SessionEndRefused(Exception):
     """The session cannot be ended from here (it is the one the staff member is using)."""
+
+
+def page_language(settings: Settings) -> str:
+    """The language of the page being served (a new account's first language), if the site speaks it."""
+    code = i18n.current()
+    return code if code in settings.language_codes else settings.default_language
+
+
+def mail_language(user: User) -> str:
+    """The language of every email to this person: the one they chose, or the page's they signed up on.
+
+    Every message queued for a person takes its language from here, whether a page they opened
+    caused it or a job (reminders, expiry, the reviewers' digest): never the language of whoever
+    happens to be looking at a page when it is sent.
+    """
+    return user.language
+
+
+def choose_language(db: Session, *, user: User, code: str) -> None:
+    """Make `code` the person's language for their emails and the site."""
+    user.language = code
+    db.flush()
 
 
 def named(text: str) -> Select[int]:

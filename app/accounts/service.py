@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from app.accounts import sessions
+from app.accounts import people, sessions
 from app.accounts.models import AuthToken, Role, TokenPurpose, User
 from app.audit import service as audit
-from app.core import i18n, languages
+from app.core import languages
 from app.core.config import Settings
 from app.core.db import claim, utcnow
 from app.core.email_address import normalise as normalise_email
@@ -125,15 +125,9 @@ def _password_mark(user: User) -> str:
     return hash_token(user.password_hash)
 
 
-def mail_language(user: User) -> str:
-    """The language of the emails `user` receives: the language of the page being served, and in
-    `portal tick` jobs the site's default language. The one place to read a stored preference."""
-    return i18n.current()
-
-
 def mail_link(settings: Settings, user: User, path: str) -> str:
     """The full address of a site page for an email to `user`, in the email's language."""
-    return languages.address(settings, path, mail_language(user))
+    return languages.address(settings, path, people.mail_language(user))
 
 
 def _mail_context(settings: Settings, user: User, context: dict[str, object]) -> dict[str, object]:
@@ -144,7 +138,7 @@ def _mail_context(settings: Settings, user: User, context: dict[str, object]) ->
 def email_person(db: Session, settings: Settings, user: User, message: str, **context: object) -> None:
     """Queue `message` to `user` in their language, addressed by name and signed by the society."""
     full = _mail_context(settings, user, context)
-    mail_service.queue(db, message=message, to=user.email, context=full, language=mail_language(user))
+    mail_service.queue(db, message=message, to=user.email, context=full, language=people.mail_language(user))
 
 
 def _email_link(
@@ -152,7 +146,7 @@ def _email_link(
 ) -> None:
     """Queue `message`, whose link carries `token`: the outbox keeps it only until the mail has left."""
     full = _mail_context(settings, user, context)
-    language = mail_language(user)
+    language = people.mail_language(user)
     mail_service.queue(db, message=message, to=user.email, context=full, secret=token, language=language)
 
 
@@ -238,8 +232,9 @@ def create_staff(
     actor: User | None,
     password: str | None = None,
     ip: str = "",
+    language: str | None = None,
 ) -> User:
-    """Create a staff account; without a password, email a link to set one."""
+    """Create a staff account in `language` (else the page's); without a password, email a link."""
     if find_by_email(db, email):
         raise AccountExists(email)
     user = User(
@@ -248,6 +243,7 @@ def create_staff(
         role=role,
         password_hash=hash_password(settings, password) if password else "!",
         email_verified_at=utcnow(),
+        language=language or people.page_language(settings),
     )
     db.add(user)
     db.flush()

@@ -14,7 +14,7 @@ from app.accounts.dependencies import CurrentUser, home_path, safe_next
 from app.accounts.forms import LoginForm, ResetForm
 from app.accounts.models import TokenPurpose, User
 from app.audit import service as audit
-from app.core import csrf, security_log
+from app.core import csrf, language_links, security_log
 from app.core.db import Db
 from app.core.email_address import normalise as normalise_email
 from app.core.forms import Form, password_messages, password_owner, text_fields, validate
@@ -33,7 +33,7 @@ LOGIN_FAILED = N_("The email address or password is not correct.")
 def login_form(request: Request, user: CurrentUser, next: str = "") -> Response:  # noqa: A002
     """Show the login form."""
     if user is not None:
-        return RedirectResponse(safe_next(next), 303)
+        return RedirectResponse(safe_next(next, home_path(user)), 303)
     return render(request, "accounts/login.html", {"values": {"next": next}, "errors": {}})
 
 
@@ -101,6 +101,8 @@ def start_session(request: Request, db: Session, user: User, next_path: str | No
         target = f"{request.app.url_path_for('accounts.consent')}?{urlencode({'next': target})}"
     response = RedirectResponse(target, 303)
     sessions.set_cookie(response, settings, token)
+    # The address they log in at keeps its language; addresses without one open in theirs.
+    language_links.remember(response, settings, user.language)
     return response
 
 
@@ -112,7 +114,7 @@ def logout(request: Request, db: Db, form: Form) -> Response:
     db.commit()
     csrf.rotate(request)
     flash(request, _("You are logged out."))
-    response = RedirectResponse("/", 303)
+    response = RedirectResponse(request.app.url_path_for("site.home"), 303)
     sessions.clear_cookie(response, settings)
     return response
 

@@ -14,16 +14,21 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from app.articles.models import Article
+from app.core import i18n
 from app.core.config import Settings
 from app.core.i18n import gettext as _
+from app.core.languages import is_neutral, localised
 from app.feeds.links import Link, absolute, last_change, published, timestamp, utc
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ATOM_MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 XML_MEDIA_TYPE = "application/xml; charset=utf-8"
 FEED_SIZE = 20
-# A sitemap file holds at most 50,000 addresses; keep room for the list pages.
+# A sitemap file holds at most 50,000 addresses; keep room for the list pages. Each language
+# lists every article once, so a site in two languages lists half as many.
 SITEMAP_ARTICLES = 40_000
 # Pages for a logged-in person, forms, and searches (endless, and private by nature).
 ROBOTS_DISALLOW = (
@@ -37,6 +42,8 @@ ROBOTS_DISALLOW = (
     "/verify-email",
     "/professional",
     "/search",
+    # The language switch: crawlers find each language through the hreflang alternates instead.
+    "/language/",
 )
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # An empty feed still needs an `updated`; a fixed one keeps its validator stable.
@@ -64,14 +71,19 @@ def entry_id(article: Article, settings: Settings) -> str:
     return f"tag:{host},{utc(article.created_at):%Y-%m-%d}:article:{article.id}"
 
 
-def atom_feed(articles: Sequence[Article], *, settings: Settings, link: Link) -> bytes:
-    """An Atom 1.0 feed of these articles: titles, summaries and metadata, never body text."""
-    feed = ET.Element("feed", xmlns=ATOM_NS)
+def atom_feed(
+    articles: Sequence[Article], *, settings: Settings, link: Link, others: dict[str, str] | None = None
+) -> bytes:
+    """An Atom 1.0 feed of these articles in the current language, with `others` (code: address)."""
+    feed = ET.Element("feed", {"xmlns": ATOM_NS, XML_LANG: i18n.current()})
     _add(feed, "title", settings.site_name)
     _add(feed, "subtitle", _("Health articles from the %(society)s") % {"society": settings.society_name})
     _add(feed, "id", link("feeds.atom"))
     _add(feed, "link", rel="self", type="application/atom+xml", href=link("feeds.atom"))
     _add(feed, "link", rel="alternate", type="text/html", href=link("site.home"))
+    # The same feed in the site's other languages (RFC 4287 4.2.7.4).
+    for code, url in (others or {}).items():
+        _add(feed, "link", rel="alternate", type="application/atom+xml", hreflang=code, href=url)
     _add(feed, "updated", timestamp(max((last_change(a) for a in articles), default=NEVER)))
     _add(_add(feed, "author"), "name", settings.society_name)
     for article in articles:
@@ -88,26 +100,40 @@ def _atom_entry(feed: ET.Element, article: Article, *, settings: Settings, link:
     _add(entry, "updated", timestamp(last_change(article)))
     _add(_add(entry, "author"), "name", article.author_name or settings.society_name)
     if article.category:
-        scheme = absolute(settings, "/categories/")
+        scheme = absolute(settings, localised("/categories/"))
         _add(entry, "category", term=article.category.slug, label=article.category.name, scheme=scheme)
     for tag in article.tags:
-        _add(entry, "category", term=tag.slug, label=tag.name, scheme=absolute(settings, "/tags/"))
+        _add(entry, "category", term=tag.slug, label=tag.name, scheme=absolute(settings, localised("/tags/")))
     # The summary is the author's public teaser (SPEC 3); the body never goes into a feed.
     _add(entry, "summary", article.summary, type="text")
 
 
-def sitemap(articles: Sequence[Article], *, link: Link) -> bytes:
-    """A sitemaps.org urlset: home, the article list, each article, and categories and tags in use."""
+def sitemap(articles: Sequence[Article], *, link: Link, base: str, languages: Sequence[str] = ()) -> bytes:
+    """A sitemaps.org urlset: home, the article list, each article, and categories and tags in use.
+
+    `link` gives a page's path without a language. On a site in several `languages` each page is
+    listed once per language, each entry naming all of them and the address without a prefix
+    (x-default, which opens in the reader's language) as `hreflang` alternates, as Google reads
+    them: one sitemap for every language.
+    """
     newest = max((last_change(a) for a in articles), default=None)
     pages: dict[str, datetime | None] = {link("site.home"): newest, link("articles.index"): newest}
     pages.update((link("articles.detail", slug=a.slug), last_change(a)) for a in articles)
     pages.update(sorted(_listings(articles, link).items()))
+    base = base.rstrip("/")
     urlset = ET.Element("urlset", xmlns=SITEMAP_NS)
-    for url, changed in pages.items():
-        entry = _add(urlset, "url")
-        _add(entry, "loc", url)
-        if changed:
-            _add(entry, "lastmod", timestamp(changed))
+    if len(languages) > 1:
+        urlset.set("xmlns:xhtml", XHTML_NS)
+    for path, changed in pages.items():
+        for code in languages if len(languages) > 1 else [""]:
+            entry = _add(urlset, "url")
+            _add(entry, "loc", f"{base}/{code}{path}" if code else base + path)
+            if changed:
+                _add(entry, "lastmod", timestamp(changed))
+            if code:
+                for other in languages:
+                    _add(entry, "xhtml:link", rel="alternate", hreflang=other, href=f"{base}/{other}{path}")
+                _add(entry, "xhtml:link", rel="alternate", hreflang="x-default", href=base + path)
     return _serialise(urlset)
 
 
@@ -123,7 +149,18 @@ def _listings(articles: Sequence[Article], link: Link) -> dict[str, datetime]:
     return found
 
 
-def robots_txt(*, sitemap_url: str) -> str:
-    """The same rules in every environment: crawl the reading site, skip accounts and forms."""
-    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW), "Allow: /", ""]
+def robots_txt(*, sitemap_url: str, languages: Sequence[str] = ()) -> str:
+    """The same rules in every environment: crawl the reading site, skip accounts and forms.
+
+    Each rule holds in every language: a rule matches the start of a path, so "/admin" alone would
+    leave "/de/admin" open to crawlers.
+    """
+    prefixes = [""] + ([f"/{code}" for code in languages] if len(languages) > 1 else [])
+    rules = (
+        f"Disallow: {prefix}{path}"
+        for prefix in prefixes
+        for path in ROBOTS_DISALLOW
+        if not (prefix and is_neutral(path))  # the API and the switch have no language
+    )
+    lines = ["User-agent: *", *rules, "Allow: /", ""]
     return "\n".join([*lines, f"Sitemap: {sitemap_url}", ""])

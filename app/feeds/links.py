@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from fastapi import Request
 
 from app.articles.models import Article
+from app.core import i18n
 from app.core.config import Settings
 
 
@@ -29,6 +30,27 @@ def linker(request: Request) -> Link:
         return absolute(settings, str(request.app.url_path_for(name, **params)))
 
     return link
+
+
+def paths(request: Request) -> Link:
+    """Paths of named routes without a language prefix, whatever the language of the request."""
+
+    def path(name: str, /, **params: Any) -> str:
+        return str(request.app.router.url_path_for(name, **params))
+
+    return path
+
+
+def other_languages(request: Request, name: str, /, **params: Any) -> dict[str, str]:
+    """The absolute URL of a named route in each of the site's languages but the current one."""
+    settings: Settings = request.app.state.settings
+    codes = settings.language_codes
+    path = paths(request)(name, **params)
+    return {
+        code: absolute(settings, f"/{code}{path}")
+        for code in codes
+        if len(codes) > 1 and code != i18n.current()
+    }
 
 
 def utc(moment: datetime) -> datetime:

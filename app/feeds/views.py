@@ -8,7 +8,7 @@ from fastapi.responses import PlainTextResponse, Response
 from app.articles import service as articles_service
 from app.core.db import Db
 from app.feeds import documents
-from app.feeds.links import linker
+from app.feeds.links import linker, other_languages, paths
 
 router = APIRouter()
 
@@ -17,18 +17,27 @@ router = APIRouter()
 def atom(request: Request, db: Db) -> Response:
     """Offer the newest published articles as an Atom feed: titles and summaries, never bodies."""
     articles = articles_service.latest(db, limit=documents.FEED_SIZE, with_tags=True)
-    feed = documents.atom_feed(articles, settings=request.app.state.settings, link=linker(request))
+    settings = request.app.state.settings
+    others = other_languages(request, "feeds.atom")
+    feed = documents.atom_feed(articles, settings=settings, link=linker(request), others=others)
     return Response(feed, media_type=documents.ATOM_MEDIA_TYPE)
 
 
 @router.get("/sitemap.xml", name="feeds.sitemap", response_class=Response)
 def sitemap(request: Request, db: Db) -> Response:
     """List the public pages for search engines, with when each last changed."""
-    articles = articles_service.latest(db, limit=documents.SITEMAP_ARTICLES, with_tags=True)
-    return Response(documents.sitemap(articles, link=linker(request)), media_type=documents.XML_MEDIA_TYPE)
+    settings = request.app.state.settings
+    languages = settings.language_codes
+    limit = documents.SITEMAP_ARTICLES // len(languages)
+    articles = articles_service.latest(db, limit=limit, with_tags=True)
+    document = documents.sitemap(articles, link=paths(request), base=settings.base_url, languages=languages)
+    return Response(document, media_type=documents.XML_MEDIA_TYPE)
 
 
 @router.get("/robots.txt", name="feeds.robots", response_class=PlainTextResponse)
 def robots(request: Request) -> PlainTextResponse:
     """Tell crawlers which pages to skip and where the sitemap is."""
-    return PlainTextResponse(documents.robots_txt(sitemap_url=linker(request)("feeds.sitemap")))
+    languages = request.app.state.settings.language_codes
+    return PlainTextResponse(
+        documents.robots_txt(sitemap_url=linker(request)("feeds.sitemap"), languages=languages)
+    )

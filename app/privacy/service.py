@@ -30,8 +30,7 @@ from sqlalchemy.orm import Session
 from app.access import transitions
 from app.access.models import AccessRequest, RequestState
 from app.access.transitions import Transition
-from app.accounts import consent
-from app.accounts import service as accounts_service
+from app.accounts import consent, people
 from app.accounts.models import AuthToken, Consent, User, UserSession
 from app.audit import service as audit
 from app.audit.models import AuditEvent
@@ -198,7 +197,7 @@ def delete_account(db: Session, settings: Settings, user: User) -> list[Path]:
         message="account_deleted",
         to=user.email,
         context={"society": settings.society_name, "contact": settings.contact_email},
-        language=accounts_service.mail_language(user),
+        language=people.mail_language(user),
     )
     _erase_mail(db, user.email, [user.email, user.full_name], anonymous, keep=farewell.id)
     contact_service.delete_sent_from(db, user.email)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.articles import service as articles_service
+from app.core import language_links
 from app.core.db import Db
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
@@ -22,6 +23,17 @@ def home(request: Request, db: Db) -> Response:
     categories = articles_service.categories_in_use(db)
     context = {"featured": featured, "latest": latest, "categories": categories}
     return render(request, "site/home.html", context)
+
+
+@router.get("/language/{code}", name="site.language", response_class=RedirectResponse)
+def choose_language(request: Request, code: str, next: str = "") -> Response:  # noqa: A002 (the query's name)
+    """Remember the reader's language and show them the page they were on, in it."""
+    settings = request.app.state.settings
+    if code not in settings.language_codes:
+        raise HTTPException(404, "The site does not speak this language.")
+    response = RedirectResponse(language_links.safe_next(settings, code, next), 303)
+    language_links.remember(response, settings, code)
+    return response
 
 
 def _legal_page(name: str, title: str):  # type: ignore[no-untyped-def]
