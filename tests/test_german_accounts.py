@@ -90,8 +90,9 @@ def test_a_mistake_is_explained_in_german_and_the_typed_details_are_kept(
 def test_a_german_applicant_gets_german_email_and_lands_on_german_pages(
     german: TestClient, db: Session, settings: Settings
 ) -> None:
-    with i18n.using("de"):  # a reviewer who reads German
-        reviewer = factories.staff(db, settings, role=Role.REVIEWER)
+    reviewer = factories.staff(db, settings, role=Role.REVIEWER)
+    reviewer.language = "de"  # a reviewer who reads German
+    db.commit()
     sent = submit(german, "/de/request-access", german_form(), follow=True)
     assert str(sent.url).endswith("/de/request-access/sent")
     assert "Wir haben eine Nachricht an mara@klinik.example gesendet." in page_text(sent.text)
@@ -116,8 +117,9 @@ def test_a_german_applicant_gets_german_email_and_lands_on_german_pages(
 
 
 def test_the_password_reset_email_is_german(german: TestClient, db: Session, settings: Settings) -> None:
-    with i18n.using("de"):  # someone who signed up in German
-        person = factories.applicant(db, settings, email=EMAIL).user
+    person = factories.applicant(db, settings, email=EMAIL).user
+    person.language = "de"  # someone who signed up in German
+    db.commit()
     answer = submit(german, "/de/forgot-password", {"email": EMAIL})
     assert "Falls es ein Konto für mara@klinik.example gibt" in page_text(answer.text)
     [reset] = mails(db, EMAIL, "password_reset")
