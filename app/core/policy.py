@@ -11,6 +11,8 @@ from enum import StrEnum
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, literal, or_, true
 
+from app.core.i18n import N_
+
 
 class Profession(StrEnum):
     PHYSICIAN = "physician"
@@ -24,16 +26,17 @@ class Profession(StrEnum):
     OTHER = "other"
 
 
+# Marked for the catalog; pages translate a label where they show it.
 PROFESSION_LABELS = {
-    Profession.PHYSICIAN: "Physicians",
-    Profession.DENTIST: "Dentists",
-    Profession.PHARMACIST: "Pharmacists",
-    Profession.VETERINARIAN: "Veterinarians",
-    Profession.PSYCHOTHERAPIST: "Psychotherapists",
-    Profession.NATUROPATH: "Naturopaths",
-    Profession.PHYSIOTHERAPIST: "Physiotherapists",
-    Profession.THERAPIST: "Therapists",
-    Profession.OTHER: "Other health professionals",
+    Profession.PHYSICIAN: N_("Physicians"),
+    Profession.DENTIST: N_("Dentists"),
+    Profession.PHARMACIST: N_("Pharmacists"),
+    Profession.VETERINARIAN: N_("Veterinarians"),
+    Profession.PSYCHOTHERAPIST: N_("Psychotherapists"),
+    Profession.NATUROPATH: N_("Naturopaths"),
+    Profession.PHYSIOTHERAPIST: N_("Physiotherapists"),
+    Profession.THERAPIST: N_("Therapists"),
+    Profession.OTHER: N_("Other health professionals"),
 }
 
 # Named circles. `prescribers` is the circle to which prescription-medicine information may be
