@@ -12,18 +12,20 @@ from sqlalchemy.orm import Session, selectinload
 from app.accounts.models import User
 from app.articles.markdown import GATE
 from app.articles.models import Article, ArticleStatus, Category
+from app.core.i18n import N_
 from app.core.pagination import Page, paginate
 from app.core.text import query_text, row_number
 
 SORTS: dict[str, tuple[ColumnElement[Any], str]] = {
-    "updated": (Article.updated_at.desc(), "Last changed"),
-    "published": (Article.published_at.desc(), "Publish time"),
-    "title": (func.lower(Article.title).asc(), "Title"),
+    "updated": (Article.updated_at.desc(), N_("Last changed")),
+    "published": (Article.published_at.desc(), N_("Publish time")),
+    "title": (func.lower(Article.title).asc(), N_("Title")),
 }
+# Labels marked for the catalog; the staff pages translate them where they show them.
 AUDIENCES = {
-    "public": "Public, no gated part",
-    "professional": "Whole article for professionals",
-    "gated": "Public, with gated parts",
+    "public": N_("Public, no gated part"),
+    "professional": N_("Whole article for professionals"),
+    "gated": N_("Public, with gated parts"),
 }
 
 
