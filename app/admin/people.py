@@ -32,7 +32,12 @@ NAME_LENGTH = 200  # what the account's name column holds
 
 def staff_role_choices() -> list[tuple[str, str]]:
     """The roles a staff account can have, named in the page's language."""
-    return [(r.value, _(ROLE_NAMES[r]).capitalize()) for r in Role if r in STAFF_ROLES]
+    return [(r.value, _first_upper(_(ROLE_NAMES[r]))) for r in Role if r in STAFF_ROLES]
+
+
+def _first_upper(text: str) -> str:
+    """The first letter in capitals, the rest as written: str.capitalize would lower German nouns."""
+    return text[:1].upper() + text[1:]
 
 
 class _EmailOnly(BaseModel):
@@ -93,8 +98,8 @@ def _users_page(
         "people": people_list.search(db, filters=filters, page=page),
         "filters": shown,
         "query": {name: value for name, value in shown.items() if value},
-        "role_choices": [(r.value, _(ROLE_NAMES[r]).capitalize()) for r in Role],
-        "state_choices": [(s.value, _(STATE_NAMES[s]).capitalize()) for s in RequestState],
+        "role_choices": [(r.value, _first_upper(_(ROLE_NAMES[r]))) for r in Role],
+        "state_choices": [(s.value, _first_upper(_(STATE_NAMES[s]))) for s in RequestState],
         "values": values or {},
         "errors": errors or {},
         "roles": staff_role_choices(),
