@@ -38,6 +38,8 @@ from app.articles.models import (
 from app.audit import service as audit
 from app.core import content_version
 from app.core.db import changed_rows
+from app.core.i18n import gettext as _
+from app.core.i18n import ngettext
 
 
 class TaxonomyRefused(Exception):
@@ -53,12 +55,16 @@ def _claim_category_slug(db: Session, slug: str, own: Category | None) -> None:
     other = Category.id != own_id if own_id is not None else true()
     holder = db.scalar(select(Category).where(Category.slug == slug, other))
     if holder is not None:
-        raise TaxonomyRefused(f"The category “{holder.name}” already has this address.", "slug")
+        raise TaxonomyRefused(
+            _("The category “%(name)s” already has this address.") % {"name": holder.name}, "slug"
+        )
     redirect = db.get(CategoryRedirect, slug)
     if redirect is not None and redirect.category_id != own_id:
         former = db.get(Category, redirect.category_id)
-        name = former.name if former else "another category"
-        raise TaxonomyRefused(f"This address still leads to “{name}”, which used it before.", "slug")
+        name = former.name if former else _("another category")
+        raise TaxonomyRefused(
+            _("This address still leads to “%(name)s”, which used it before.") % {"name": name}, "slug"
+        )
     if redirect is not None:
         db.delete(redirect)  # the category takes its own former address back
 
@@ -68,12 +74,14 @@ def _claim_tag_slug(db: Session, slug: str, own: Tag | None) -> None:
     other = Tag.id != own_id if own_id is not None else true()
     holder = db.scalar(select(Tag).where(Tag.slug == slug, other))
     if holder is not None:
-        raise TaxonomyRefused(f"The tag “{holder.name}” already has this address.", "slug")
+        raise TaxonomyRefused(
+            _("The tag “%(name)s” already has this address.") % {"name": holder.name}, "slug"
+        )
     redirect = db.get(TagRedirect, slug)
     if redirect is not None and redirect.tag_id != own_id:
         former = db.get(Tag, redirect.tag_id)
-        name = former.name if former else "another tag"
-        raise TaxonomyRefused(f"This address still leads to the tag “{name}”.", "slug")
+        name = former.name if former else _("another tag")
+        raise TaxonomyRefused(_("This address still leads to the tag “%(name)s”.") % {"name": name}, "slug")
     if redirect is not None:
         db.delete(redirect)  # the tag takes its own former address back
 
@@ -87,7 +95,7 @@ def _flush(db: Session) -> None:
     try:
         db.flush()
     except IntegrityError:
-        raise TaxonomyRefused("This address was just taken; choose another.", "slug") from None
+        raise TaxonomyRefused(_("This address was just taken; choose another."), "slug") from None
 
 
 def _describe(item: Category | Tag) -> str:
@@ -158,8 +166,12 @@ def _in_use_message(db: Session, item: Category | Tag) -> str:
         count = db.scalar(select(func.count(Article.id)).where(Article.category_id == item.id)) or 0
     else:
         count = db.scalar(select(func.count()).where(article_tag.c.tag_id == item.id)) or 0
-    articles = "1 article uses" if count == 1 else f"{count} articles use"
-    return f"{articles} “{item.name}”; give them another one first."
+    message = ngettext(
+        "%(num)d article uses “%(name)s”; give them another one first.",
+        "%(num)d articles use “%(name)s”; give them another one first.",
+        count,
+    )
+    return message % {"num": count, "name": item.name}
 
 
 def create_tag(db: Session, *, name: str, slug: str, actor: User, ip: str = "") -> Tag:

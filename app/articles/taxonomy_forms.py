@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+from app.core.i18n import gettext as _
 from app.core.text import is_slug, slugify
 
 MAX_NAME = 120
@@ -15,24 +16,27 @@ MAX_DESCRIPTION = 2000
 
 def _name(value: str) -> str:
     if not value:
-        raise ValueError("enter a name")
+        raise ValueError(_("enter a name"))
     if len(value) > MAX_NAME:
-        raise ValueError(f"keep the name to {MAX_NAME} characters")
+        raise ValueError(_("keep the name to %(max)d characters") % {"max": MAX_NAME})
     return value
 
 
 def _slug(value: str) -> str:
     if not is_slug(value) or len(value) > MAX_SLUG:
         raise ValueError(
-            "use lowercase letters and digits, with single hyphens between words, such as "
-            f"healthy-lifestyle (at most {MAX_SLUG} characters)"
+            _(
+                "use lowercase letters and digits, with single hyphens between words, such as "
+                "healthy-lifestyle (at most %(max)d characters)"
+            )
+            % {"max": MAX_SLUG}
         )
     return value
 
 
 def _description(value: str) -> str:
     if len(value) > MAX_DESCRIPTION:
-        raise ValueError(f"keep the description to {MAX_DESCRIPTION} characters")
+        raise ValueError(_("keep the description to %(max)d characters") % {"max": MAX_DESCRIPTION})
     return value
 
 
