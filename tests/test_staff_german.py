@@ -4,6 +4,7 @@ interface text from the catalog in English."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -110,7 +111,13 @@ def test_a_german_reviewer_reads_the_queue_and_a_request_and_decides_it_in_germa
 def test_the_article_editor_speaks_german_and_names_the_time_zone(
     browser: TestClient, session: Session, settings: Settings
 ) -> None:
-    article = factories.article(session, title="Schlaf und Stimmung", status=ArticleStatus.SCHEDULED)
+    article = factories.article(
+        session,
+        title="Schlaf und Stimmung",
+        status=ArticleStatus.SCHEDULED,
+        audience="prescribers",
+        published_at=utcnow() + timedelta(days=2),
+    )
     log_in_german(browser, factories.staff(session, settings, role=Role.EDITOR))
 
     editor = browser.get(f"/de/admin/articles/{article.id}")
@@ -122,6 +129,9 @@ def test_the_article_editor_speaks_german_and_names_the_time_zone(
     assert html.find("button", string="Änderungen speichern") is not None
     assert "Veröffentlichung am" in text and "(Europe/Berlin)" in text
     assert "Veröffentlichungszeitpunkt (UTC)" in text  # entry stays in UTC, and says so
+
+    listing = page_text(browser.get("/de/admin/articles").text)
+    assert "Für Verschreibende" in listing and "geplant" in listing
 
     saved = submit(
         browser,
@@ -137,6 +147,7 @@ def staff_pages(db: Session, settings: Settings) -> list[str]:
     """One of every staff page, with something on each to show."""
     item = factories.applicant(db, settings, full_name="Dr. Erika Muster")
     article = factories.article(db, title="Schlaf und Stimmung", tags=["Ruhe"])
+    factories.article(db, title="Nur für Ärztinnen und Ärzte", audience="physician")
     revisions = f"/de/admin/articles/{article.id}/revisions"
     return [
         "/de/admin",

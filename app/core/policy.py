@@ -92,7 +92,7 @@ def parse_audience(text: str | list[str] | None) -> Audience:
 
 def describe(professions: frozenset[Profession], words: list[str]) -> str:
     if len(words) == 1 and words[0] in NAMED_AUDIENCES:
-        return {"professional": "Health professionals", "prescribers": "Prescribers"}[words[0]]
+        return {"professional": N_("Health professionals"), "prescribers": N_("Prescribers")}[words[0]]
     return ", ".join(PROFESSION_LABELS[p] for p in sorted(professions))
 
 
