@@ -148,11 +148,17 @@ def staff_pages(db: Session, settings: Settings) -> list[str]:
     item = factories.applicant(db, settings, full_name="Dr. Erika Muster")
     article = factories.article(db, title="Schlaf und Stimmung", tags=["Ruhe"])
     factories.article(db, title="Nur für Ärztinnen und Ärzte", audience="physician")
+    approved = factories.applicant(db, settings, full_name="Dr. Anna Genehmigt", state=RequestState.APPROVED)
+    suspended = factories.applicant(db, settings, full_name="Dr. Bert Gesperrt", state=RequestState.SUSPENDED)
+    reviewer = approved.decided_by_id
     revisions = f"/de/admin/articles/{article.id}/revisions"
     return [
         "/de/admin",
         "/de/admin/requests",
         f"/de/admin/requests/{item.id}",
+        f"/de/admin/requests/{approved.id}",
+        f"/de/admin/requests/{suspended.id}",
+        f"/de/admin/users/{reviewer}",
         "/de/admin/users",
         f"/de/admin/users/{item.user_id}",
         "/de/admin/audit",
