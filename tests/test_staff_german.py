@@ -193,3 +193,34 @@ def test_no_staff_page_shows_catalog_text_in_english(
         if left := sorted(shown_texts(response.text) & english):
             found[path] = left
     assert not found
+
+
+def test_a_german_reviewer_rejects_several_with_a_usual_reason_sent_in_german(
+    browser: TestClient, session: Session, settings: Settings
+) -> None:
+    first = factories.applicant(session, settings, full_name="Dr. Erste")
+    second = factories.applicant(session, settings, full_name="Dr. Zweite")
+    log_in_german(browser, factories.staff(session, settings, role=Role.REVIEWER))
+    queue = soup(browser.get("/de/admin/requests").text)
+    ticked = [box["value"] for box in queue.select('input[name="selected"]')]
+    assert len(ticked) == 2
+
+    done = browser.post(
+        "/de/admin/requests?status=pending&profession=",
+        data={
+            "csrf_token": queue.select_one('input[name="csrf_token"]')["value"],  # type: ignore[index]
+            "selected": ticked,
+            "decision": "reject",
+            "preset": "0",
+            "reason": "",
+        },
+        follow_redirects=True,
+    )
+    assert done.url.path == "/de/admin/requests"
+    assert "2 abgelehnt. Alle Antragstellenden wurden per E-Mail benachrichtigt." in page_text(done.text)
+    session.expire_all()
+    usual = "Mit den angegebenen Daten konnten wir Ihre Approbations- oder Zulassungsnummer nicht bestätigen."
+    for item in (first, second):
+        stored = session.get(AccessRequest, item.id)
+        assert stored is not None and stored.state == RequestState.REJECTED
+        assert stored.decision_reason == usual
