@@ -3,11 +3,13 @@ interface text from the catalog in English."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
+from PIL import Image
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
@@ -18,10 +20,12 @@ from app.articles.models import ArticleStatus
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.main import create_app
+from app.media import library
 from tests import factories
 from tests.browsing import csrf_from, submit
 from tests.conftest import page_text, soup
 from tests.test_catalogs import _untranslated_english
+from tests.test_contact import message as contact_message
 
 
 @pytest.fixture
@@ -143,8 +147,16 @@ def test_the_article_editor_speaks_german_and_names_the_time_zone(
     assert "Verwenden Sie Kleinbuchstaben, Ziffern und einzelne Bindestriche" in page_text(saved.text)
 
 
-def staff_pages(db: Session, settings: Settings) -> list[str]:
+def staff_pages(db: Session, settings: Settings, admin: User) -> list[str]:
     """One of every staff page, with something on each to show."""
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), "teal").save(picture, format="PNG")
+    media, _removed = library.upload(
+        db, data=picture.getvalue(), name="schlaf.png", alt="Ein Schlafzimmer", caption="",
+        directory=settings.media_dir, scanner="", actor=admin, ip="",
+    )  # fmt: skip
+    db.commit()
+    note = contact_message(db, settings)
     item = factories.applicant(db, settings, full_name="Dr. Erika Muster")
     article = factories.article(db, title="Schlaf und Stimmung", tags=["Ruhe"])
     factories.article(db, title="Nur für Ärztinnen und Ärzte", audience="physician")
@@ -169,6 +181,9 @@ def staff_pages(db: Session, settings: Settings) -> list[str]:
         revisions,
         "/de/admin/media",
         "/de/admin/media/upload",
+        f"/de/admin/media/{media.id}",
+        f"/de/admin/media/{media.id}/delete",
+        f"/de/admin/messages/{note.id}",
         "/de/admin/messages",
         "/de/admin/categories",
         "/de/admin/categories/new",
@@ -183,7 +198,7 @@ def test_no_staff_page_shows_catalog_text_in_english(
 ) -> None:
     admin = factories.staff(session, settings, role=Role.ADMIN)
     secret = factories.second_factor(session, settings, admin)
-    pages = staff_pages(session, settings)
+    pages = staff_pages(session, settings, admin)
     log_in_german(browser, admin, secret)
     english = _untranslated_english("de")
     found = {}
