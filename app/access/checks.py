@@ -21,6 +21,8 @@ from app.access.models import AccessRequest
 from app.core.config import Settings
 from app.core.countries import COUNTRIES
 from app.core.email_address import normalise_domain
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 
 LicenceStatus = Literal["valid", "invalid", "unknown_format"]
 DomainStatus = Literal["trusted", "disposable", "unknown"]
@@ -62,18 +64,19 @@ class _Scheme:
 _SCHEMES = {
     # EFN: 2 digits profession group ("80" for physicians, but other groups exist, so not enforced),
     # then 276, the ISO 3166 numeric code for Germany, which every EFN carries at digits 3 to 5.
-    "DE": _Scheme("EFN", 15, fixed_at=2, fixed="276", fixed_meaning="Germany's country code"),
+    "DE": _Scheme("EFN", 15, fixed_at=2, fixed="276", fixed_meaning=N_("Germany's country code")),
     # NPI: 80840 is its ISO 7812 issuer prefix (80 health, 840 USA); it adds a constant 24 to the sum.
     "US": _Scheme("NPI", 10, luhn_prefix="80840"),
     "FR": _Scheme("RPPS", 11),
 }
 
 
-# The checks an approval must override by name, in the order a reviewer reads them.
+# The checks an approval must override by name, in the order a reviewer reads them; the names
+# are translated where they are shown (the audit trail keeps the keys).
 FAILED_CHECKS = {
-    "licence_invalid": "Licence number not valid",
-    "licence_shared": "Licence number used by another account",
-    "email_disposable": "Disposable email domain",
+    "licence_invalid": N_("Licence number not valid"),
+    "licence_shared": N_("Licence number used by another account"),
+    "email_disposable": N_("Disposable email domain"),
 }
 
 
@@ -121,37 +124,52 @@ def check_licence(number: str, country: str) -> LicenceCheck:
     code = country.strip().upper()
     scheme = _SCHEMES.get(code)
     if scheme is None:
-        country_name = COUNTRIES.get(code, code) or "an unnamed country"
-        message = f"No known format for licences from {country_name}; check it by hand"
+        country_name = COUNTRIES.get(code, code) or _("an unnamed country")
+        message = _("No known format for licences from %(country)s; check it by hand") % {
+            "country": country_name
+        }
         return LicenceCheck(None, "unknown_format", message)
     problem = _licence_problem(scheme, _SEPARATORS.sub("", number))
     if problem:
-        return LicenceCheck(scheme.name, "invalid", f"Not a valid {scheme.name}: {problem}")
-    message = f"Valid {scheme.name} ({scheme.length} digits, check digit correct)"
+        message = _("Not a valid %(scheme)s: %(problem)s") % {"scheme": scheme.name, "problem": problem}
+        return LicenceCheck(scheme.name, "invalid", message)
+    message = _("Valid %(scheme)s (%(length)d digits, check digit correct)") % {
+        "scheme": scheme.name,
+        "length": scheme.length,
+    }
     return LicenceCheck(scheme.name, "valid", message)
 
 
 def _licence_problem(scheme: _Scheme, digits: str) -> str | None:
     """Say what is wrong with digits under scheme, or None when nothing is."""
     if not digits:
-        return "no number was given"
+        return _("no number was given")
     if not _DIGITS.fullmatch(digits):
-        return "it may contain only digits, spaces and hyphens"
+        return _("it may contain only digits, spaces and hyphens")
     if len(digits) != scheme.length:
-        return f"it should have {scheme.length} digits, not {len(digits)}"
+        return _("it should have %(length)d digits, not %(found)d") % {
+            "length": scheme.length,
+            "found": len(digits),
+        }
     expected = luhn_check_digit(scheme.luhn_prefix + digits[:-1])
     if int(digits[-1]) != expected:
-        return f"the check digit should be {expected}"
+        return _("the check digit should be %(digit)d") % {"digit": expected}
     found = digits[scheme.fixed_at : scheme.fixed_at + len(scheme.fixed)]
     if found != scheme.fixed:
         first, last = scheme.fixed_at + 1, scheme.fixed_at + len(scheme.fixed)
-        return f"digits {first} to {last} should be {scheme.fixed} ({scheme.fixed_meaning}), not {found}"
+        return _("digits %(first)d to %(last)d should be %(fixed)s (%(meaning)s), not %(found)s") % {
+            "first": first,
+            "last": last,
+            "fixed": scheme.fixed,
+            "meaning": _(scheme.fixed_meaning),
+            "found": found,
+        }
     return None
 
 
 def email_domain(email: str) -> str:
     """Return the lowercased domain after the last @, or "" when there is no @."""
-    _, at, domain = email.strip().rpartition("@")
+    _before, at, domain = email.strip().rpartition("@")
     return _normalise(domain) if at else ""
 
 
@@ -164,14 +182,16 @@ def domain_verdict(email: str, trusted: frozenset[str]) -> DomainCheck:
     """Say whether the email's domain is allow-listed, disposable or neither."""
     domain = email_domain(email)
     if not domain:
-        return DomainCheck("", "unknown", "The email address has no domain to check")
+        return DomainCheck("", "unknown", _("The email address has no domain to check"))
     # The society's own allow-list is a deliberate choice, so it outranks the bundled generic list.
     allowed = frozenset(_normalise(name) for name in trusted)
     if match := _listed_parent(domain, allowed):
-        return DomainCheck(domain, "trusted", _listed(domain, match, "on the allow-list"))
+        return DomainCheck(domain, "trusted", _listed(domain, match, _("on the allow-list")))
     if match := _listed_parent(domain, _disposable_domains()):
-        return DomainCheck(domain, "disposable", _listed(domain, match, "a known disposable-mail domain"))
-    message = f"{domain} is neither on the allow-list nor a known disposable-mail domain"
+        return DomainCheck(domain, "disposable", _listed(domain, match, _("a known disposable-mail domain")))
+    message = _("%(domain)s is neither on the allow-list nor a known disposable-mail domain") % {
+        "domain": domain
+    }
     return DomainCheck(domain, "unknown", message)
 
 
@@ -193,8 +213,12 @@ def _listed_parent(domain: str, listed: Collection[str]) -> str | None:
 def _listed(domain: str, match: str, what: str) -> str:
     """Phrase a list hit, naming the listed parent when the domain is a subdomain of it."""
     if domain == match:
-        return f"{domain} is {what}"
-    return f"{domain} is under {match}, which is {what}"
+        return _("%(domain)s is %(what)s") % {"domain": domain, "what": what}
+    return _("%(domain)s is under %(parent)s, which is %(what)s") % {
+        "domain": domain,
+        "parent": match,
+        "what": what,
+    }
 
 
 @cache

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.access import checks
-from app.access.models import AccessRequest, RequestState
+from app.access.models import STATE_NAMES, AccessRequest, RequestState
 from app.access.transitions import Transition, compare_and_set, move
 from app.accounts import service as accounts_service
 from app.accounts import sessions
@@ -26,6 +26,7 @@ from app.audit import service as audit
 from app.core import i18n
 from app.core.config import Settings
 from app.core.db import utcnow
+from app.core.i18n import gettext as _
 
 # Reminders go out this many days before access ends, each once per period.
 REMINDER_DAYS = (30, 7)
@@ -36,7 +37,8 @@ class AccessChangeRefused(Exception):
 
     def __init__(self, request: AccessRequest) -> None:
         self.request = request
-        super().__init__(f"Nothing was changed: this access is {request.state.value} now.")
+        state = _(STATE_NAMES[request.state])
+        super().__init__(_("Nothing was changed: this access is %(state)s now.") % {"state": state})
 
 
 def aware(value: datetime) -> datetime:

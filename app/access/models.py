@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User, string_enum
 from app.core.db import Base, utcnow
+from app.core.i18n import N_
 from app.core.policy import Profession
 
 
@@ -24,6 +25,18 @@ class RequestState(StrEnum):
     SUSPENDED = "suspended"
     EXPIRED = "expired"
 
+
+# A state as staff pages and messages name it; translated where it is shown.
+STATE_NAMES = {
+    RequestState.UNVERIFIED: N_("email not confirmed"),
+    RequestState.PENDING: N_("pending"),
+    RequestState.NEEDS_INFO: N_("needs info"),
+    RequestState.APPROVED: N_("approved"),
+    RequestState.REJECTED: N_("rejected"),
+    RequestState.WITHDRAWN: N_("withdrawn"),
+    RequestState.SUSPENDED: N_("suspended"),
+    RequestState.EXPIRED: N_("expired"),
+}
 
 OPEN_STATES = frozenset({RequestState.UNVERIFIED, RequestState.PENDING, RequestState.NEEDS_INFO})
 DECIDED_STATES = frozenset({RequestState.APPROVED, RequestState.REJECTED})

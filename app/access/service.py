@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.access import checks, documents, lifecycle
-from app.access.models import DECIDED_STATES, AccessRequest, RequestState
+from app.access.models import DECIDED_STATES, STATE_NAMES, AccessRequest, RequestState
 from app.access.transitions import DECISIONS, REVIEWABLE, Transition, move
 from app.accounts import consent, people
 from app.accounts import service as accounts_service
@@ -21,6 +21,7 @@ from app.audit import service as audit
 from app.core import malware
 from app.core.config import Settings
 from app.core.db import utcnow
+from app.core.i18n import gettext as _
 from app.core.policy import PROFESSION_LABELS, Profession
 from app.core.security import hash_password
 
@@ -37,8 +38,11 @@ class TransitionRefused(Exception):
 
     def __init__(self, request: AccessRequest) -> None:
         self.request = request
-        who = request.decided_by.full_name if request.decided_by else "the applicant"
-        super().__init__(f"This request is already {request.state.value.replace('_', ' ')} (by {who}).")
+        who = request.decided_by.full_name if request.decided_by else _("the applicant")
+        state = _(STATE_NAMES[request.state])
+        super().__init__(
+            _("This request is already %(state)s (by %(name)s).") % {"state": state, "name": who}
+        )
 
 
 class ChecksNotConfirmed(Exception):

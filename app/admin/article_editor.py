@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from app.articles import listing, visibility
 from app.articles.markdown import RenderedBody
 from app.articles.models import Article
+from app.core import i18n
+from app.core.i18n import gettext as _
 from app.core.policy import PROFESSION_LABELS, VISITOR, Audience, Profession, Viewer
 from app.core.web import render
 from app.media import library as media_library
@@ -77,10 +79,10 @@ def render_editor(
         "categories": [(str(c.id), c.name) for c in listing.categories(db)],
         "images": _image_choices(db, article),
         "media": [(m, media_service.markdown_for(m)) for m in media],
-        "audience_choices": forms.AUDIENCE_CHOICES,
-        "profession_choices": [(p.value, PROFESSION_LABELS[p]) for p in Profession],
+        "audience_choices": [(value, _(label)) for value, label in forms.AUDIENCE_CHOICES],
+        "profession_choices": [(p.value, _(PROFESSION_LABELS[p])) for p in Profession],
         "reference_fields": forms.REFERENCE_FIELDS,
-        "reference_labels": forms.REFERENCE_LABELS,
+        "reference_labels": {name: _(label) for name, label in forms.REFERENCE_LABELS.items()},
         "preview": None,
         "conflict": None,
         **(extra or {}),
@@ -92,7 +94,7 @@ def _image_choices(db: Session, article: Article | None) -> list[tuple[str, str]
     choices = [(str(m.id), f"{m.filename}{' – ' + m.alt if m.alt else ''}") for m in media_library.images(db)]
     if article is not None and article.hero_image and not media_service.MEDIA_PATH.match(article.hero_image):
         # An imported hero outside the media library stays selectable, so a save does not drop it.
-        choices.insert(0, (editing.KEEP_HERO, f"Current: {article.hero_image}"))
+        choices.insert(0, (editing.KEEP_HERO, _("Current: %(image)s") % {"image": article.hero_image}))
     return choices
 
 
@@ -104,11 +106,14 @@ def render_preview(
     chosen = typed.values.get("preview_profession", "")
     profession = Profession(chosen) if chosen in Profession.__members__.values() else Profession.PHYSICIAN
     panes = []
+    # Lower-case inside the sentence in English; German nouns keep their capital.
+    label = _(PROFESSION_LABELS[profession])
+    label = label.lower() if i18n.current() == i18n.SOURCE_LANGUAGE else label
     if draft is not None:
         professional = Viewer(profession=profession, logged_in=True, request_state="approved")
         panes = [
-            _pane(request, draft, VISITOR, "What a visitor sees"),
-            _pane(request, draft, professional, f"What {PROFESSION_LABELS[profession].lower()} see"),
+            _pane(request, draft, VISITOR, _("What a visitor sees")),
+            _pane(request, draft, professional, _("What %(profession)s see") % {"profession": label}),
         ]
     typed.values["preview_profession"] = profession.value
     extra = {"preview": {"draft": draft, "panes": panes}}

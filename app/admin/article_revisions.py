@@ -10,6 +10,7 @@ from app.admin.articles import NO_ARTICLE
 from app.articles.models import Article, ArticleRevision
 from app.core.db import Db
 from app.core.forms import Form
+from app.core.i18n import gettext as _
 from app.core.proxies import client_ip
 from app.core.text import row_number
 from app.core.web import flash, get_or_404, page_number, render
@@ -78,17 +79,25 @@ def restore(request: Request, db: Db, user: Editor, form: Form, article_id: int,
         )
     except editing.StaleVersion:
         db.rollback()
-        flash(request, "The article changed while you were looking; check the revisions again.", "warning")
+        flash(request, _("The article changed while you were looking; check the revisions again."), "warning")
         return RedirectResponse(
             request.app.url_path_for("admin.article_revisions", article_id=article_id), 303
         )
     db.commit()
-    flash(request, f"Revision {number} restored as version {article.version}.", "success")
+    flash(
+        request,
+        _("Revision %(number)d restored as version %(version)d.")
+        % {"number": number, "version": article.version},
+        "success",
+    )
     if not address_free:
         flash(
             request,
-            f"Its address /articles/{revision.slug} belongs to another article now, so this one stays at "
-            f"/articles/{article.slug}.",
+            _(
+                "Its address /articles/%(old)s belongs to another article now, "
+                "so this one stays at /articles/%(new)s."
+            )
+            % {"old": revision.slug, "new": article.slug},
             "warning",
         )
     return RedirectResponse(request.app.url_path_for("admin.article", article_id=article_id), 303)

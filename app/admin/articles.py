@@ -16,6 +16,8 @@ from app.articles import listing
 from app.articles.models import Article, ArticleStatus
 from app.core.db import Db
 from app.core.forms import form_data_up_to
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.core.proxies import client_ip
 from app.core.web import flash, get_or_404, page_number, render
 from app.publishing import editing, forms
@@ -26,10 +28,10 @@ NO_ARTICLE = "There is no such article."
 # the request limit (BodySizeLimit), rather than lost with a bare 400 from the form parser.
 EditorForm = Annotated[FormData, Depends(form_data_up_to(forms.MAX_EDITOR_FIELDS, max_part_size=None))]
 DONE = {
-    ArticleStatus.DRAFT: "Saved as a draft.",
-    ArticleStatus.SCHEDULED: "Saved and scheduled.",
-    ArticleStatus.PUBLISHED: "Saved and published.",
-    ArticleStatus.ARCHIVED: "Saved and archived.",
+    ArticleStatus.DRAFT: N_("Saved as a draft."),
+    ArticleStatus.SCHEDULED: N_("Saved and scheduled."),
+    ArticleStatus.PUBLISHED: N_("Saved and published."),
+    ArticleStatus.ARCHIVED: N_("Saved and archived."),
 }
 
 
@@ -46,8 +48,8 @@ def index(request: Request, db: Db, user: Editor) -> Response:
         "statuses": list(ArticleStatus),
         "categories": listing.categories(db),
         "authors": listing.authors(db),
-        "audiences": listing.AUDIENCES,
-        "sorts": {name: label for name, (_order, label) in listing.SORTS.items()},
+        "audiences": {name: _(label) for name, label in listing.AUDIENCES.items()},
+        "sorts": {name: _(label) for name, (_order, label) in listing.SORTS.items()},
     }
     return render(request, "admin/articles/index.html", context)
 
@@ -122,7 +124,7 @@ def _save(request: Request, db: Db, user: User, article: Article | None, typed: 
     except IntegrityError:
         # Two people took the same new address at the same moment: the check before saw neither.
         db.rollback()
-        errors = {"slug": "Another article has just taken this address; choose another."}
+        errors = {"slug": _("Another article has just taken this address; choose another.")}
         return editor_page.render_editor(request, db, article=article, typed=typed, errors=errors, status=422)
-    flash(request, DONE[saved.status], "success")
+    flash(request, _(DONE[saved.status]), "success")
     return RedirectResponse(request.app.url_path_for("admin.article", article_id=saved.id), 303)

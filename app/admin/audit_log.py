@@ -16,6 +16,7 @@ from app.audit import queries as audit_queries
 from app.audit.models import AuditEvent
 from app.audit.queries import AuditFilters
 from app.core.db import Db, utcnow
+from app.core.i18n import gettext as _
 from app.core.text import query_text, row_number
 from app.core.web import page_number, render
 
@@ -34,7 +35,7 @@ def _date(text: str, errors: dict[str, str], field: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        errors[field] = "Enter a date as YYYY-MM-DD, for example 2026-11-28"
+        errors[field] = _("Enter a date as YYYY-MM-DD, for example 2026-11-28")
         return None
 
 
@@ -46,11 +47,11 @@ def read_filters(query: dict[str, str]) -> tuple[AuditFilters, dict[str, str], d
     if values["target_id"]:
         target_id = row_number(values["target_id"])
         if target_id is None:
-            errors["target_id"] = "Enter the target's number, such as 42"
+            errors["target_id"] = _("Enter the target's number, such as 42")
     start = _date(values["from"], errors, "from")
     end = _date(values["to"], errors, "to")
     if start and end and start > end:
-        errors["to"] = "The end date is before the start date"
+        errors["to"] = _("The end date is before the start date")
     filters = AuditFilters(
         actor=values["actor"],
         actor_accounts=people.named(values["actor"]),

@@ -23,6 +23,8 @@ from app.admin.review_forms import BulkDecisionForm
 from app.admin.views import PRESET_REASONS
 from app.core.db import Db, utcnow
 from app.core.forms import Form, text_fields, validate
+from app.core.i18n import gettext as _
+from app.core.i18n import ngettext
 from app.core.policy import Profession
 from app.core.proxies import client_ip
 from app.core.web import flash, render
@@ -32,7 +34,6 @@ router = APIRouter(prefix="/admin")
 OUTCOMES = {"approve": RequestState.APPROVED, "reject": RequestState.REJECTED}
 # The form parser takes at most 60 fields (app/core/forms.py); the queue page promises 50.
 MAX_SELECTED = 50
-DONE = {RequestState.APPROVED: "approved", RequestState.REJECTED: "rejected"}
 
 
 @dataclass
@@ -55,20 +56,20 @@ def _selection(form: FormData) -> dict[int, int]:
 
 def _reason(own: str, values: dict[str, str]) -> str:
     """The reviewer's own words, else the usual reason they picked, else nothing."""
-    presets = {str(number): text for number, text in enumerate(PRESET_REASONS)}
+    presets = {str(number): _(text) for number, text in enumerate(PRESET_REASONS)}
     return own or presets.get(values.get("preset", ""), "")
 
 
 def _errors(chosen: dict[int, int], decision: str, reason: str) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not chosen:
-        errors["selected"] = "Select at least one request."
+        errors["selected"] = _("Select at least one request.")
     elif len(chosen) > MAX_SELECTED:
-        errors["selected"] = f"Select at most {MAX_SELECTED} requests at a time."
+        errors["selected"] = _("Select at most %(max)d requests at a time.") % {"max": MAX_SELECTED}
     if decision not in OUTCOMES:
-        errors["decision"] = "Choose whether to approve or reject the selected requests."
+        errors["decision"] = _("Choose whether to approve or reject the selected requests.")
     elif decision == "reject" and not reason:
-        errors["reason"] = "A rejection needs a reason: pick a usual one or write your own."
+        errors["reason"] = _("A rejection needs a reason: pick a usual one or write your own.")
     return errors
 
 
@@ -80,7 +81,7 @@ def _decide_each(
     for request_id, revision in sorted(chosen.items()):
         item = db.get(AccessRequest, request_id)
         if item is None:
-            tally.skipped.append(f"request #{request_id}")
+            tally.skipped.append(_("request #%(id)d") % {"id": request_id})
             continue
         try:
             access_service.decide(
@@ -104,20 +105,34 @@ def _decide_each(
 
 
 def _summary(tally: Tally, outcome: RequestState) -> str:
-    done = f"{tally.decided} {DONE[outcome]}"
+    if outcome == RequestState.APPROVED:
+        done = ngettext("%(num)d approved", "%(num)d approved", tally.decided) % {"num": tally.decided}
+    else:
+        done = ngettext("%(num)d rejected", "%(num)d rejected", tally.decided) % {"num": tally.decided}
     if not tally.skipped and not tally.unconfirmed:
-        return f"{done}. Each applicant has been emailed."
+        return _("%(done)s. Each applicant has been emailed.") % {"done": done}
     parts = [done]
     if tally.skipped:
-        pronoun = "it" if len(tally.skipped) == 1 else "they"
-        names = ", ".join(tally.skipped)
-        parts.append(f"{len(tally.skipped)} skipped because {pronoun} changed meanwhile ({names})")
-    if tally.unconfirmed:
-        its = "its checks" if len(tally.unconfirmed) == 1 else "their checks"
-        names = ", ".join(tally.unconfirmed)
+        count, names = len(tally.skipped), ", ".join(tally.skipped)
         parts.append(
-            f"{len(tally.unconfirmed)} not approved because {its} failed: "
-            f"open each to decide it on its own ({names})"
+            ngettext(
+                "%(num)d skipped because it changed meanwhile (%(names)s)",
+                "%(num)d skipped because they changed meanwhile (%(names)s)",
+                count,
+            )
+            % {"num": count, "names": names}
+        )
+    if tally.unconfirmed:
+        count, names = len(tally.unconfirmed), ", ".join(tally.unconfirmed)
+        parts.append(
+            ngettext(
+                "%(num)d not approved because its checks failed: "
+                "open each to decide it on its own (%(names)s)",
+                "%(num)d not approved because their checks failed: "
+                "open each to decide it on its own (%(names)s)",
+                count,
+            )
+            % {"num": count, "names": names}
         )
     return "; ".join(parts) + "."
 

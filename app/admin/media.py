@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import FormData, UploadFile
 
 from app.accounts.dependencies import Editor
-from app.core import malware
+from app.core import i18n, malware
 from app.core.db import Db
 from app.core.forms import Form, form_data, text_fields, validate
+from app.core.i18n import gettext as _
 from app.core.proxies import client_ip
 from app.core.text import query_text
 from app.core.web import flash, get_or_404, page_number, render
@@ -67,7 +68,9 @@ def _upload_page(
 
 
 def _size_label(size: int) -> str:
-    return f"{size / (1024 * 1024):.3g} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+    if size >= 1024 * 1024:
+        return _("%(size)s MB") % {"size": i18n.format_number(float(f"{size / (1024 * 1024):.3g}"))}
+    return _("%(size)s KB") % {"size": i18n.format_number(size // 1024)}
 
 
 @router.get("/upload", name="admin.media_upload", response_class=HTMLResponse)
@@ -82,7 +85,9 @@ def upload(
 ) -> Response:
     """Check the file by its content and keep it with its description; or say what is wrong."""
     settings = request.app.state.settings
-    too_large = f"The file is larger than {_size_label(settings.upload_max_bytes)}. Choose a smaller one."
+    too_large = _("The file is larger than %(size)s. Choose a smaller one.") % {
+        "size": _size_label(settings.upload_max_bytes)
+    }
     if form is None:
         return _upload_page(request, {}, {"file": too_large}, 413)
     values = text_fields(form)
@@ -91,7 +96,7 @@ def upload(
     if len(data) > settings.upload_max_bytes:
         return _upload_page(request, values, {**errors, "file": too_large}, 413)
     if not data:
-        errors["file"] = "Choose a file to upload."
+        errors["file"] = _("Choose a file to upload.")
     if errors or parsed is None:
         return _upload_page(request, values, errors, 422)
     try:
@@ -102,11 +107,12 @@ def upload(
     except (library.DuplicateFile, library.AltRequired, uploads.UploadRefused, malware.Refused) as refused:
         return _refused(request, values, refused)
     db.commit()
-    flash(request, f"{media.filename} is in the library.")
+    flash(request, _("%(name)s is in the library.") % {"name": media.filename})
     if removed:
         flash(
             request,
-            f"Removed from the SVG because it could run code or load other files: {', '.join(removed)}.",
+            _("Removed from the SVG because it could run code or load other files: %(parts)s.")
+            % {"parts": ", ".join(removed)},
         )
     return RedirectResponse(request.app.url_path_for("admin.media_file", media_id=media.id), 303)
 
@@ -121,10 +127,13 @@ def _chosen_file(form: FormData, limit: int) -> tuple[bytes, str]:
 
 def _refused(request: Request, values: dict[str, str], refused: Exception) -> Response:
     if isinstance(refused, library.DuplicateFile):
-        error = {"file": f"The library already holds this file, as {refused.existing.filename}."}
+        error = {
+            "file": _("The library already holds this file, as %(name)s.")
+            % {"name": refused.existing.filename}
+        }
         return _upload_page(request, values, error, 422, duplicate=refused.existing)
     if isinstance(refused, library.AltRequired):
-        error = {"alt": "Describe the image for readers who cannot see it (required for images)."}
+        error = {"alt": _("Describe the image for readers who cannot see it (required for images).")}
         return _upload_page(request, values, error, 422)
     if isinstance(refused, malware.Refused):
         return _upload_page(request, values, {"file": refused.message}, refused.status)
@@ -163,10 +172,10 @@ def edit(request: Request, db: Db, user: Editor, media_id: int, form: Form) -> R
     try:
         library.edit(db, media, alt=parsed.alt, caption=parsed.caption, actor=user, ip=client_ip(request))
     except library.AltRequired:
-        error = {"alt": "An image needs its text alternative: describe what it shows."}
+        error = {"alt": _("An image needs its text alternative: describe what it shows.")}
         return _file_page(request, db, media, error, values, 422)
     db.commit()
-    flash(request, f"The description of {media.filename} is saved.")
+    flash(request, _("The description of %(name)s is saved.") % {"name": media.filename})
     return RedirectResponse(request.app.url_path_for("admin.media_file", media_id=media.id), 303)
 
 

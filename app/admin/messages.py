@@ -14,16 +14,19 @@ from app.contact.forms import ReplyForm, friendly
 from app.contact.models import ContactMessage
 from app.core.db import Db
 from app.core.forms import Form, text_fields, validate
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.core.proxies import client_ip
 from app.core.web import flash, get_or_404, page_number, page_or_404, render
 
 router = APIRouter(prefix="/admin/messages")
 NO_MESSAGE = "There is no such message."
 FILTERS: tuple[contact_service.Status, ...] = get_args(contact_service.Status)
+# Marked for the catalog; the message page translates them.
 ACTION_LABELS = {
-    "contact.replied": "replied",
-    "contact.handled": "marked it handled",
-    "contact.reopened": "reopened it",
+    "contact.replied": N_("replied"),
+    "contact.handled": N_("marked it handled"),
+    "contact.reopened": N_("reopened it"),
 }
 
 
@@ -84,7 +87,7 @@ def reply(request: Request, db: Db, user: MessageAnswerer, form: Form, message_i
         ip=client_ip(request),
     )
     db.commit()
-    flash(request, f"Your reply to {item.email} is on its way.", "success")
+    flash(request, _("Your reply to %(email)s is on its way.") % {"email": item.email}, "success")
     return RedirectResponse(request.app.url_path_for("admin.message", message_id=item.id), 303)
 
 
@@ -94,7 +97,9 @@ def mark_handled(request: Request, db: Db, user: MessageAnswerer, form: Form, me
     item = get_or_404(db, ContactMessage, message_id, NO_MESSAGE)
     changed = contact_service.mark_handled(db, item=item, actor=user, ip=client_ip(request))
     db.commit()
-    flash(request, "Marked handled." if changed else "This message was already marked handled.", "success")
+    flash(
+        request, _("Marked handled.") if changed else _("This message was already marked handled."), "success"
+    )
     return RedirectResponse(request.app.url_path_for("admin.messages"), 303)
 
 
@@ -104,5 +109,5 @@ def reopen(request: Request, db: Db, user: MessageAnswerer, form: Form, message_
     item = get_or_404(db, ContactMessage, message_id, NO_MESSAGE)
     changed = contact_service.reopen(db, item=item, actor=user, ip=client_ip(request))
     db.commit()
-    flash(request, "Reopened." if changed else "This message was already open.", "success")
+    flash(request, _("Reopened.") if changed else _("This message was already open."), "success")
     return RedirectResponse(request.app.url_path_for("admin.message", message_id=item.id), 303)

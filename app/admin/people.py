@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from app.access import people_list
-from app.access.models import RequestState
+from app.access.models import STATE_NAMES, RequestState
 from app.accounts import people, second_factor, sessions
 from app.accounts import service as accounts_service
 from app.accounts.dependencies import Admin, PeopleManager
@@ -16,7 +16,9 @@ from app.audit import queries as audit_queries
 from app.core import security_log
 from app.core.db import Db
 from app.core.forms import Email, Form, text_fields, validate
-from app.core.policy import Capability, Profession, can
+from app.core.i18n import gettext as _
+from app.core.i18n import ngettext
+from app.core.policy import ROLE_NAMES, Capability, Profession, can
 from app.core.proxies import client_ip
 from app.core.text import query_text
 from app.core.web import flash, get_or_404, page_number, render
@@ -26,7 +28,16 @@ NO_ACCOUNT = "There is no such account."
 NO_REQUEST = "none"
 SHOWN_EVENTS = 50
 NAME_LENGTH = 200  # what the account's name column holds
-STAFF_ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in Role if r in STAFF_ROLES]
+
+
+def staff_role_choices() -> list[tuple[str, str]]:
+    """The roles a staff account can have, named in the page's language."""
+    return [(r.value, _first_upper(_(ROLE_NAMES[r]))) for r in Role if r in STAFF_ROLES]
+
+
+def _first_upper(text: str) -> str:
+    """The first letter in capitals, the rest as written: str.capitalize would lower German nouns."""
+    return text[:1].upper() + text[1:]
 
 
 class _EmailOnly(BaseModel):
@@ -87,11 +98,11 @@ def _users_page(
         "people": people_list.search(db, filters=filters, page=page),
         "filters": shown,
         "query": {name: value for name, value in shown.items() if value},
-        "role_choices": [(r.value, r.value.capitalize()) for r in Role],
-        "state_choices": [(s.value, s.value.replace("_", " ").capitalize()) for s in RequestState],
+        "role_choices": [(r.value, _first_upper(_(ROLE_NAMES[r]))) for r in Role],
+        "state_choices": [(s.value, _first_upper(_(STATE_NAMES[s]))) for s in RequestState],
         "values": values or {},
         "errors": errors or {},
-        "roles": STAFF_ROLE_CHOICES,
+        "roles": staff_role_choices(),
         "may_add_staff": can(user.role, Capability.MANAGE_STAFF),
     }
     return render(request, "admin/users.html", context, status_code=status)
@@ -105,11 +116,11 @@ def create_user(request: Request, db: Db, user: Admin, form: Form) -> Response:
     email_ok, email_errors = validate(_EmailOnly, {"email": values.get("email", "")})
     errors.update(email_errors)
     if not values.get("full_name"):
-        errors["full_name"] = "Enter the person's name"
+        errors["full_name"] = _("Enter the person's name")
     elif len(values["full_name"]) > NAME_LENGTH:
-        errors["full_name"] = f"Use at most {NAME_LENGTH} characters for the name"
+        errors["full_name"] = _("Use at most %(max)d characters for the name") % {"max": NAME_LENGTH}
     if values.get("role") not in {r.value for r in STAFF_ROLES}:
-        errors["role"] = "Choose a role"
+        errors["role"] = _("Choose a role")
     if not errors and email_ok:
         try:
             accounts_service.create_staff(
@@ -122,11 +133,12 @@ def create_user(request: Request, db: Db, user: Admin, form: Form) -> Response:
                 ip=client_ip(request),
             )
         except accounts_service.AccountExists:
-            errors["email"] = "An account with this email address exists already"
+            errors["email"] = _("An account with this email address exists already")
     if errors:
         return _users_page(request, db, user, values=values, errors=errors, status=422)
     db.commit()
-    flash(request, f"{values['full_name']} can now set a password from the email we sent.", "success")
+    done = _("%(name)s can now set a password from the email we sent.") % {"name": values["full_name"]}
+    flash(request, done, "success")
     return RedirectResponse(request.app.url_path_for("admin.users"), 303)
 
 
@@ -156,7 +168,7 @@ def user_detail(request: Request, db: Db, user: PeopleManager, user_id: int) -> 
         "shown_events": SHOWN_EVENTS,
         "may_manage_staff": can(user.role, Capability.MANAGE_STAFF),
         "may_read_audit": can(user.role, Capability.READ_AUDIT),
-        "roles": STAFF_ROLE_CHOICES,
+        "roles": staff_role_choices(),
     }
     return render(request, "admin/user.html", context)
 
@@ -194,10 +206,12 @@ def end_session(
         return _back(request, person)
     if ended:
         db.commit()
-        done = f"That session of {person.full_name} has ended; they must log in again there."
+        done = _("That session of %(name)s has ended; they must log in again there.") % {
+            "name": person.full_name
+        }
         flash(request, done, "success")
     else:
-        flash(request, "That session had already ended.", "warning")
+        flash(request, _("That session had already ended."), "warning")
     return _back(request, person)
 
 
@@ -214,11 +228,12 @@ def end_sessions(request: Request, db: Db, user: PeopleManager, form: Form, user
         ip=client_ip(request),
     )
     db.commit()
-    own = " This session of yours stays open; log out to end it." if person.id == user.id else ""
+    own = person.id == user.id
+    keeps = " " + _("This session of yours stays open; log out to end it.") if own else ""
     if count:
-        ended = f"{count} session{'s' if count != 1 else ''}"
-        flash(request, f"{ended} of {person.full_name} ended.{own}", "success")
+        ended = ngettext("%(num)d session of %(name)s ended.", "%(num)d sessions of %(name)s ended.", count)
+        flash(request, ended % {"num": count, "name": person.full_name} + keeps, "success")
     else:
-        other = "other " if own else ""
-        flash(request, f"{person.full_name} had no {other}open session.{own}", "warning")
+        none = _("%(name)s had no other open session.") if own else _("%(name)s had no open session.")
+        flash(request, none % {"name": person.full_name} + keeps, "warning")
     return _back(request, person)

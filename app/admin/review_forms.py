@@ -11,21 +11,29 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from app.core.db import utcnow
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 
 MAX_TEXT = 5000
 
 
-def _at_most(what: str) -> Callable[[str], str]:
+def _at_most(message: str) -> Callable[[str], str]:
+    """A length check whose message (marked with N_, translated when it is raised) names the text."""
+
     def check(value: str) -> str:
         if len(value) > MAX_TEXT:
-            raise ValueError(f"keep the {what} to {MAX_TEXT} characters (it has {len(value)})")
+            raise ValueError(_(message) % {"max": MAX_TEXT, "length": len(value)})
         return value
 
     return check
 
 
-Reason = Annotated[str, AfterValidator(_at_most("reason"))]
-Question = Annotated[str, AfterValidator(_at_most("question"))]
+Reason = Annotated[
+    str, AfterValidator(_at_most(N_("keep the reason to %(max)d characters (it has %(length)d)")))
+]
+Question = Annotated[
+    str, AfterValidator(_at_most(N_("keep the question to %(max)d characters (it has %(length)d)")))
+]
 
 
 class _Form(BaseModel):
@@ -50,14 +58,14 @@ class DecisionForm(_Form):
     @classmethod
     def _reason_needed(cls, value: str, info: ValidationInfo) -> str:
         if _asked(info) == "reject" and not value:
-            raise ValueError("A rejection needs a reason.")
+            raise ValueError(_("A rejection needs a reason."))
         return value
 
     @field_validator("question")
     @classmethod
     def _question_needed(cls, value: str, info: ValidationInfo) -> str:
         if _asked(info) == "request-info" and not value:
-            raise ValueError("Write the question to the applicant.")
+            raise ValueError(_("Write the question to the applicant."))
         return value
 
 
@@ -72,14 +80,14 @@ class AccessChangeForm(_Form):
     @classmethod
     def _reason_needed(cls, value: str, info: ValidationInfo) -> str:
         if _asked(info) == "suspend" and not value:
-            raise ValueError("A suspension needs a reason; it is sent to the professional.")
+            raise ValueError(_("A suspension needs a reason; it is sent to the professional."))
         return value
 
     @field_validator("until")
     @classmethod
     def _date_ahead(cls, value: str, info: ValidationInfo) -> str:
         if _asked(info) == "extend" and future_date(value) is None:
-            raise ValueError("Choose a date in the future, within ten years.")
+            raise ValueError(_("Choose a date in the future, within ten years."))
         return value
 
     def note(self, change: str) -> str:

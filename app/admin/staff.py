@@ -11,6 +11,8 @@ from app.accounts.dependencies import Admin
 from app.accounts.models import STAFF_ROLES, Role, User
 from app.core.db import Db
 from app.core.forms import Form
+from app.core.i18n import gettext as _
+from app.core.policy import ROLE_NAMES
 from app.core.proxies import client_ip
 from app.core.web import flash, get_or_404
 
@@ -29,7 +31,7 @@ def change_role(request: Request, db: Db, user: Admin, form: Form, user_id: int)
     person = get_or_404(db, User, user_id, NO_COLLEAGUE, shown=lambda person: person.is_staff)
     wanted = str(form.get("role", ""))
     if wanted not in {r.value for r in STAFF_ROLES}:
-        flash(request, "Choose a role.", "warning")
+        flash(request, _("Choose a role."), "warning")
         return _back(request, person)
     try:
         changed = accounts_service.change_role(
@@ -38,11 +40,19 @@ def change_role(request: Request, db: Db, user: Admin, form: Form, user_id: int)
     except accounts_service.RoleChangeRefused as refused:
         flash(request, str(refused), "warning")
         return _back(request, person)
+    role = _(ROLE_NAMES[Role(wanted)])
     if not changed:
-        flash(request, f"{person.full_name} is {wanted} already; nothing changed.")
+        flash(
+            request,
+            _("%(name)s is %(role)s already; nothing changed.") % {"name": person.full_name, "role": role},
+        )
         return _back(request, person)
     db.commit()
-    flash(request, f"{person.full_name} is now {wanted}; they must log in again.", "success")
+    flash(
+        request,
+        _("%(name)s is now %(role)s; they must log in again.") % {"name": person.full_name, "role": role},
+        "success",
+    )
     return _back(request, person)
 
 
@@ -51,11 +61,15 @@ def reset_second_factor(request: Request, db: Db, user: Admin, form: Form, user_
     """Reset a colleague's two-step login (a lost phone): their sessions end, they set it up again."""
     person = get_or_404(db, User, user_id, NO_COLLEAGUE, shown=lambda person: person.is_staff)
     if person.id == user.id:
-        flash(request, "Change your own two-step login from your account page.", "warning")
+        flash(request, _("Change your own two-step login from your account page."), "warning")
         return _back(request, person)
     if second_factor.disable(db, person, actor=user, ip=client_ip(request)):
         db.commit()
-        flash(request, f"Two-step login of {person.full_name} was reset; they set it up again.", "success")
+        flash(
+            request,
+            _("Two-step login of %(name)s was reset; they set it up again.") % {"name": person.full_name},
+            "success",
+        )
     else:
-        flash(request, f"{person.full_name} has no two-step login to reset.", "warning")
+        flash(request, _("%(name)s has no two-step login to reset.") % {"name": person.full_name}, "warning")
     return _back(request, person)

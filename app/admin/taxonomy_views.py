@@ -17,6 +17,8 @@ from app.articles.models import Category, Tag
 from app.articles.taxonomy_forms import CategoryForm, TagForm, form_values
 from app.core.db import Db
 from app.core.forms import Form, text_fields, validate
+from app.core.i18n import N_, ngettext
+from app.core.i18n import gettext as _
 from app.core.proxies import client_ip
 from app.core.text import row_number
 from app.core.web import flash, get_or_404, page_number, page_or_404, render
@@ -28,9 +30,8 @@ router = APIRouter(prefix="/admin")
 class Kind:
     """A kind of taxonomy: its names, its form, its services and the words its pages use."""
 
-    one: str  # "category": route names, messages
+    one: str  # "category": route names
     many: str  # "categories": the addresses, public and staff
-    title: str  # "Categories"
     model: type[Category] | type[Tag]
     form: type[TagForm]
     fields: tuple[str, ...]
@@ -41,14 +42,26 @@ class Kind:
     update: Callable[..., Any]
     delete: Callable[..., None]
     mergeable: bool
+    # What the pages and messages say, whole sentences marked with N_ and translated where shown
+    # (German names a category and a tag with different genders, so no sentence is assembled).
+    title: str
+    add: str
+    new_title: str
+    heading: str  # with %(name)s
+    back: str
+    save: str
+    create_button: str
+    delete_heading: str
+    none_yet: str
     name_example: str
     empty_list: str
     former_note: str
     articles_heading: str
     no_articles: str
-    uses: tuple[str, str]  # the verb for one article, and for several
-    advice: tuple[str, str]  # what to do first when one article, or several, use it
-    advice_end: str
+    created: str  # with %(name)s and %(path)s
+    saved: str  # with %(name)s
+    deleted: str  # with %(name)s
+    missing_text: str
 
     @property
     def param(self) -> str:
@@ -60,7 +73,7 @@ class Kind:
 
     @property
     def missing(self) -> str:
-        return f"There is no such {self.one}."
+        return _(self.missing_text)
 
     @property
     def list_route(self) -> str:
@@ -74,7 +87,6 @@ class Kind:
 CATEGORY = Kind(
     one="category",
     many="categories",
-    title="Categories",
     model=Category,
     form=CategoryForm,
     fields=("name", "slug", "description"),
@@ -85,19 +97,28 @@ CATEGORY = Kind(
     update=taxonomy.update_category,
     delete=taxonomy.delete_category,
     mergeable=False,
-    name_example="Healthy lifestyle",
-    empty_list="Add the first one; every article can then be filed under a category.",
-    former_note="These lead to this category’s page.",
-    articles_heading="Articles in this category",
-    no_articles="No article is filed under this category.",
-    uses=("uses", "use"),
-    advice=("Give it another category first", "Give them another category first"),
-    advice_end="",
+    title=N_("Categories"),
+    add=N_("Add a category"),
+    new_title=N_("New category"),
+    heading=N_("Category “%(name)s”"),
+    back=N_("Back to all categories"),
+    save=N_("Save the category"),
+    create_button=N_("Create the category"),
+    delete_heading=N_("Delete this category"),
+    none_yet=N_("There are no categories yet."),
+    name_example=N_("Healthy lifestyle"),
+    empty_list=N_("Add the first one; every article can then be filed under a category."),
+    former_note=N_("These lead to this category’s page."),
+    articles_heading=N_("Articles in this category"),
+    no_articles=N_("No article is filed under this category."),
+    created=N_("The category “%(name)s” was created at %(path)s."),
+    saved=N_("The category “%(name)s” was saved."),
+    deleted=N_("The category “%(name)s” was deleted."),
+    missing_text=N_("There is no such category."),
 )
 TAG = Kind(
     one="tag",
     many="tags",
-    title="Tags",
     model=Tag,
     form=TagForm,
     fields=("name", "slug"),
@@ -108,14 +129,26 @@ TAG = Kind(
     update=taxonomy.rename_tag,
     delete=taxonomy.delete_tag,
     mergeable=True,
-    name_example="Sleep",
-    empty_list="Add the first one; articles can then carry it, and readers find them on its page.",
-    former_note="Its own earlier addresses and those of tags merged into it; they lead to this tag’s page.",
-    articles_heading="Articles carrying this tag",
-    no_articles="No article carries this tag.",
-    uses=("carries", "carry"),
-    advice=("Take it off that article first", "Take it off them first"),
-    advice_end=", or merge it into another tag",
+    title=N_("Tags"),
+    add=N_("Add a tag"),
+    new_title=N_("New tag"),
+    heading=N_("Tag “%(name)s”"),
+    back=N_("Back to all tags"),
+    save=N_("Save the tag"),
+    create_button=N_("Create the tag"),
+    delete_heading=N_("Delete this tag"),
+    none_yet=N_("There are no tags yet."),
+    name_example=N_("Sleep"),
+    empty_list=N_("Add the first one; articles can then carry it, and readers find them on its page."),
+    former_note=N_(
+        "Its own earlier addresses and those of tags merged into it; they lead to this tag’s page."
+    ),
+    articles_heading=N_("Articles carrying this tag"),
+    no_articles=N_("No article carries this tag."),
+    created=N_("The tag “%(name)s” was created at %(path)s."),
+    saved=N_("The tag “%(name)s” was saved."),
+    deleted=N_("The tag “%(name)s” was deleted."),
+    missing_text=N_("There is no such tag."),
 )
 
 
@@ -176,7 +209,8 @@ def _add_routes(kind: Kind) -> None:
             context = {"kind": kind, "values": values, "errors": errors}
             return render(request, "admin/taxonomy/new.html", context, status_code=422)
         db.commit()
-        flash(request, f"The {kind.one} “{item.name}” was created at /{kind.many}/{item.slug}.", "success")
+        created = _(kind.created) % {"name": item.name, "path": f"/{kind.many}/{item.slug}"}
+        flash(request, created, "success")
         return RedirectResponse(request.app.url_path_for(kind.route(), **{kind.param: item.id}), 303)
 
     def show(request: Request, db: Db, user: Editor, item_id: ItemId, page: str | None = None) -> Response:
@@ -197,7 +231,7 @@ def _add_routes(kind: Kind) -> None:
         if valid is None or errors:
             return _edit_page(request, db, kind, found, values=values, errors=errors, status=422)
         db.commit()
-        flash(request, f"The {kind.one} “{found.name}” was saved.", "success")
+        flash(request, _(kind.saved) % {"name": found.name}, "success")
         return RedirectResponse(request.app.url_path_for(kind.route(), **{kind.param: found.id}), 303)
 
     def delete(request: Request, db: Db, user: Editor, form: Form, item_id: ItemId) -> Response:
@@ -210,7 +244,7 @@ def _add_routes(kind: Kind) -> None:
             db.rollback()
             return _edit_page(request, db, kind, found, problem=str(refused), status=409)
         db.commit()
-        flash(request, f"The {kind.one} “{name}” was deleted.", "success")
+        flash(request, _(kind.deleted) % {"name": name}, "success")
         return RedirectResponse(request.app.url_path_for(kind.list_route), 303)
 
     pages: list[tuple[str, str, Callable[..., Response], str]] = [
@@ -235,9 +269,9 @@ def _merge_target(db: Db, source: Tag, chosen: str) -> tuple[Tag | None, dict[st
     number = row_number(chosen)
     target = db.get(Tag, number) if number is not None else None
     if target is None:
-        return None, {"into": "Choose the tag to merge into."}
+        return None, {"into": _("Choose the tag to merge into.")}
     if target.id == source.id:
-        return None, {"into": "Choose another tag than the one being merged."}
+        return None, {"into": _("Choose another tag than the one being merged.")}
     return target, {}
 
 
@@ -273,6 +307,10 @@ def confirm_merge(request: Request, db: Db, user: Editor, form: Form, tag_id: in
     name = source.name
     count = taxonomy.merge_tags(db, source, into=target, actor=user, ip=client_ip(request))
     db.commit()
-    articles = "1 article" if count == 1 else f"{count} articles"
-    flash(request, f"“{name}” was merged into “{target.name}”; {articles} carried it.", "success")
+    merged = ngettext(
+        "“%(name)s” was merged into “%(target)s”; %(num)d article carried it.",
+        "“%(name)s” was merged into “%(target)s”; %(num)d articles carried it.",
+        count,
+    )
+    flash(request, merged % {"name": name, "target": target.name, "num": count}, "success")
     return RedirectResponse(request.app.url_path_for("admin.tag", tag_id=target.id), 303)

@@ -17,6 +17,8 @@ from app.core.countries import COUNTRIES
 from app.core.db import Db, utcnow
 from app.core.forms import Form, text_fields, validate
 from app.core.headers import DOWNLOAD_POLICY, attachment
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.core.policy import Capability, Profession, can
 from app.core.proxies import client_ip
 from app.core.text import row_number
@@ -32,10 +34,14 @@ def _in_queue(item: AccessRequest) -> bool:
     return item.state != RequestState.UNVERIFIED
 
 
+# In the reviewer's language: the reason they pick is the text the applicant is sent.
 PRESET_REASONS = [
-    "We could not confirm your licence or registration number with the details given.",
-    "The professional area is for licensed health professionals; the details you gave do not show a licence.",
-    "We could not reach you to clarify your request.",
+    N_("We could not confirm your licence or registration number with the details given."),
+    N_(
+        "The professional area is for licensed health professionals; "
+        "the details you gave do not show a licence."
+    ),
+    N_("We could not reach you to clarify your request."),
 ]
 DECISIONS = {
     "approve": RequestState.APPROVED,
@@ -79,7 +85,8 @@ def _detail(
     # What each failed check found, for the confirmation an approval then needs.
     found = {
         "licence_invalid": licence.message,
-        "licence_shared": "used by " + ", ".join(other.user.full_name for other in same_licence),
+        "licence_shared": _("used by %(names)s")
+        % {"names": ", ".join(other.user.full_name for other in same_licence)},
         "email_disposable": domain.message,
     }
     context = {
@@ -88,7 +95,7 @@ def _detail(
         "domain": domain,
         "same_licence": same_licence,
         "failed": failed,
-        "failures": [(checks.FAILED_CHECKS[name], found[name]) for name in failed],
+        "failures": [(_(checks.FAILED_CHECKS[name]), found[name]) for name in failed],
         "earlier": access_service.earlier_requests(db, item),
         "history": audit.history(db, "access_request", item.id),
         "countries": COUNTRIES,
@@ -107,7 +114,7 @@ def request_detail(
 ) -> Response:
     """Show everything the applicant entered, the reviewer checks and the decision buttons."""
     # `?preset=N` puts a usual reason into the rejection box, to send as it is or edit first.
-    chosen = PRESET_REASONS[preset] if preset is not None and 0 <= preset < len(PRESET_REASONS) else ""
+    chosen = _(PRESET_REASONS[preset]) if preset is not None and 0 <= preset < len(PRESET_REASONS) else ""
     return _detail(
         request,
         db,
@@ -151,15 +158,13 @@ def decide(request: Request, db: Db, user: Reviewer, form: Form, request_id: int
         return RedirectResponse(request.app.url_path_for("admin.request", request_id=request_id), 303)
     db.commit()
     done = {
-        RequestState.APPROVED: "approved",
-        RequestState.REJECTED: "rejected",
-        RequestState.NEEDS_INFO: "sent back with your question",
+        RequestState.APPROVED: N_("The request of %(name)s was approved. The applicant has been emailed."),
+        RequestState.REJECTED: N_("The request of %(name)s was rejected. The applicant has been emailed."),
+        RequestState.NEEDS_INFO: N_(
+            "The request of %(name)s was sent back with your question. The applicant has been emailed."
+        ),
     }[outcome]
-    flash(
-        request,
-        f"The request of {item.user.full_name} was {done}. The applicant has been emailed.",
-        "success",
-    )
+    flash(request, _(done) % {"name": item.user.full_name}, "success")
     return RedirectResponse(request.app.url_path_for("admin.requests"), 303)
 
 
@@ -171,9 +176,11 @@ def _overridden(text: str) -> tuple[str, ...]:
 # Managing a professional's access, on the page of their newest request (SPEC 1: reviewers).
 ACCESS_CHANGES = {"suspend", "reinstate", "extend"}
 ACCESS_DONE = {
-    "suspend": "suspended; they have been logged out everywhere and emailed the reason",
-    "reinstate": "reinstated, and they have been emailed",
-    "extend": "extended, and they have been emailed",
+    "suspend": N_(
+        "The access of %(name)s was suspended; they have been logged out everywhere and emailed the reason."
+    ),
+    "reinstate": N_("The access of %(name)s was reinstated, and they have been emailed."),
+    "extend": N_("The access of %(name)s was extended, and they have been emailed."),
 }
 
 
@@ -223,7 +230,7 @@ def change_access(
         flash(request, str(refused), "warning")
     else:
         db.commit()
-        flash(request, f"The access of {item.user.full_name} was {ACCESS_DONE[change]}.", "success")
+        flash(request, _(ACCESS_DONE[change]) % {"name": item.user.full_name}, "success")
     return RedirectResponse(request.app.url_path_for("admin.request", request_id=item.id), 303)
 
 

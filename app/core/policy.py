@@ -194,6 +194,15 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+# A role as staff pages and messages name it; translated where it is shown.
+ROLE_NAMES = {
+    Role.MEMBER: N_("member"),
+    Role.REVIEWER: N_("reviewer"),
+    Role.EDITOR: N_("editor"),
+    Role.ADMIN: N_("admin"),
+}
+
+
 class Capability(StrEnum):
     """What a staff role may do; each guard, dashboard panel and menu entry names one."""
 

@@ -16,12 +16,14 @@ from app.accounts.models import User
 from app.articles.models import Article
 from app.audit import service as audit
 from app.core import content_version, malware, stored_files
+from app.core.i18n import N_
 from app.core.pagination import Page
 from app.core.text import slugify
 from app.media import service, uploads
 from app.media.models import MediaFile, MediaUsage
 
-KINDS = {"images": "Images", "pdfs": "PDFs"}
+# Labels marked for the catalog; the library page translates them.
+KINDS = {"images": N_("Images"), "pdfs": N_("PDFs")}
 PICKER_SIZE = 12
 
 

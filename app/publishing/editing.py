@@ -16,6 +16,7 @@ from app.audit import service as audit
 from app.core.db import claim as claim_row
 from app.core.db import utcnow
 from app.core.forms import validate
+from app.core.i18n import gettext as _
 from app.core.text import is_slug, row_number, slugify
 from app.media import service as media_service
 from app.media.models import MediaFile
@@ -54,7 +55,7 @@ class StaleVersion(Exception):
 
     def __init__(self, current: int) -> None:
         self.current = current
-        super().__init__(f"the article is at version {current} now")
+        super().__init__(_("the article is at version %(version)d now") % {"version": current})
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def _category(db: Session, value: str) -> tuple[Category | None, str]:
         return None, ""
     number = row_number(value)
     found = db.get(Category, number) if number is not None else None
-    return found, "" if found else "Choose one of the categories."
+    return found, "" if found else _("Choose one of the categories.")
 
 
 def _hero(db: Session, values: dict[str, str], article: Article | None) -> tuple[str | None, dict[str, str]]:
@@ -127,30 +128,31 @@ def _hero(db: Session, values: dict[str, str], article: Article | None) -> tuple
         is_image = media is not None and media.content_type.startswith("image/")
         url = media_service.url_of(media) if media is not None and is_image else None
     if url is None:
-        return None, {"hero_image": "Choose one of the images."}
+        return None, {"hero_image": _("Choose one of the images.")}
     if not values.get("hero_alt"):
-        return None, {"hero_alt": "Describe the hero image for people who cannot see it (alt text)."}
+        return None, {"hero_alt": _("Describe the hero image for people who cannot see it (alt text).")}
     return url, {}
 
 
 def slug_problem(db: Session, slug: str, article: Article | None) -> str:
     """Why `slug` cannot be this article's address, or "" if it can."""
     if not is_slug(slug):
-        return "Use lowercase letters, digits and single hyphens, e.g. sleep-and-mood."
+        return _("Use lowercase letters, digits and single hyphens, e.g. sleep-and-mood.")
     others = select(Article.id).where(Article.slug == slug)
     old = select(SlugRedirect.article_id).where(SlugRedirect.old_slug == slug)
     if article is not None:
         others, old = others.where(Article.id != article.id), old.where(SlugRedirect.article_id != article.id)
     if db.scalar(others) is not None:
-        return "Another article already has this address."
+        return _("Another article already has this address.")
     if db.scalar(old) is not None:
-        return "Another article used this address before and its old links still lead there."
+        return _("Another article used this address before and its old links still lead there.")
     return ""
 
 
 def _body_problem(body: str, reference_keys: set[str]) -> str:
     problems = check_body(body, reference_keys)
-    return "; ".join(f"line {p.line}: {p.message}" if p.line else p.message for p in problems)
+    line = _("line %(line)d: %(message)s")
+    return "; ".join(line % {"line": p.line, "message": p.message} if p.line else p.message for p in problems)
 
 
 def save(
@@ -185,7 +187,9 @@ def _status(
     current = article.status if article else ArticleStatus.DRAFT
     if action == Action.SCHEDULE or (action == Action.SAVE and current == ArticleStatus.SCHEDULED):
         if typed is None or typed <= now:
-            raise EditRefused({"published_at": "To schedule the article, give a publish time in the future."})
+            raise EditRefused(
+                {"published_at": _("To schedule the article, give a publish time in the future.")}
+            )
         return ArticleStatus.SCHEDULED, typed
     if action == Action.PUBLISH or (action == Action.SAVE and current == ArticleStatus.PUBLISHED):
         # A publication keeps a time already past; a future time typed here does not delay it.

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.datastructures import FormData
 
 from app.core.forms import text_fields, validate
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.core.policy import NAMED_AUDIENCES, AudienceError, Profession, parse_audience
 from app.core.text import row_number
 from app.publishing.importer import ReferenceIn
@@ -26,21 +28,29 @@ REFERENCE_FIELDS = (
     "pmid",
     "url",
 )
+# Marked for the catalog; translated where a label is shown or named in a message.
 REFERENCE_LABELS = {
-    **{name: name.capitalize() for name in REFERENCE_FIELDS},
-    "doi": "DOI",
-    "pmid": "PubMed ID",
-    "url": "Link",
+    "key": N_("Key"),
+    "authors": N_("Authors"),
+    "title": N_("Title"),
+    "journal": N_("Journal"),
+    "year": N_("Year"),
+    "volume": N_("Volume"),
+    "issue": N_("Issue"),
+    "pages": N_("Pages"),
+    "doi": N_("DOI"),
+    "pmid": N_("PubMed ID"),
+    "url": N_("Link"),
 }
 EMPTY_REFERENCE_ROWS = 3
 MAX_REFERENCE_ROWS = 60
 # Every reference row is 11 fields; the rest of the form is about 30.
 MAX_EDITOR_FIELDS = 40 + MAX_REFERENCE_ROWS * len(REFERENCE_FIELDS)
 AUDIENCE_CHOICES = [
-    ("public", "Everyone: a public article"),
-    ("professional", "Health professionals (every profession)"),
-    ("prescribers", "Prescribers: physicians, dentists, veterinarians, pharmacists"),
-    ("professions", "Only the professions ticked below"),
+    ("public", N_("Everyone: a public article")),
+    ("professional", N_("Health professionals (every profession)")),
+    ("prescribers", N_("Prescribers: physicians, dentists, veterinarians, pharmacists")),
+    ("professions", N_("Only the professions ticked below")),
 ]
 PUBLISH_TIME_FORMAT = "%Y-%m-%dT%H:%M"
 TAG_LENGTH = 120
@@ -72,7 +82,7 @@ class ArticleFields(BaseModel):
     @classmethod
     def _short_tags(cls, value: str) -> str:
         if any(len(name) > TAG_LENGTH for name in tag_names(value)):
-            raise ValueError(f"each tag can have at most {TAG_LENGTH} characters")
+            raise ValueError(_("each tag can have at most %(max)d characters") % {"max": TAG_LENGTH})
         return value
 
 
@@ -115,9 +125,9 @@ def audience_text(form: EditorForm) -> tuple[str, str]:
     if choice in NAMED_AUDIENCES:
         return choice, ""
     if choice != "professions":
-        return "", "Choose who may read the article."
+        return "", _("Choose who may read the article.")
     if not form.professions:
-        return "", "Tick at least one profession, or choose another audience."
+        return "", _("Tick at least one profession, or choose another audience.")
     words = " ".join(sorted(set(form.professions)))
     try:
         parse_audience(words)
@@ -144,14 +154,21 @@ def references(form: EditorForm) -> tuple[list[dict[str, object]], dict[str, str
         values = {name: value for name, value in row.items() if value}
         reference, problems = validate(ReferenceRow, values)
         for name, message in problems.items():
-            label = REFERENCE_LABELS.get(name, name).lower()
-            errors.setdefault(f"ref-{index}-{name}", f"Reference {index + 1}, {label}: {message}")
+            label = _(REFERENCE_LABELS.get(name, name)).lower()
+            problem = _("Reference %(number)d, %(field)s: %(message)s")
+            errors.setdefault(
+                f"ref-{index}-{name}", problem % {"number": index + 1, "field": label, "message": message}
+            )
         if reference is not None:
             checked.append(reference.model_dump())
     keys = [str(r["key"]) for r in checked]
     for index, key in enumerate(keys):
         if key in keys[:index]:
-            errors.setdefault(f"ref-{index}-key", f"Reference {index + 1}: the key {key!r} is used twice")
+            twice = _("Reference %(number)d: the key %(key)s is used twice") % {
+                "number": index + 1,
+                "key": repr(key),
+            }
+            errors.setdefault(f"ref-{index}-key", twice)
     return checked, errors
 
 
@@ -162,7 +179,7 @@ def publish_time(text: str) -> tuple[datetime | None, str]:
     try:
         return datetime.strptime(text[:16], PUBLISH_TIME_FORMAT).replace(tzinfo=UTC), ""
     except ValueError:
-        return None, "Give the publish time as a date and a time, e.g. 2027-01-31T09:00."
+        return None, _("Give the publish time as a date and a time, e.g. 2027-01-31T09:00.")
 
 
 def aware(value: datetime | None) -> datetime | None:

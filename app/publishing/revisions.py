@@ -13,25 +13,27 @@ from sqlalchemy.orm import Session
 from app.accounts.models import User
 from app.articles import service as articles_service
 from app.articles.models import Article, ArticleRevision, Category
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.core.pagination import Page, paginate
 from app.publishing import editing, service
 from app.publishing.forms import REFERENCE_FIELDS
 
-# (attribute, label) in the order a person reads the editor form.
+# (attribute, label) in the order a person reads the editor form; labels translated when compared.
 FIELDS = [
-    ("title", "Title"),
-    ("slug", "Address (slug)"),
-    ("summary", "Summary"),
-    ("category_name", "Category"),
-    ("tags", "Tags"),
-    ("audience", "Audience"),
-    ("author_name", "Author byline"),
-    ("hero_image", "Hero image"),
-    ("hero_alt", "Hero image alt text"),
-    ("status", "Status"),
-    ("published_at", "Publish time"),
-    ("references", "References"),
-    ("body", "Body"),
+    ("title", N_("Title")),
+    ("slug", N_("Address (slug)")),
+    ("summary", N_("Summary")),
+    ("category_name", N_("Category")),
+    ("tags", N_("Tags")),
+    ("audience", N_("Audience")),
+    ("author_name", N_("Author byline")),
+    ("hero_image", N_("Hero image")),
+    ("hero_alt", N_("Hero image alt text")),
+    ("status", N_("Status")),
+    ("published_at", N_("Publish time")),
+    ("references", N_("References")),
+    ("body", N_("Body")),
 ]
 
 
@@ -84,7 +86,7 @@ def diff(old: ArticleRevision, new: ArticleRevision) -> list[FieldDiff]:
     for name, label in FIELDS:
         before, after = _text(old, name).splitlines(), _text(new, name).splitlines()
         if before != after:
-            changes.append(FieldDiff(label, _lines(before, after)))
+            changes.append(FieldDiff(_(label), _lines(before, after)))
     return changes
 
 

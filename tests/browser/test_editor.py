@@ -183,7 +183,8 @@ def schedule(page, base: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(base + "/admin/articles?q=" + SLUG)
     row = page.locator("tbody tr", has=page.get_by_role("link", name=TITLE))
     assert row.locator(".state-label").inner_text().lower() == "scheduled"
-    assert "1 Jun 2035 09:30 UTC" in row.inner_text()
+    # Entered in UTC, listed in the society's zone (Europe/Berlin, summer time: UTC+2).
+    assert "1 June 2035, 11:30" in row.inner_text()
     assert_accessible(page)
     shoot(page, "editor-walk-06-list-scheduled")
 
