@@ -131,16 +131,27 @@ GERMAN_PAGES = [
 
 @pytest.mark.parametrize("path", GERMAN_PAGES)
 def test_a_german_page_shows_no_interface_text_in_english(german: TestClient, path: str) -> None:
-    english = _untranslated_english("de")
-    page = soup(german.get(path).text)
+    assert not sorted(shown_texts(german.get(path).text) & _untranslated_english("de"))
+
+
+# Meta tags whose content people read (in search results, in a shared link's preview); the others
+# carry protocol values such as og:type "article".
+READ_META = {"description", "og:title", "og:description", "twitter:title", "twitter:description"}
+
+
+def shown_texts(html: str) -> set[str]:
+    """Every text a person reads on the page, and the labels screen readers announce."""
+    page = soup(html)
     shown = {" ".join(text.split()) for text in page.stripped_strings}
-    shown |= {
-        str(value).strip()
-        for tag in page.find_all(True)
-        for name, value in tag.attrs.items()
-        if name in ("aria-label", "placeholder", "title", "alt", "content")
-    }
-    assert not sorted(shown & english)
+    for tag in page.find_all(True):
+        shown |= {
+            str(tag[name]).strip()
+            for name in ("aria-label", "placeholder", "title", "alt")
+            if tag.has_attr(name)
+        }
+        if tag.name == "meta" and (tag.get("name") in READ_META or tag.get("property") in READ_META):
+            shown.add(str(tag.get("content", "")).strip())
+    return shown
 
 
 @cache

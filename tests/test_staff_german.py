@@ -17,6 +17,7 @@ from app.access.models import AccessRequest, RequestState
 from app.accounts import totp
 from app.accounts.models import Role, User
 from app.articles.models import ArticleStatus
+from app.core import i18n
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.main import create_app
@@ -24,7 +25,7 @@ from app.media import library
 from tests import factories
 from tests.browsing import csrf_from, submit
 from tests.conftest import page_text, soup
-from tests.test_catalogs import _untranslated_english
+from tests.test_catalogs import _untranslated_english, shown_texts
 from tests.test_contact import message as contact_message
 
 
@@ -57,19 +58,6 @@ def log_in_german(browser: TestClient, user: User, secret: str = "") -> None:
     if secret:
         assert response.headers["location"] == "/de/login/two-factor"
         submit(browser, "/de/login/two-factor", {"code": totp.code_at(secret, utcnow())})
-
-
-def shown_texts(html: str) -> set[str]:
-    """Every text a person reads on the page, and the labels screen readers announce."""
-    page = soup(html)
-    shown = {" ".join(text.split()) for text in page.stripped_strings}
-    shown |= {
-        str(value).strip()
-        for tag in page.find_all(True)
-        for name, value in tag.attrs.items()
-        if name in ("aria-label", "placeholder", "title", "alt", "content")
-    }
-    return shown
 
 
 def test_a_german_reviewer_reads_the_queue_and_a_request_and_decides_it_in_german(
@@ -135,7 +123,7 @@ def test_the_article_editor_speaks_german_and_names_the_time_zone(
     assert "Veröffentlichungszeitpunkt (UTC)" in text  # entry stays in UTC, and says so
 
     listing = page_text(browser.get("/de/admin/articles").text)
-    assert "Für Verschreibende" in listing and "geplant" in listing
+    assert "Für Verschreibungsberechtigte" in listing and "geplant" in listing
 
     saved = submit(
         browser,
@@ -157,11 +145,18 @@ def staff_pages(db: Session, settings: Settings, admin: User) -> list[str]:
     )  # fmt: skip
     db.commit()
     note = contact_message(db, settings)
-    item = factories.applicant(db, settings, full_name="Dr. Erika Muster")
+    # Applicants who signed up in German: the outbox shows their emails as they were sent.
+    settings = settings.model_copy(update={"languages": "en,de"})
+    with i18n.using("de"):
+        item = factories.applicant(db, settings, full_name="Dr. Erika Muster")
+        approved = factories.applicant(
+            db, settings, full_name="Dr. Anna Genehmigt", state=RequestState.APPROVED
+        )
+        suspended = factories.applicant(
+            db, settings, full_name="Dr. Bert Gesperrt", state=RequestState.SUSPENDED
+        )
     article = factories.article(db, title="Schlaf und Stimmung", tags=["Ruhe"])
     factories.article(db, title="Nur für Ärztinnen und Ärzte", audience="physician")
-    approved = factories.applicant(db, settings, full_name="Dr. Anna Genehmigt", state=RequestState.APPROVED)
-    suspended = factories.applicant(db, settings, full_name="Dr. Bert Gesperrt", state=RequestState.SUSPENDED)
     reviewer = approved.decided_by_id
     revisions = f"/de/admin/articles/{article.id}/revisions"
     return [

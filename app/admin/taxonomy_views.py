@@ -138,7 +138,7 @@ TAG = Kind(
     create_button=N_("Create the tag"),
     delete_heading=N_("Delete this tag"),
     none_yet=N_("There are no tags yet."),
-    name_example=N_("Sleep"),
+    name_example=N_("Healthy ageing"),
     empty_list=N_("Add the first one; articles can then carry it, and readers find them on its page."),
     former_note=N_(
         "Its own earlier addresses and those of tags merged into it; they lead to this tag’s page."
