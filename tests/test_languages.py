@@ -101,6 +101,15 @@ def test_api_static_and_health_addresses_have_no_language(bilingual: TestClient)
     assert bilingual.get("/sitemap.xml", follow_redirects=False).status_code == 200
 
 
+def test_an_address_the_same_in_every_language_answers_alike_whoever_asks(bilingual: TestClient) -> None:
+    plain = bilingual.get("/media/999999/missing.png")
+    bilingual.cookies.set("portal_language", "de")
+    german_reader = bilingual.get("/media/999999/missing.png", headers={"accept-language": "de"})
+    assert plain.status_code == german_reader.status_code == 404
+    assert soup(german_reader.text).html["lang"] == "en"  # type: ignore[index]
+    assert german_reader.text == plain.text
+
+
 def test_a_form_posted_to_an_old_address_is_still_served(
     bilingual: TestClient, db: Session, settings: Settings
 ) -> None:

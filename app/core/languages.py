@@ -10,7 +10,9 @@ static and media files, health checks, the sitemap) carry no prefix.
 An address without a prefix (an old link, a bookmark, the bare domain) answers a GET with a
 redirect to the same page in the reader's language: the one they chose before (a cookie), else the
 best match for their browser's Accept-Language, else PORTAL_DEFAULT_LANGUAGE. Other methods are
-served there in that language, so a form posted from an old page still works.
+served there in that language, so a form posted from an old page still works. The addresses that
+are the same in every language answer in PORTAL_DEFAULT_LANGUAGE whoever asks, so a shared cache
+may keep them by address alone.
 
 A site in one language has no prefixes at all.
 """
@@ -97,12 +99,16 @@ class LanguageLayer:
             scope = {**scope, "root_path": root + first, "language": code}
             await self._serve(scope, receive, send, code, first)
             return
+        if is_neutral(path):
+            # The same answer for everyone, whatever their cookie or browser asks: the shared
+            # caches key these addresses by path alone.
+            await self._serve({**scope, "language": self.default}, receive, send, self.default, "")
+            return
         code = self._reader_language(scope)
-        if scope["method"] in ("GET", "HEAD") and not is_neutral(path):
+        if scope["method"] in ("GET", "HEAD"):
             await _redirect(scope, send, f"{root}/{code}{path}", status=302)
             return
-        scope = {**scope, "language": code}
-        await self._serve(scope, receive, send, code, "" if is_neutral(path) else f"/{code}")
+        await self._serve({**scope, "language": code}, receive, send, code, f"/{code}")
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, code: str, prefix: str) -> None:
         token = _prefix.set(prefix)
