@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+    # Hashing runs on this many low-priority threads per worker (app/core/security.py); past the
+    # waiting places, or after waiting this long, a login answers 503 and asks to try again.
+    password_hashing_threads: int = Field(default=1, ge=1)
+    password_hashing_waiting: int = Field(default=8, ge=0)
+    password_hashing_wait_seconds: float = Field(default=10.0, gt=0)
     verify_email_hours: int = Field(default=48, ge=1)
     reset_password_minutes: int = Field(default=60, ge=5)
     reapply_wait_days: int = Field(default=30, ge=0)
