@@ -100,7 +100,7 @@ def serve(host: str, port: int, demo: bool, reload: bool, workers: int) -> None:
         # Loaded once here, before the workers start; each worker still calls `create_app`.
         import app.main  # noqa: F401
 
-        prepare_workers(workers)
+        prepare_workers(workers, database_url=settings.database_url)
     try:
         uvicorn.run(
             "app.main:create_app",

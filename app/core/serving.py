@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from sqlalchemy import make_url
 from sqlalchemy.orm import configure_mappers
 
 SERVER_OPTIONS: dict[str, Any] = {
@@ -29,7 +30,7 @@ MALLOC_ARENAS = "2"
 M_ARENA_MAX = -8  # mallopt's parameter number for MALLOC_ARENA_MAX (malloc.h)
 
 
-def prepare_workers(workers: int) -> None:
+def prepare_workers(workers: int, *, database_url: str) -> None:
     """Before uvicorn starts, with the app's modules imported: let workers start as copies.
 
     uvicorn spawns each worker as a fresh interpreter that imports everything again (seconds of
@@ -46,9 +47,14 @@ def prepare_workers(workers: int) -> None:
     import multiprocessing
     import threading
 
+    from app.main import warm_site_routes
+
     _limit_malloc_arenas()
-    # The ORM's mappings are the same in every worker: set them up once, in the shared pages.
+    # The ORM's mappings, the routes' dependencies and the database's SQLAlchemy dialect are the
+    # same in every worker: set them up once, in the shared pages (0.3 s of CPU a worker otherwise).
     configure_mappers()
+    warm_site_routes()
+    make_url(database_url).get_dialect()
     gc.collect()
     gc.freeze()
     if workers > 1 and threading.active_count() == 1:
