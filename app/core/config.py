@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout_seconds: float = Field(default=3.0, gt=0)
     db_connect_timeout_seconds: int = Field(default=3, ge=1)
+    # Threads a worker serves requests in (anyio's default is 40). The pool's 15 connections and
+    # a few for requests that need none: more threads would only wait, each holding memory.
+    request_threads: int = Field(default=20, ge=1)
     secret_key: str = DEVELOPMENT_SECRET
     base_url: str = "http://127.0.0.1:8000"
     site_name: str = "Portico"
