@@ -4,8 +4,10 @@ Builds (or reuses, `--database FILE`) a demo data set, starts the portal in prod
 prints the seconds to the first answer and the CPU seconds the server's processes had spent by
 then (on a busy machine the CPU time says more than the wall clock), then each worker's RSS and
 PSS (its share of pages held with other processes) once started, and again after wrk has loaded
-each page for `--seconds` as a visitor and as an approved physician. A shorter companion to
-`make bench` for start-up work: `python -m bench.startup --runs 3`.
+each page for `--seconds` as a visitor and as an approved physician, and once more after
+QUIET_SECONDS without requests (a worker hands memory back once a burst is over). A shorter
+companion to `make bench` for start-up work: `python -m bench.startup --runs 3`; `--portal`
+names another checkout's `portal` command (repeatable), measured in turns with this one's.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bench import login, servers, wrk
 from bench.pages import BROWSER, PAGES, _free_port, _generate, _production
 
 TICKS = os.sysconf("SC_CLK_TCK")
+QUIET_SECONDS = 3
 
 
 def main() -> None:
@@ -31,6 +34,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100, help="articles in the data set (default 100)")
     parser.add_argument("--seconds", type=int, default=1, help="wrk seconds per page and viewer (default 1)")
     parser.add_argument("--runs", type=int, default=1, help="starts to measure (default 1)")
+    parser.add_argument("--portal", type=Path, action="append", help="a `portal` command to start")
     args = parser.parse_args()
     if not wrk.available():
         sys.exit(wrk.INSTALL_HINT)
@@ -41,14 +45,16 @@ def main() -> None:
             _generate(url, args.articles)
         env = _production(url, tmp)
         for _ in range(args.runs):
-            _one_start(env, args.seconds)
+            for command in args.portal or [servers.PORTAL]:
+                _one_start(command, env, args.seconds, named=bool(args.portal))
 
 
-def _one_start(env: dict[str, str], seconds: int) -> None:
+def _one_start(command: Path, env: dict[str, str], seconds: int, *, named: bool) -> None:
     from app.demo.seed import APPLICANT_PASSWORD, APPLICANTS
 
     port = _free_port()
-    with servers.serving(servers.portal(port), env, port) as (portal, first_answer):
+    serve = [str(command), *servers.portal(port)[1:]]
+    with servers.serving(serve, env, port) as (portal, first_answer):
         cpu = _cpu_seconds(portal)
         time.sleep(1)  # both workers up, not only the first
         started = _memory(portal)
@@ -58,9 +64,11 @@ def _one_start(env: dict[str, str], seconds: int) -> None:
                 url = f"http://127.0.0.1:{port}{path}"
                 wrk.run(url, seconds=seconds, connections=8, headers=headers)
         warm = _memory(portal)
+        time.sleep(QUIET_SECONDS)
+        quiet = _memory(portal)
     print(
-        f"first answer {first_answer:.2f} s ({cpu:.2f} CPU s); per worker after start {started}, "
-        f"after the warm run {warm}",
+        f"{f'{command}: ' if named else ''}first answer {first_answer:.2f} s ({cpu:.2f} CPU s); "
+        f"per worker after start {started}, after the warm run {warm}, {QUIET_SECONDS} s later {quiet}",
         flush=True,
     )
 
