@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from bench import login, servers, wrk
-from bench.pages import BROWSER, PAGES, _free_port, _generate, _production
+from bench.pages import BROWSER, PAGES, _fetch, _free_port, _generate, _production
 
 TICKS = os.sysconf("SC_CLK_TCK")
 QUIET_SECONDS = 3
@@ -57,6 +57,9 @@ def _one_start(command: Path, env: dict[str, str], seconds: int, *, named: bool)
     with servers.serving(serve, env, port) as (portal, first_answer):
         cpu = _cpu_seconds(portal)
         time.sleep(1)  # both workers up, not only the first
+        for _ in range(20):  # each worker has answered, so has done what a first request does
+            _fetch(port, "/healthz")
+        split = _cpu_split(portal)
         started = _memory(portal)
         cookie = login.session_cookie(port, APPLICANTS[0][0], APPLICANT_PASSWORD)
         for _, path in PAGES:
@@ -68,18 +71,26 @@ def _one_start(command: Path, env: dict[str, str], seconds: int, *, named: bool)
         quiet = _memory(portal)
     print(
         f"{f'{command}: ' if named else ''}first answer {first_answer:.2f} s ({cpu:.2f} CPU s); "
-        f"per worker after start {started}, after the warm run {warm}, {QUIET_SECONDS} s later {quiet}",
+        f"once each worker answered: {split}; per worker after start {started}, "
+        f"after the warm run {warm}, {QUIET_SECONDS} s later {quiet}",
         flush=True,
     )
 
 
+def _cpu_split(server: subprocess.Popen[bytes]) -> str:
+    """The CPU seconds of the server process (imports, then forks) and of each worker on its own."""
+    workers = ", ".join(f"{_cpu_of(pid):.2f}" for pid in servers.worker_pids(server))
+    return f"server {_cpu_of(server.pid):.2f} CPU s, workers {workers}"
+
+
+def _cpu_of(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
 def _cpu_seconds(server: subprocess.Popen[bytes]) -> float:
     """CPU time of the server and every process under it (workers, and a supervisor's helpers)."""
-    total = 0
-    for pid in [server.pid, *_descendants(server.pid)]:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+    return sum(_cpu_of(pid) for pid in [server.pid, *_descendants(server.pid)])
 
 
 def _memory(server: subprocess.Popen[bytes]) -> str:
