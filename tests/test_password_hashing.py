@@ -96,3 +96,14 @@ def test_a_login_that_waits_too_long_for_a_hashing_thread_is_asked_to_try_again(
         assert BUSY in page_text(busy.text)
     with client:
         assert login(client, person.email, PASSWORD).status_code == 303
+
+
+def test_hashing_threads_end_before_the_server_forks_and_start_again_when_needed(settings: Settings) -> None:
+    def hashing_threads() -> list[str]:
+        return [thread.name for thread in threading.enumerate() if thread.name.startswith("password-hashing")]
+
+    stored = security.hash_password(settings, PASSWORD)
+    assert hashing_threads()
+    security.stop_hashing_threads()
+    assert hashing_threads() == []
+    assert security.verify_password(settings, PASSWORD, stored) == (True, None)

@@ -65,6 +65,9 @@ class _HashingThreads:
         finally:
             self._places.release()
 
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True)
+
 
 def _lower_priority() -> None:
     if sys.platform == "linux":  # elsewhere the call would lower the whole process, or fail
@@ -109,6 +112,18 @@ def _context(time_cost: int, memory_kib: int, parallelism: int) -> CryptContext:
 def password_context(settings: Settings) -> CryptContext:
     """argon2id with the configured cost; bcrypt hashes still verify and are upgraded."""
     return _context(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
+
+
+def stop_hashing_threads() -> None:
+    """End this process's hashing threads (while nothing hashes); the next check starts them again.
+
+    `portal serve --demo` hashes the demo's passwords before it starts its workers, and a process
+    with a thread besides its main one must not fork (app/core/serving.py).
+    """
+    with _threads_lock:
+        for threads in _threads.values():
+            threads.shutdown()
+        _threads.clear()
 
 
 def hash_password(settings: Settings, password: str) -> str:

@@ -47,6 +47,8 @@ def prepare_workers(workers: int, *, database_url: str) -> None:
     import multiprocessing
     import threading
 
+    from app.core.security import stop_hashing_threads
+
     _limit_malloc_arenas()
     # The collector would run hundreds of times while the modules load and free nothing: about
     # 0.1 s of CPU before the first answer. Whatever they leave behind is collected once, below.
@@ -63,6 +65,7 @@ def prepare_workers(workers: int, *, database_url: str) -> None:
         gc.collect()
         gc.freeze()
         gc.enable()
+    stop_hashing_threads()  # left by the demo's passwords, if `--demo` loaded them
     if workers > 1 and threading.active_count() == 1:
         import uvicorn._subprocess
 
