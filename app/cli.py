@@ -97,10 +97,8 @@ def serve(host: str, port: int, demo: bool, reload: bool, workers: int) -> None:
     # from a timer, or `portal send-mail --loop`, which ticks too.
     stop_ticking = _tick_in_background(settings) if settings.env == "development" else None
     if not reload:
-        # Loaded once here, before the workers start; each worker still calls `create_app`.
-        import app.main  # noqa: F401
-
-        prepare_workers(workers)
+        # The app is loaded once here, before the workers start; each worker still calls `create_app`.
+        prepare_workers(workers, database_url=settings.database_url)
     try:
         uvicorn.run(
             "app.main:create_app",

@@ -36,6 +36,7 @@ PAGES = [
 # What browsers send; compressed answers are what a visitor really gets.
 BROWSER = {"Accept-Encoding": "gzip, deflate, br"}
 LOGINS_PER_SECOND = 5
+QUIET_SECONDS = 3
 
 
 def main() -> None:
@@ -114,6 +115,8 @@ def _measure(env: dict[str, str], tmp: Path, args: argparse.Namespace) -> dict[s
             }
         rss = servers.worker_rss_mb(portal)
         pss = servers.worker_pss_mb(portal)
+        time.sleep(QUIET_SECONDS)  # a worker hands freed memory back once a burst is over
+        quiet_rss = servers.worker_rss_mb(portal)
         quiet = load(f"http://127.0.0.1:{port}{ARTICLE}", BROWSER)
         busy, logins = _with_logins(
             port, lambda: load(f"http://127.0.0.1:{port}{ARTICLE}", BROWSER), args.seconds
@@ -122,6 +125,7 @@ def _measure(env: dict[str, str], tmp: Path, args: argparse.Namespace) -> dict[s
         "baseline": baseline,
         "runs": runs,
         "rss": rss,
+        "quiet_rss": quiet_rss,
         "pss": pss,
         "first": first_answer,
         "quiet": quiet,
@@ -195,7 +199,11 @@ def _print(args: argparse.Namespace, measured: dict, counts: dict[str, tuple[int
     logins = sorted(measured["logins"])
     login_p99 = logins[max(0, int(len(logins) * 0.99) - 1)] * 1000 if logins else 0
     pss = ", ".join(f"{size:.0f}" for size in measured["pss"])
-    print(f"\nRSS per worker after the run: {rss} MB (PSS, sharing counted once: {pss} MB)")
+    quiet = ", ".join(f"{size:.0f}" for size in measured["quiet_rss"])
+    print(
+        f"\nRSS per worker after the run: {rss} MB (PSS, sharing counted once: {pss} MB); "
+        f"{QUIET_SECONDS} s later: {quiet} MB"
+    )
     print(f"First answer {measured['first']:.2f} s after `portal serve` started")
     print(
         f"Public article p99: {measured['quiet'].p99_ms:.1f} ms alone, {measured['busy'].p99_ms:.1f} ms "

@@ -87,7 +87,7 @@ def test_portal_serve_runs_uvicorn_without_access_log_server_header_or_proxy_tru
     monkeypatch.setattr(cli.uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
     # Forking and freezing the collector belong to a real server, not to the test process.
     prepared: list[int] = []
-    monkeypatch.setattr(cli, "prepare_workers", prepared.append)
+    monkeypatch.setattr(cli, "prepare_workers", lambda workers, **_: prepared.append(workers))
     monkeypatch.setenv("PORTAL_ENV", "test")
     monkeypatch.setenv("PORTAL_DATABASE_URL", settings.database_url)
     # `serve` sets a default base URL in the environment; this way it is undone after the test.

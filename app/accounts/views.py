@@ -22,6 +22,8 @@ from app.core.i18n import N_
 from app.core.i18n import gettext as _
 from app.core.policy import public
 from app.core.proxies import client_ip
+from app.core.security import PasswordHashingBusy
+from app.core.unavailable import BUSY_HASHING, RETRY_AFTER_SECONDS
 from app.core.web import flash, render
 
 router = APIRouter()
@@ -53,7 +55,14 @@ def login(request: Request, db: Db, form: Form) -> Response:
         message = _("Too many attempts. Please wait a few minutes and try again.")
         context = {"values": shown, "errors": {"form": message}}
         return render(request, "accounts/login.html", context, status_code=429)
-    user = accounts_service.authenticate(db, settings, email, parsed.password) if parsed else None
+    try:
+        user = accounts_service.authenticate(db, settings, email, parsed.password) if parsed else None
+    except PasswordHashingBusy:
+        # Nothing was checked, so nothing counts against the limits: the form again, to send later.
+        context = {"values": shown, "errors": {"form": _(BUSY_HASHING)}}
+        response = render(request, "accounts/login.html", context, status_code=503)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if user is None:
         for key in keys:
             limiter.allow(settings.login_rate_limit, *key)

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout_seconds: float = Field(default=3.0, gt=0)
     db_connect_timeout_seconds: int = Field(default=3, ge=1)
+    # Threads a worker serves requests in (anyio's default is 40). The pool's 15 connections and
+    # a few for requests that need none: more threads would only wait, each holding memory.
+    request_threads: int = Field(default=20, ge=1)
     secret_key: str = DEVELOPMENT_SECRET
     base_url: str = "http://127.0.0.1:8000"
     site_name: str = "Portico"
@@ -79,6 +82,11 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+    # Hashing runs on this many low-priority threads per worker (app/core/security.py); past the
+    # waiting places, or after waiting this long, a login answers 503 and asks to try again.
+    password_hashing_threads: int = Field(default=1, ge=1)
+    password_hashing_waiting: int = Field(default=8, ge=0)
+    password_hashing_wait_seconds: float = Field(default=10.0, gt=0)
     verify_email_hours: int = Field(default=48, ge=1)
     reset_password_minutes: int = Field(default=60, ge=5)
     reapply_wait_days: int = Field(default=30, ge=0)
