@@ -13,6 +13,7 @@ from app.access.models import AccessRequest
 from app.accounts import consent, sessions
 from app.accounts.models import User, UserSession
 from app.core.config import Settings
+from app.core.policy import VISITOR, Viewer
 from app.core.security import hash_token
 
 
@@ -41,6 +42,28 @@ def identify(db: Session, settings: Settings, token: str | None) -> Identity | N
     if not user.is_staff and lifecycle.outlived(latest, session.created_at):
         return None
     return Identity(session=session, user=user, latest_request=latest, accepted_terms=bool(row[3]))
+
+
+def viewer_of(found: Identity | None) -> Viewer:
+    """The viewer class the access rule needs: visitor, applicant, professional or staff."""
+    if found is None:
+        return VISITOR
+    if found.user.is_staff:
+        return Viewer(is_staff=True, logged_in=True)
+    latest = found.latest_request
+    state = lifecycle.state_now(latest) if latest else None
+    # Only approved access within its period gives a profession: the one that was reviewed.
+    profession = latest.profession if latest and lifecycle.has_access(latest) else None
+    # The terms are what access is given under: until the current ones are accepted, no surface
+    # (page, API, media, search, hub) shows gated content. Staff are never asked
+    # (consent.needs_consent): they read gated content as their work for the society.
+    terms = profession is not None and not found.accepted_terms
+    return Viewer(
+        profession=None if terms else profession,
+        logged_in=True,
+        request_state=state,
+        needs_consent=terms,
+    )
 
 
 @cache

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.articles import service as articles_service
 from app.core.db import Db
+from app.core.reader_cache import shared_per_variant
 from app.core.web import render
 
-router = APIRouter()
+# Every page here is the same for all readers of a variant: stored per variant for logged-in readers.
+router = APIRouter(dependencies=[Depends(shared_per_variant)])
 
 
 @router.get("/", name="site.home", response_class=HTMLResponse)
