@@ -30,13 +30,16 @@ def read_as(
 ) -> Reader:
     """Read who the session cookie names (one statement) and the variant of what they may read.
 
-    Nobody found (no cookie, an ended or forged one) reads as a visitor; the request's state then
-    says so, so that a page built for it does not read, and log, the same cookie again.
+    What it found goes into the request's state, as `current_user` would put it there: a page
+    built for this request then reads nobody twice (nor logs a forged cookie twice), and is built
+    for exactly the viewer whose variant it is stored under. Nobody found (no cookie, an ended or
+    forged one) reads as a visitor.
     """
     found = identity.identify(db, settings, cookies.get(sessions.cookie_name(settings)))
+    state["user"] = found.user if found else None
     if found is None:
-        state["user"] = None
         return Reader(reading_variant(identity.viewer_of(None)), touch=None)
+    state["identity"] = found
     due = sessions.touch_due(found.session)
     touch = partial(sessions.touch, factory, found.session) if due else None
     return Reader(reading_variant(identity.viewer_of(found)), touch=touch)
