@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.access import identity
@@ -21,7 +22,7 @@ def reading_rule(settings: Settings, factory: sessionmaker[Session]) -> ReadAs:
 
 
 def read_as(
-    db: Session,
+    connection: Connection,
     cookies: Mapping[str, str],
     state: dict[str, Any],
     *,
@@ -30,16 +31,15 @@ def read_as(
 ) -> Reader:
     """Read who the session cookie names (one statement) and the variant of what they may read.
 
-    What it found goes into the request's state, as `current_user` would put it there: a page
-    built for this request then reads nobody twice (nor logs a forged cookie twice), and is built
-    for exactly the viewer whose variant it is stored under. Nobody found (no cookie, an ended or
-    forged one) reads as a visitor.
+    Nobody found (no cookie, an ended or forged one) reads as a visitor, and the request's state
+    says so as `current_user` would, so a page built for it neither reads nor logs the cookie again.
+    Somebody found is read again by the app if it builds the page (what is read here is too little
+    for a view), and the page is kept only if that reading gives the same variant.
     """
-    found = identity.identify(db, settings, cookies.get(sessions.cookie_name(settings)))
-    state["user"] = found.user if found else None
+    found = identity.identify_for_reading(connection, settings, cookies.get(sessions.cookie_name(settings)))
     if found is None:
+        state["user"] = None
         return Reader(reading_variant(identity.viewer_of(None)), touch=None)
-    state["identity"] = found
     due = sessions.touch_due(found.session)
     touch = partial(sessions.touch, factory, found.session) if due else None
     return Reader(reading_variant(identity.viewer_of(found)), touch=touch)

@@ -28,9 +28,8 @@ from typing import Any
 import anyio.to_thread
 from fastapi import Request
 from itsdangerous import TimestampSigner
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,9 +57,9 @@ class Reader:
     touch: Callable[[], object] | None
 
 
-# Reads the session cookie among `cookies` in the given database session; may record in the
-# request's state what it found. Set by create_app (app/access/readers.py): core knows no accounts.
-ReadAs = Callable[[Session, Mapping[str, str], dict[str, Any]], Reader]
+# Reads the session cookie among `cookies` on the given connection; may record in the request's
+# state what it found. Set by create_app (app/access/readers.py): core knows no accounts.
+ReadAs = Callable[[Connection, Mapping[str, str], dict[str, Any]], Reader]
 
 
 def shared_per_variant(request: Request) -> None:
@@ -156,8 +155,8 @@ class ReaderPages(PageCache):
     def _find_for(
         self, scope: Scope, cookies: dict[str, str], state: dict[str, Any], engine: Engine
     ) -> tuple[Reader, str, Found]:
-        with Session(engine) as db:
-            reader = self.read_as(db, cookies, state)
+        with engine.connect() as connection:
+            reader = self.read_as(connection, cookies, state)
         host = next((value for name, value in scope["headers"] if name == b"host"), b"")
         # The variant and the mount point in the key, so no visitor's page nor another variant's
         # is ever found under it.
