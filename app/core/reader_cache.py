@@ -64,7 +64,7 @@ ReadAs = Callable[[Connection, Mapping[str, str], dict[str, Any]], Reader]
 
 def shared_per_variant(request: Request) -> None:
     """Declare a router's pages the same for every reader of a variant (a router dependency)."""
-    request.state.page_per_variant = True
+    setattr(request.state, MARK, True)
 
 
 class ReaderPages(PageCache):
