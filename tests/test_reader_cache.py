@@ -9,9 +9,11 @@ token included), and must carry no marker of an audience they may not read.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi import FastAPI
@@ -272,3 +274,50 @@ def test_the_cache_keeps_one_page_per_variant_not_per_person(
             browser.get("/articles/open")
     # Physicians share one page, the three staff roles another, each applicant state its own.
     assert len(stored_bodies(db)) == 4
+
+
+def test_readers_asking_at_once_for_a_new_page_wait_for_one_learning_and_one_build(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    plant(db)
+    physician = browser_for("physician", app, db, settings)
+    cookie = "; ".join(f"{name}={value}" for name, value in physician.cookies.items()).encode()
+    answers: list[bytes] = []
+
+    async def ask() -> None:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/articles/open",
+            "raw_path": b"/articles/open",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"testserver"), (b"cookie", cookie)],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+        }
+        body: list[bytes] = []
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.start":
+                answers.append(dict(message["headers"]).get(b"x-cache", b"built"))  # type: ignore[call-overload]
+            elif message["type"] == "http.response.body":
+                body.append(message.get("body", b""))  # type: ignore[arg-type]
+
+        await app(scope, receive, send)
+        assert b"MARKERBLOCKALL" in b"".join(body)
+
+    async def crowd() -> None:
+        await asyncio.gather(*(ask() for _ in range(6)))
+
+    # A loop of its own in a thread: a worker that ran the browser tests may hold a running loop.
+    with TestClient(app), ThreadPoolExecutor(1) as thread:  # the client runs the app's start-up
+        thread.submit(asyncio.run, crowd()).result()
+    # One learns whether the route is shared, one builds the page; the others are served it.
+    assert sorted(answers) == [b"built"] * 2 + [b"hit"] * 4

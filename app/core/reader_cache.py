@@ -85,6 +85,7 @@ class ReaderPages(PageCache):
         self.signer = TimestampSigner(str(settings.secret_key))
         # Whether the route answering a path declares `shared_per_variant`, as the app showed.
         self.shared_paths: dict[tuple[str, str], bool] = {}
+        self.learning: dict[tuple[str, str], asyncio.Future[None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         cookies = self._cookies(scope)
@@ -96,8 +97,13 @@ class ReaderPages(PageCache):
         where = (scope.get("root_path", ""), scope["path"])
         shared = self.shared_paths.get(where)
         if shared is None:
-            await self._learn(scope, receive, send, where)
-            return
+            learning = self.learning.get(where)
+            if learning is None:
+                await self._learn(scope, receive, send, where)
+                return
+            # Shielded: a waiter that goes away must not cancel the learning for the others.
+            await asyncio.shield(learning)
+            shared = self.shared_paths.get(where, False)
         found = await self._read(scope, cookies) if shared else None
         if found is None:
             await self.app(scope, receive, send)
@@ -117,10 +123,17 @@ class ReaderPages(PageCache):
         The learning only decides whether a lookup is tried: what is stored is checked every time.
         """
         state = scope.setdefault("state", {})
-        await self.app(scope, receive, send)
-        if len(self.shared_paths) >= KNOWN_PATHS:
-            self.shared_paths.clear()
-        self.shared_paths[where] = state.get(MARK) is True
+        # Those asking for the same path meanwhile wait for the answer rather than each build a page
+        # no one keeps (on a busy path, every request in flight would).
+        self.learning[where] = done = asyncio.get_running_loop().create_future()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if len(self.shared_paths) >= KNOWN_PATHS:
+                self.shared_paths.clear()
+            self.shared_paths[where] = state.get(MARK) is True
+            del self.learning[where]
+            done.set_result(None)
 
     def _cookies(self, scope: Scope) -> dict[str, str]:
         """The request's cookies when it may be answered from the cache at all; else nothing."""
