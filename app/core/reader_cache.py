@@ -42,7 +42,17 @@ from app.core.policy import Viewer, reading_variant
 MARK = "page_per_variant"
 # A stored header with the offsets where the reader's CSRF token goes; never sent.
 TOKEN_AT = b"x-portal-token-at"
-NOT_STORED = {b"content-length", b"content-encoding", b"etag", b"date", b"set-cookie", b"x-cache", b"age"}
+# Set per answer when served; TOKEN_AT only as recorded here, never as a response sent it.
+NOT_STORED = {
+    b"content-length",
+    b"content-encoding",
+    b"etag",
+    b"date",
+    b"set-cookie",
+    b"x-cache",
+    b"age",
+    TOKEN_AT,
+}
 MAX_BODY_BYTES = 1024 * 1024
 # What a flash cookie may hold for its reader to share a page: the CSRF secret, nothing else.
 SHAREABLE_FLASH = frozenset({"csrf"})
