@@ -10,14 +10,16 @@ token included), and must carry no marker of an audience they may not read.
 from __future__ import annotations
 
 import asyncio
+import base64
 import gzip
+import json
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
@@ -27,6 +29,7 @@ from app.articles.models import Article
 from app.core.config import Settings
 from app.core.content_version import CachedPage
 from app.core.policy import Profession, parse_audience
+from app.core.reader_cache import Reader, ReaderPages
 from app.main import create_app
 from tests import factories
 from tests.browsing import csrf_from, logout, submit
@@ -321,3 +324,25 @@ def test_readers_asking_at_once_for_a_new_page_wait_for_one_learning_and_one_bui
         thread.submit(asyncio.run, crowd()).result()
     # One learns whether the route is shared, one builds the page; the others are served it.
     assert sorted(answers) == [b"built"] * 2 + [b"hit"] * 4
+
+
+def test_a_page_that_changed_or_set_a_cookie_is_not_kept(settings: Settings) -> None:
+    pages = ReaderPages(
+        None,  # type: ignore[arg-type]
+        engine=create_engine("sqlite://"),
+        reader=create_engine("sqlite://"),
+        settings=settings,
+        read_as=lambda *_: Reader("visitor", None),
+    )
+    held = {"csrf": "a-secret-of-the-reader-0123456789"}
+
+    def flash_cookie(contents: dict[str, object]) -> tuple[bytes, bytes]:
+        value = pages.signer.sign(base64.b64encode(json.dumps(contents).encode())).decode()
+        return (b"set-cookie", f"portal_flash={value}; path=/; httponly".encode())
+
+    assert pages._same_flash([(b"content-type", b"text/html")], held)
+    assert pages._same_flash([flash_cookie(held)], held)
+    assert not pages._same_flash([flash_cookie({**held, "flash": [{"message": "Hi"}]})], held)
+    assert not pages._same_flash([flash_cookie({"csrf": "another"})], held)
+    assert not pages._same_flash([(b"set-cookie", b"portal_flash=null; expires=Thu, 01 Jan 1970")], held)
+    assert not pages._same_flash([(b"set-cookie", b"portal_session=abc; path=/")], held)

@@ -228,18 +228,14 @@ class ReaderPages(PageCache):
             # Read again by the app: access that changed in between must not be kept as the old variant.
             or not isinstance(viewer, Viewer)
             or reading_variant(viewer) != variant
-            or "session" not in scope
-            or scope["session"] != flash
             or start is None
             or start["status"] != 200
             or not copy.whole
         ):
             return None
         headers = [(name.lower(), value) for name, value in start.get("headers", [])]
-        cookie = f"{self.flash_name}=".encode()
-        for name, value in headers:
-            if name == b"content-encoding" or (name == b"set-cookie" and not value.startswith(cookie)):
-                return None
+        if any(name == b"content-encoding" for name, _ in headers) or not self._same_flash(headers, flash):
+            return None
         token = flash.get("csrf")
         parts = [b"".join(copy.chunks)]
         if token:
@@ -254,6 +250,23 @@ class ReaderPages(PageCache):
                 offsets.append(str(at).encode())
             kept.append((TOKEN_AT, b",".join(offsets)))
         return page_store.entry_for(200, kept, b"".join(parts), now=clock.now())
+
+    def _same_flash(self, headers: list[tuple[bytes, bytes]], flash: dict[str, Any]) -> bool:
+        """Whether the response set no cookie but the flash cookie, and that with what it held before.
+
+        Read from the answer, not from the request's scope: a layer between may copy the scope.
+        The flash cookie is only sent when the page changed it (a message added, a new secret).
+        """
+        name = f"{self.flash_name}=".encode()
+        for header, value in headers:
+            if header != b"set-cookie":
+                continue
+            if not value.startswith(name):
+                return False
+            sent = value[len(name) :].split(b";", 1)[0].decode("latin-1")
+            if flash_cookie.contents(self.signer, sent) != flash:
+                return False
+        return True
 
 
 class Copy:
