@@ -11,7 +11,7 @@ from functools import cache
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.routing import BaseRoute
 
-from app.access import account_views, identity
+from app.access import account_views, identity, readers
 from app.access import views as access_views
 from app.access.dependencies import current_viewer
 from app.accounts import consent_views, password_views, second_factor_views
@@ -32,7 +32,7 @@ from app.api import views as api_views
 from app.articles import hub
 from app.articles import views as article_views
 from app.contact import views as contact_views
-from app.core import errors, health, logging, worker_memory
+from app.core import errors, flash_cookie, health, logging, worker_memory
 from app.core.caching import PrivatePages
 from app.core.compression import PublicGZip
 from app.core.config import Settings
@@ -175,6 +175,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     share.register(app.state.templates.env)
     app.state.rate_limiter = RateLimiter(settings)
     app.state.identify = identity.identify
+    # Logged-in readers' pages stored per variant (app/core/reader_cache.py).
+    app.state.read_as = readers.reading_rule(settings, app.state.session_factory)
     app.mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static")
     app.router.routes.extend(site_routes())
     api_docs.install(app, production=production)
@@ -183,7 +185,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         FlashCookie,
         secret_key=settings.secret_key,
-        session_cookie="__Host-portal_flash" if production else "portal_flash",
+        session_cookie=flash_cookie.cookie_name(production=production),
+        max_age=flash_cookie.MAX_AGE,
         https_only=production,
         same_site="lax",
     )

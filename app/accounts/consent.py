@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, distinct, func, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, distinct, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Consent, ConsentDocument, User
@@ -36,7 +36,8 @@ def accepted_current_terms(terms_version: str, user_id: SQLColumnExpression[int]
     documents = select(func.count(distinct(Consent.document))).where(
         Consent.user_id == user_id,
         Consent.version == terms_version,
-        Consent.document.in_(list(ConsentDocument)),
+        # Literals, not an expanding parameter: that would render the statement anew at each run.
+        Consent.document.in_([literal(document) for document in ConsentDocument]),
     )
     return documents.scalar_subquery() == len(ConsentDocument)
 

@@ -103,6 +103,11 @@ def still_live(
     return now < _aware(found.expires_at) and now < idle_limit
 
 
+def touch_due(found: UserSession, *, now: datetime | None = None) -> bool:
+    """Whether `touch` would write now: the last one is a minute old or more."""
+    return _aware(found.last_seen_at) <= (now or utcnow()) - TOUCH_EVERY
+
+
 def touch(factory: sessionmaker[Session], found: UserSession, *, now: datetime | None = None) -> bool:
     """Move the session's idle limit on, at most once a minute, in a transaction of its own.
 
@@ -112,7 +117,7 @@ def touch(factory: sessionmaker[Session], found: UserSession, *, now: datetime |
     """
     now = now or utcnow()
     due = now - TOUCH_EVERY
-    if _aware(found.last_seen_at) > due:
+    if not touch_due(found, now=now):
         return False
     # The condition again in SQL: of several requests at once, one writes and the others find it done.
     stale = update(UserSession).where(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.access.dependencies import CurrentViewer
@@ -13,9 +13,11 @@ from app.api.paging import OPENAPI_PARAMETERS, PagingQuery
 from app.api.schemas import ApiError, ArticleDetail, ArticleList
 from app.articles import service
 from app.core.db import Db
+from app.core.reader_cache import shared_per_variant
 from app.core.text import is_slug
 
-router = APIRouter(prefix="/api/v1", tags=["articles"])
+# Every page here is the same for all readers of a variant: stored per variant for logged-in readers.
+router = APIRouter(prefix="/api/v1", tags=["articles"], dependencies=[Depends(shared_per_variant)])
 
 ACCESS_RULE = """
 The same access rule as the website, for the viewer of the site's session cookie:

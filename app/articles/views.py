@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
@@ -10,10 +10,12 @@ from app.access.dependencies import CurrentViewer
 from app.articles import service, taxonomy_queries, visibility
 from app.core.db import Db
 from app.core.policy import Audience, Viewer
+from app.core.reader_cache import shared_per_variant
 from app.core.text import is_slug
 from app.core.web import page_number, page_or_404, render
 
-router = APIRouter()
+# Every page here is the same for all readers of a variant: stored per variant for logged-in readers.
+router = APIRouter(dependencies=[Depends(shared_per_variant)])
 
 
 @router.get("/articles", name="articles.index", response_class=HTMLResponse)

@@ -19,6 +19,7 @@ from app.core.headers import SecurityHeaders
 from app.core.languages import LanguageLayer, localised
 from app.core.page_cache import PageCache
 from app.core.proxies import TrustedProxies
+from app.core.reader_cache import ReadAs, ReaderPages
 from app.core.requestlog import RequestLog
 from app.core.slow_clients import BodyTimeout
 
@@ -40,7 +41,9 @@ class Portal(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         state = self.state
-        return wrap(super().build_middleware_stack(), state.settings, state.engine, state.page_reader)
+        layers = super().build_middleware_stack()
+        readers = getattr(state, "read_as", None)
+        return wrap(layers, state.settings, state.engine, state.page_reader, readers)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         key = (name, *sorted(path_params.items()))
@@ -60,7 +63,13 @@ class Portal(FastAPI):
         return found if path is found else URLPath(path, found.protocol)
 
 
-def wrap(app: ASGIApp, settings: Settings, engine: Engine, reader: Engine) -> ASGIApp:
+def wrap(
+    app: ASGIApp,
+    settings: Settings,
+    engine: Engine,
+    reader: Engine,
+    read_as: ReadAs | None = None,
+) -> ASGIApp:
     """Put the edge layers around `app`, the outermost last."""
     # Any other Host would be written into redirects and absolute links: answer 400 instead.
     app = LanguageLayer(app, settings)
@@ -70,6 +79,10 @@ def wrap(app: ASGIApp, settings: Settings, engine: Engine, reader: Engine) -> AS
     app = SecurityHeaders(app, hsts=settings.env == "production")
     # Outside the security headers, so a stored page keeps them; inside the proxies, so the key has
     # the client's scheme and host. A host that is not allowed is never stored (it gets a 400).
+    if read_as is not None:
+        # Also outside the security headers, for the same reason; inside the visitors' cache,
+        # which answers only requests without any cookie.
+        app = ReaderPages(app, engine=engine, reader=reader, settings=settings, read_as=read_as)
     app = PageCache(app, engine=engine, reader=reader, settings=settings)
     app = TrustedProxies(app, proxies=settings.trusted_proxy_networks)
     # Outermost, so even a refused host or a failure is logged with its id and its full time.

@@ -130,7 +130,7 @@ class PageCache:
     async def _lookup(self, scope: Scope) -> Found | None:
         host = next((value for name, value in scope["headers"] if name == b"host"), b"")
         if not self.build:
-            self.build = self.settings_digest + await anyio.to_thread.run_sync(_build_digest)
+            await self._read_build()
         try:
             if self.inline_reads:
                 return self._find(scope["scheme"], host, scope)
@@ -138,6 +138,9 @@ class PageCache:
         except SQLAlchemyError:
             self._pause("lookup")
             return None
+
+    async def _read_build(self) -> None:
+        self.build = self.settings_digest + await anyio.to_thread.run_sync(_build_digest)
 
     def _find(self, scheme: str, host: bytes, scope: Scope) -> Found:
         scope["page_cache.key"] = key = page_store.key_for(

@@ -6,7 +6,7 @@ where a query filters; every guard, panel and menu entry asks `can`. Nothing els
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, literal, or_, true
@@ -160,6 +160,16 @@ def may_read(viewer: Viewer, audience: Audience) -> bool:
     if audience.is_public or viewer.is_staff:
         return True
     return viewer.profession is not None and viewer.profession in audience.professions
+
+
+def reading_variant(viewer: Viewer) -> str:
+    """Name what `viewer` reads: two viewers with the same variant are shown the same pages.
+
+    Made of every field of `Viewer`, since that is all the access rule, the locked panels and the
+    navigation learn about a reader: whatever decides from it decides the same for both. The
+    logged-in readers' page cache (core/reader_cache.py) keeps one page per variant.
+    """
+    return "|".join(f"{field.name}={getattr(viewer, field.name)}" for field in fields(Viewer))
 
 
 def readable(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from app.articles import service as articles_service
 from app.core.db import Db
+from app.core.reader_cache import shared_per_variant
 from app.feeds import documents
 from app.feeds.links import linker, other_languages, paths
 
-router = APIRouter()
+# Every page here is the same for all readers of a variant: stored per variant for logged-in readers.
+router = APIRouter(dependencies=[Depends(shared_per_variant)])
 
 
 @router.get("/feed.xml", name="feeds.atom", response_class=Response)

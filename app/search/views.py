@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.access.dependencies import CurrentViewer
 from app.core.db import Db
+from app.core.reader_cache import shared_per_variant
 from app.core.web import page_number, render
 from app.search import service
 
-router = APIRouter()
+# Every page here is the same for all readers of a variant: stored per variant for logged-in readers.
+router = APIRouter(dependencies=[Depends(shared_per_variant)])
 
 
 @router.get("/search", name="search.results", response_class=HTMLResponse)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.articles import service as articles_service
@@ -10,9 +10,11 @@ from app.core import language_links
 from app.core.db import Db
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
+from app.core.reader_cache import shared_per_variant
 from app.core.web import render
 
-router = APIRouter()
+# Every page here is the same for all readers of a variant: stored per variant for logged-in readers.
+router = APIRouter(dependencies=[Depends(shared_per_variant)])
 
 
 @router.get("/", name="site.home", response_class=HTMLResponse)
