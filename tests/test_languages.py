@@ -23,6 +23,7 @@ from app.main import create_app
 from tests import factories
 from tests.browsing import login, mails, submit
 from tests.conftest import PRODUCTION, soup
+from tests.viewers import browser_for
 
 BERLIN = ZoneInfo("Europe/Berlin")
 BASE = "http://127.0.0.1:8000"
@@ -494,3 +495,19 @@ def test_staff_choose_their_language_beside_their_password(
     assert changed.headers["location"] == "/de/account/password"
     db.expire_all()
     assert db.get(User, editor.id).language == "de"  # type: ignore[union-attr]
+
+
+def test_a_readers_stored_pages_are_kept_per_language(settings: Settings, db: Session) -> None:
+    factories.article(db, title="Open words", slug="open-words")
+    application = create_app(settings.model_copy(update={"languages": "en,de"}))
+    try:
+        physician = browser_for("physician", application, db, settings)
+        german = [physician.get("/de/articles") for _ in range(3)]  # learn, build, hit
+        english = physician.get("/en/articles")
+        assert [page.headers.get("x-cache") for page in german][-1] == "hit"
+        assert {soup(page.text).html["lang"] for page in german} == {"de"}  # type: ignore[index]
+        assert soup(english.text).html["lang"] == "en"  # type: ignore[index]
+        assert "Artikel" in soup(german[-1].text).h1.get_text()  # type: ignore[union-attr]
+        physician.__exit__(None, None, None)
+    finally:
+        application.state.engine.dispose()
