@@ -1,0 +1,80 @@
+"""An article's versions in other languages: its translation group, and how a version joins one.
+
+A group is named by the id of its original (the version the others were translated from); the
+database holds at most one article per language in a group. Services flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.articles.models import Article, ArticleStatus
+from app.core.db import utcnow
+
+
+class TranslationRefused(ValueError):
+    """The article cannot be a translation of that one; the message says why."""
+
+
+def group_id(article: Article) -> int | None:
+    return article.translation_group_id or article.id
+
+
+def versions(db: Session, article: Article, *, published_only: bool = False) -> Sequence[Article]:
+    """Every version of the article's group, itself included, by language."""
+    group = group_id(article)
+    if group is None:
+        return [article]
+    query = select(Article).where(Article.translation_group_id == group)
+    if published_only:
+        query = query.where(Article.status == ArticleStatus.PUBLISHED, Article.published_at <= utcnow())
+    return db.scalars(query.order_by(Article.language)).all()
+
+
+def version_in(
+    db: Session, article: Article, language: str, *, published_only: bool = False
+) -> Article | None:
+    """The article's version in `language`, if its group has one."""
+    return next(
+        (v for v in versions(db, article, published_only=published_only) if v.language == language), None
+    )
+
+
+def original_of(db: Session, article: Article) -> Article | None:
+    """The version the group was translated from; None for an original or a group without one."""
+    group = article.translation_group_id
+    if group is None or group == article.id:
+        return None
+    return db.get(Article, group)
+
+
+def join(db: Session, article: Article, original: Article) -> None:
+    """Make `article` the translation of `original` in its own language; refuse a second version."""
+    if original.id is not None and original.id == article.id:
+        raise TranslationRefused("An article cannot be a translation of itself.")
+    if original.language == article.language:
+        raise TranslationRefused(f"“{original.slug}” is already in this language ({article.language}).")
+    article.translation_group_id = group_id(original)
+    check_language(db, article)
+
+
+def check_language(db: Session, article: Article) -> None:
+    """Refuse a language another version of the article's group already has."""
+    group = article.translation_group_id
+    if group is None:
+        return
+    taken = select(Article.slug).where(
+        Article.translation_group_id == group, Article.language == article.language
+    )
+    if article.id is not None:
+        taken = taken.where(Article.id != article.id)
+    # Not flushed first: the change being checked must not reach the database's constraint.
+    with db.no_autoflush:
+        other = db.scalar(taken)
+    if other is not None:
+        raise TranslationRefused(
+            f"“{other}” is already this article’s version in this language ({article.language})."
+        )
