@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.articles.models import Article, ArticleStatus
+from app.core import i18n, languages
 from app.core.db import utcnow
 
 
@@ -78,3 +79,17 @@ def check_language(db: Session, article: Article) -> None:
         raise TranslationRefused(
             f"“{other}” is already this article’s version in this language ({article.language})."
         )
+
+
+def address_in(code: str, path: str) -> str:
+    """A site path (from a route, without a prefix) as the pages in `code` write it."""
+    if languages.localised("/") == "/":
+        return path  # a site in one language has no prefixes
+    return f"/{code}{path}"
+
+
+def language_name(code: str) -> str:
+    """The name of language `code` in the page's language: "Englisch" on a German page."""
+    from babel import Locale
+
+    return str(Locale.parse(i18n.current()).languages.get(code, code))

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from app.articles import service as articles_service
+from app.core import i18n
 from app.core.db import Db
 from app.feeds import documents
 from app.feeds.links import linker
@@ -16,7 +17,7 @@ router = APIRouter()
 @router.get("/feed.xml", name="feeds.atom", response_class=Response)
 def atom(request: Request, db: Db) -> Response:
     """Offer the newest published articles as an Atom feed: titles and summaries, never bodies."""
-    articles = articles_service.latest(db, limit=documents.FEED_SIZE, with_tags=True)
+    articles = articles_service.latest(db, limit=documents.FEED_SIZE, with_tags=True, language=i18n.current())
     feed = documents.atom_feed(articles, settings=request.app.state.settings, link=linker(request))
     return Response(feed, media_type=documents.ATOM_MEDIA_TYPE)
 

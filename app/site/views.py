@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.articles import service as articles_service
+from app.core import i18n
 from app.core.db import Db
 from app.core.web import render
 
@@ -15,9 +16,10 @@ router = APIRouter()
 @router.get("/", name="site.home", response_class=HTMLResponse)
 def home(request: Request, db: Db) -> Response:
     """Show the featured and the latest articles."""
-    featured = articles_service.featured(db)
-    latest = articles_service.latest(db, exclude=[a.id for a in featured])
-    categories = articles_service.categories_in_use(db)
+    language = i18n.current()
+    featured = articles_service.featured(db, language=language)
+    latest = articles_service.latest(db, exclude=[a.id for a in featured], language=language)
+    categories = articles_service.categories_in_use(db, language=language)
     context = {"featured": featured, "latest": latest, "categories": categories}
     return render(request, "site/home.html", context)
 
