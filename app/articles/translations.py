@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.articles.models import Article, ArticleStatus
+from app.articles.markdown import gated_audiences
+from app.articles.models import Article, ArticleStatus, SlugRedirect
 from app.core import i18n, languages
 from app.core.db import utcnow
+from app.core.i18n import N_
 
 
 class TranslationRefused(ValueError):
@@ -93,3 +95,45 @@ def language_name(code: str) -> str:
     from babel import Locale
 
     return str(Locale.parse(i18n.current()).languages.get(code, code))
+
+
+# What a translation keeps from its original; the editor names each one that differs.
+ALIGNED = {
+    "references": N_("references"),
+    "category": N_("category"),
+    "tags": N_("tags"),
+    "audience": N_("audience of the whole article"),
+    "gates": N_("audiences of the gated blocks"),
+}
+
+
+def differences(original: Article, translation: Article) -> list[str]:
+    """The keys of ALIGNED in which `translation` differs from `original`, in that order."""
+
+    def references(article: Article) -> list[tuple[object, ...]]:
+        return [
+            (r.key, r.authors, r.title, r.journal, r.year, r.doi, r.pmid, r.url) for r in article.references
+        ]
+
+    def gates(article: Article) -> list[frozenset[str]]:
+        return [frozenset(a.professions) for a in gated_audiences(article.body)]
+
+    found = {
+        "references": references(original) != references(translation),
+        "category": original.category_id != translation.category_id,
+        "tags": {t.id for t in original.tags} != {t.id for t in translation.tags},
+        "audience": original.audience_rule.professions != translation.audience_rule.professions,
+        "gates": gates(original) != gates(translation),
+    }
+    return [key for key in ALIGNED if found[key]]
+
+
+def free_slug(db: Session, slug: str) -> str:
+    """`slug`, or `slug-2`, `slug-3`... whichever no article has and no old address leads from."""
+    taken = set(db.scalars(select(Article.slug).where(Article.slug.startswith(slug))))
+    taken |= set(db.scalars(select(SlugRedirect.old_slug).where(SlugRedirect.old_slug.startswith(slug))))
+    candidate, number = slug, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{slug}-{number}"
+    return candidate
