@@ -128,6 +128,9 @@ def test_an_article_without_a_translation_is_shown_in_its_language_with_a_notice
     assert html.h1["lang"] == "en"  # type: ignore[index]
     prose = html.select_one(".prose")
     assert prose is not None and prose["lang"] == "en" and "Plain English text." in prose.get_text()
+    # One article, one address for search engines: its own language's.
+    canonical = html.select_one('link[rel="canonical"]')
+    assert canonical is not None and canonical["href"] == "http://127.0.0.1:8000/en/articles/only-in-english"
     # In its own language, no notice and no second language marked.
     own = soup(bilingual.get("/en/articles/only-in-english").text)
     assert own.select_one(".flash") is None and not own.h1.has_attr("lang")  # type: ignore[union-attr]

@@ -56,6 +56,7 @@ def detail(request: Request, slug: str, db: Db, viewer: CurrentViewer) -> Respon
         "related": service.related(db, article),
         "versions": _versions(request, db, article),
         "untranslated": _untranslated(request, article) if article.language != here else None,
+        "canonical": _canonical(request, article),
     }
     return render(request, "articles/detail.html", context)
 
@@ -79,14 +80,20 @@ def _path(request: Request, slug: str) -> str:
     return str(request.app.router.url_path_for("articles.detail", slug=slug))
 
 
+def _canonical(request: Request, article: Article) -> str:
+    """The article's address in its own language (where the site speaks it): one page, one address."""
+    if article.language in request.app.state.settings.language_codes:
+        return translations.address_in(article.language, _path(request, article.slug))
+    return str(request.app.url_path_for("articles.detail", slug=article.slug))
+
+
 def _untranslated(request: Request, article: Article) -> dict[str, str]:
     """What the notice on an article shown outside its own language names."""
     spoken = request.app.state.settings.language_codes
-    own = translations.address_in(article.language, _path(request, article.slug))
     return {
         "language": translations.language_name(i18n.current()),
         "original": translations.language_name(article.language),
-        "url": own if article.language in spoken else "",
+        "url": _canonical(request, article) if article.language in spoken else "",
         "list": str(request.app.url_path_for("articles.index")),
     }
 
