@@ -8,17 +8,20 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.access.models import RequestState
-from app.articles.models import Article, Category
+from app.articles.models import Article, ArticleStatus, Category
 from app.core.config import Settings
 from app.core.policy import Profession
+from app.demo import seed
 from app.main import create_app
 from tests import factories
 from tests.browsing import login
 from tests.conftest import page_text, soup
 from tests.crawl import crawl, normalise
+from tests.test_demo import gated_passages
 
 GATED = "::: professional physician\nDosierung nur für Ärztinnen und Ärzte.\n:::\n"
 
@@ -188,3 +191,21 @@ def test_a_visitors_crawl_from_the_home_pages_reaches_german_articles_and_no_gat
     secret = normalise("Dosierung nur für Ärztinnen und Ärzte.")
     leaked = [path for path, body in pages.items() if secret in normalise(body)]
     assert not leaked
+
+
+def test_no_gated_text_of_the_german_demo_reaches_a_visitor_on_the_german_pages(
+    settings: Settings, bilingual: TestClient, db: Session
+) -> None:
+    seed.load_into_empty(settings)
+    german = db.scalars(select(Article).where(Article.language == "de")).unique().all()
+    public = {normalise(a.body) for a in german if not gated_passages(a)}
+    secrets = {(a.slug, p) for a in german for p in gated_passages(a) if not any(p in t for t in public)}
+    assert len(secrets) >= 20
+    # From the German home page alone: the listings must lead to every German article.
+    pages = dict(crawl(bilingual, ("/de/", "/de/articles?page=2", "/de/articles?page=3"), limit=300))
+    published = {f"/de/articles/{a.slug}" for a in german if a.status == ArticleStatus.PUBLISHED}
+    assert len(published) >= 8 and published <= set(pages)
+    for path, body in pages.items():
+        text = normalise(body)
+        leaked = [(slug, passage[:60]) for slug, passage in secrets if passage in text]
+        assert not leaked, f"{path} shows gated text: {leaked}"
