@@ -37,6 +37,20 @@ def versions(db: Session, article: Article, *, published_only: bool = False) -> 
     return db.scalars(query.order_by(Article.language)).all()
 
 
+def published_slugs(db: Session, article: Article) -> list[tuple[str, str]]:
+    """(language, slug) of each published version of the article's group, itself included."""
+    group = group_id(article)
+    if group is None:
+        return [(article.language, article.slug)]
+    # Two columns, not the articles: an article page asks this on every view.
+    query = select(Article.language, Article.slug).where(
+        Article.translation_group_id == group,
+        Article.status == ArticleStatus.PUBLISHED,
+        Article.published_at <= utcnow(),
+    )
+    return [(language, slug) for language, slug in db.execute(query.order_by(Article.language))]
+
+
 def version_in(
     db: Session, article: Article, language: str, *, published_only: bool = False
 ) -> Article | None:

@@ -66,12 +66,9 @@ def _versions(request: Request, db: Db, article: Article) -> list[tuple[str, str
     settings = request.app.state.settings
     spoken = settings.language_codes
     return [
-        (
-            v.language,
-            settings.base_url.rstrip("/") + translations.address_in(v.language, _path(request, v.slug)),
-        )
-        for v in translations.versions(db, article, published_only=True)
-        if v.language in spoken
+        (language, settings.base_url.rstrip("/") + translations.address_in(language, _path(request, slug)))
+        for language, slug in translations.published_slugs(db, article)
+        if language in spoken
     ]
 
 
