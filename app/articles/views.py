@@ -54,7 +54,7 @@ def detail(request: Request, slug: str, db: Db, viewer: CurrentViewer) -> Respon
         "body": body,
         "locked_panel": None if body else Markup(panel(article.audience_rule)),  # noqa: S704
         "related": service.related(db, article),
-        "versions": _versions(request, db, article),
+        "article_versions": _versions(request, db, article),
         "untranslated": _untranslated(request, article) if article.language != here else None,
         "canonical": _canonical(request, article),
     }
