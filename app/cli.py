@@ -62,7 +62,9 @@ def import_files(files: tuple[Path, ...]) -> None:
     for path in files:
         with factory() as session:
             try:
-                article = import_file(session, path, media_dir=settings.media_dir)
+                article = import_file(
+                    session, path, media_dir=settings.media_dir, default_language=settings.default_language
+                )
                 session.commit()
             except ImportProblem as problem:
                 session.rollback()

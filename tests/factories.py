@@ -60,6 +60,8 @@ def article(
     published_at: datetime | None = None,
     featured: bool = False,
     author: str = "Dr. Example",
+    language: str = "en",
+    translation_of: Article | None = None,
 ) -> Article:
     number = next(_numbers)
     title = title or f"Article {number}"
@@ -77,6 +79,8 @@ def article(
         published_at=published_at or utcnow() - timedelta(days=1, minutes=number),
         featured=featured,
         author_name=author,
+        language=language,
+        translation_of=translation_of,
     )
     db.commit()
     return saved

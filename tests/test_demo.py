@@ -73,7 +73,7 @@ def test_loading_the_demo_twice_changes_nothing(settings: Settings, db: Session)
     seed.load_into_empty(settings)
     seed.load_into_empty(settings)
     slugs = db.scalars(select(Article.slug)).all()
-    assert len(slugs) == len(set(slugs)) == len(list(seed.DEMO_ARTICLES.glob("*.md")))
+    assert len(slugs) == len(set(slugs)) == len(seed.demo_files())
 
 
 def test_no_gated_demo_text_reaches_a_visitor_anywhere(

@@ -13,12 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.articles.markdown import GATE, block_audience, parse
-from app.articles.models import Article
+from app.articles.models import Article, Category, Tag
+from app.core import i18n
 from app.core.config import Settings
 from app.core.policy import NAMED_AUDIENCES, Profession
 from app.core.text import is_slug, slugify
 from app.demo import seed
-from app.publishing.importer import FrontMatter, parse_file, split_front_matter
+from app.publishing.importer import FrontMatter, parse_file
 
 GERMAN = seed.DEMO_ARTICLES / "de"
 TAXONOMY = seed.DEMO_ARTICLES.parent / "taxonomy_de.yaml"
@@ -27,21 +28,10 @@ ENGLISH = sorted(seed.DEMO_ARTICLES.glob("*.md"))
 TRANSLATED = sorted(GERMAN.glob("*.md"))
 
 
-def read_translation(path: Path, folder: Path) -> tuple[FrontMatter, str, dict[str, str]]:
-    """Parse a German file with the importer's own parse_file; also return its translation keys.
-
-    The importer refuses keys it does not know, and the model for translations, which will teach
-    it `language` and `translation_of`, lands separately: so those two lines are read here and the
-    rest of the file goes through parse_file unchanged.
-    """
-    text = path.read_text(encoding="utf-8")
-    front, body, _line = split_front_matter(path, text)
-    keys = {k: str(v) for k, v in (yaml.safe_load(front) or {}).items() if k in TRANSLATION_KEYS}
-    rest = re.sub(rf"^(?:{'|'.join(TRANSLATION_KEYS)}):.*\n", "", front, flags=re.MULTILINE)
-    copy = folder / path.name
-    copy.write_text(f"---\n{rest}---\n{body}", encoding="utf-8")
-    meta, parsed_body = parse_file(copy)
-    return meta, parsed_body, keys
+def read_translation(path: Path) -> tuple[FrontMatter, str, dict[str, str]]:
+    """Parse a German file with the importer; also return its translation keys."""
+    meta, body = parse_file(path)
+    return meta, body, {"language": str(meta.language), "translation_of": str(meta.translation_of)}
 
 
 def german_slug(text: str) -> str:
@@ -105,7 +95,7 @@ def test_the_depression_article_and_at_least_three_others_are_in_german() -> Non
 
 @pytest.mark.parametrize("path", TRANSLATED, ids=lambda p: p.stem)
 def test_a_translation_keeps_the_originals_references_gates_and_figures(path: Path, tmp_path: Path) -> None:
-    meta, body, keys = read_translation(path, tmp_path)
+    meta, body, keys = read_translation(path)
     english, english_body = original_of(path)
     assert keys == {"language": "de", "translation_of": english.slug}
 
@@ -138,7 +128,7 @@ def test_a_translation_keeps_the_originals_references_gates_and_figures(path: Pa
 
 @pytest.mark.parametrize("path", TRANSLATED, ids=lambda p: p.stem)
 def test_a_translation_is_set_in_german_typography(path: Path, tmp_path: Path) -> None:
-    meta, body, _keys = read_translation(path, tmp_path)
+    meta, body, _keys = read_translation(path)
     prose = [meta.title, meta.summary, *shape(body).prose, *(alt for alt, _title in shape(body).captions)]
     for text in prose:
         assert '"' not in text, f"straight quotes instead of „…“ in {text!r}"
@@ -149,17 +139,33 @@ def test_a_translation_is_set_in_german_typography(path: Path, tmp_path: Path) -
 
 
 def test_german_slugs_are_unique_and_differ_from_the_english_ones(tmp_path: Path) -> None:
-    german = [read_translation(path, tmp_path)[0].slug for path in TRANSLATED]
+    german = [read_translation(path)[0].slug for path in TRANSLATED]
     english = {parse_file(path)[0].slug for path in ENGLISH}
     assert len(german) == len(set(german))
     assert not set(german) & english
 
 
-def test_the_demo_does_not_load_the_german_files_yet(settings: Settings, db: Session, tmp_path: Path) -> None:
+def test_the_demo_loads_each_german_file_as_a_translation(settings: Settings, db: Session) -> None:
     seed.load_into_empty(settings)
-    stored = set(db.scalars(select(Article.slug)))
-    assert stored == {parse_file(path)[0].slug for path in ENGLISH}
-    assert not stored & {read_translation(path, tmp_path)[0].slug for path in TRANSLATED}
+    stored = {article.slug: article for article in db.scalars(select(Article))}
+    assert set(stored) == {parse_file(path)[0].slug for path in [*ENGLISH, *TRANSLATED]}
+    for path in TRANSLATED:
+        meta, _body, _keys = read_translation(path)
+        german, english = stored[str(meta.slug)], stored[str(meta.translation_of)]
+        assert (german.language, english.language) == ("de", "en")
+        assert german.translation_group_id == english.id == english.translation_group_id
+        assert german.status == english.status
+
+
+def test_the_demo_names_its_categories_and_tags_in_german(settings: Settings, db: Session) -> None:
+    seed.load_into_empty(settings)
+    taxonomy = yaml.safe_load(TAXONOMY.read_text(encoding="utf-8"))
+    category = db.scalars(select(Category).where(Category.name == "Mental health")).one()
+    tag = db.scalars(select(Tag).where(Tag.name == "Nutrition")).one()
+    assert category.translations == {"de": taxonomy["categories"]["Mental health"]["name"]}
+    with i18n.using("de"):
+        assert (category.label, tag.label) == ("Psychische Gesundheit", "Ernährung")
+    assert (category.label, tag.label) == ("Mental health", "Nutrition")
 
 
 def test_the_taxonomy_names_every_category_tag_and_profession_in_german() -> None:

@@ -206,6 +206,9 @@ MATRIX = [
     ("POST", "/admin/articles/new/preview", "/admin/articles/new/preview", EDITORS),
     ("POST", "/admin/articles/{article_id}", "/admin/articles/1", expect(EDITORS, editor=422, admin=422)),
     ("POST", "/admin/articles/{article_id}/preview", "/admin/articles/1/preview", EDITORS),
+    # Without a language, starting a translation is refused and leads back to the editor.
+    ("POST", "/admin/articles/{article_id}/translations",
+     "/admin/articles/1/translations", expect(EDITORS, editor=303, admin=303)),
     # Without the version it was shown at, a restore is refused and leads back to the revisions.
     ("POST", "/admin/articles/{article_id}/revisions/{number}/restore",
      "/admin/articles/1/revisions/1/restore", expect(EDITORS, editor=303, admin=303)),

@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from app.articles import listing, visibility
+from app.articles import listing, translations, visibility
 from app.articles.markdown import RenderedBody
 from app.articles.models import Article
+from app.articles.translations import ALIGNED
 from app.core import i18n
 from app.core.i18n import gettext as _
 from app.core.policy import PROFESSION_LABELS, VISITOR, Audience, Profession, Viewer
@@ -85,9 +86,45 @@ def render_editor(
         "reference_labels": {name: _(label) for name, label in forms.REFERENCE_LABELS.items()},
         "preview": None,
         "conflict": None,
+        **(_translation_context(request, db, article) if article is not None else {}),
         **(extra or {}),
     }
     return render(request, TEMPLATE, context, status_code=status)
+
+
+@dataclass(frozen=True)
+class LanguageVersion:
+    """One of the site's languages beside the article: its version there, if there is one."""
+
+    code: str
+    name: str
+    version: Article | None
+
+
+def _translation_context(request: Request, db: Session, article: Article) -> dict[str, Any]:
+    """Which languages the article exists in, and where its versions differ from the original."""
+    versions = translations.versions(db, article)
+    by_language = {v.language: v for v in versions}
+    codes = [*request.app.state.settings.language_codes]
+    codes += sorted(code for code in by_language if code not in codes)
+    languages = [
+        LanguageVersion(code, translations.language_name(code), by_language.get(code)) for code in codes
+    ]
+    original = translations.original_of(db, article)
+    if original is not None:
+        pairs = [(original, article)]
+    else:
+        pairs = [(article, v) for v in versions if v.id != article.id]
+    differing = [
+        (
+            translation,
+            translations.language_name(translation.language),
+            ", ".join(_(ALIGNED[key]) for key in found),
+        )
+        for base, translation in pairs
+        if (found := translations.differences(base, translation))
+    ]
+    return {"languages": languages, "original": original, "differing": differing}
 
 
 def _image_choices(db: Session, article: Article | None) -> list[tuple[str, str]]:

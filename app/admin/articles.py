@@ -12,10 +12,10 @@ from starlette.datastructures import FormData
 from app.accounts.dependencies import Editor
 from app.accounts.models import User
 from app.admin import article_editor as editor_page
-from app.articles import listing
+from app.articles import listing, translations
 from app.articles.models import Article, ArticleStatus
 from app.core.db import Db
-from app.core.forms import form_data_up_to
+from app.core.forms import Form, form_data_up_to, text_fields
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
 from app.core.proxies import client_ip
@@ -92,6 +92,33 @@ def preview(request: Request, db: Db, user: Editor, form: EditorForm, article_id
     return editor_page.render_preview(
         request, db, article=get_or_404(db, Article, article_id, NO_ARTICLE), typed=forms.read(form)
     )
+
+
+@router.post(
+    "/articles/{article_id}/translations", name="admin.article_translate", response_class=HTMLResponse
+)
+def translate(request: Request, db: Db, user: Editor, form: Form, article_id: int) -> Response:
+    """Start the article's version in another language as a draft copy, and open it in the editor."""
+    article = get_or_404(db, Article, article_id, NO_ARTICLE)
+    language = text_fields(form).get("language", "")
+    back = request.app.url_path_for("admin.article", article_id=article.id)
+    if language not in request.app.state.settings.language_codes:
+        flash(request, _("Choose one of the site's languages."), "error")
+        return RedirectResponse(back, 303)
+    try:
+        draft = editing.translate(db, article, language, actor=user, ip=client_ip(request))
+        db.commit()
+    except (translations.TranslationRefused, IntegrityError):
+        # Someone else has just started this language (or it existed when this page was built).
+        db.rollback()
+        flash(request, _("This article already has a version in that language."), "error")
+        return RedirectResponse(back, 303)
+    flash(
+        request,
+        _("Draft translation created from the original: translate its text, then publish it."),
+        "success",
+    )
+    return RedirectResponse(request.app.url_path_for("admin.article", article_id=draft.id), 303)
 
 
 def _action(typed: forms.EditorForm) -> editing.Action:

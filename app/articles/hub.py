@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.access.dependencies import CurrentViewer
 from app.accounts.dependencies import LoggedIn
 from app.articles import service
+from app.core import i18n
 from app.core.db import Db
 from app.core.i18n import gettext as _
 from app.core.pagination import Page
@@ -23,7 +24,7 @@ def hub(request: Request, db: Db, user: LoggedIn, viewer: CurrentViewer, page: s
     if not may_read_gated(viewer):
         flash(request, _("The professional area opens once your access request has been approved."), "info")
         return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
-    readable = service.professional_articles(db, viewer)
+    readable = service.professional_articles(db, viewer, language=i18n.current())
     size = request.app.state.settings.page_size
     number = page_number(page)
     items = readable[(number - 1) * size : number * size]

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     DateTime,
@@ -21,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core import i18n
 from app.core.db import Base, utcnow
 from app.core.policy import Audience, parse_audience
 
@@ -45,21 +47,35 @@ article_tag = Table(
 )
 
 
-class Category(Base):
+class TranslatedName:
+    """A category's or tag's name in the page's language; `name` is the default language's."""
+
+    name: str
+    # {"de": "Psychische Gesundheit"}: read with the row, so a listing costs no extra statement.
+    translations: dict[str, str]
+
+    @property
+    def label(self) -> str:
+        return (self.translations or {}).get(i18n.current()) or self.name
+
+
+class Category(TranslatedName, Base):
     __tablename__ = "category"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
+    translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
 
 
-class Tag(Base):
+class Tag(TranslatedName, Base):
     __tablename__ = "tag"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class Article(Base):
@@ -70,6 +86,8 @@ class Article(Base):
         Index("ix_article_status_published_at_id", "status", "published_at", "id"),
         Index("ix_article_category_id_status_published_at_id", "category_id", "status", "published_at", "id"),
         Index("ix_article_featured_status_published_at_id", "featured", "status", "published_at", "id"),
+        # A translation group holds at most one article per language.
+        UniqueConstraint("translation_group_id", "language"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,6 +100,14 @@ class Article(Base):
     hero_image: Mapped[str | None] = mapped_column(String(500))
     hero_alt: Mapped[str] = mapped_column(String(500), default="")
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    # One of the site's languages; listings under /de/ show the articles whose language is "de".
+    language: Mapped[str] = mapped_column(String(8), default=i18n.SOURCE_LANGUAGE)
+    # The versions of one article in several languages share a group: the id of the original (the
+    # version the others were translated from), which is its own group. Null only while a new
+    # article has no id yet, or when the original was deleted.
+    translation_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article.id", ondelete="SET NULL"), index=True
+    )
     # The staff member who created it (for the editor's author filter); the byline is author_name.
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True

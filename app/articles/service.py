@@ -34,11 +34,15 @@ if TYPE_CHECKING:
 
 
 def _published(
-    *, with_body: bool = False, now: datetime | BindParameter[datetime] | None = None
+    *,
+    with_body: bool = False,
+    now: datetime | BindParameter[datetime] | None = None,
+    by_language: bool = False,
 ) -> Select[Article]:
     """Published articles, newest first, as listings show them: without the body, without tags.
 
-    `now` may be a bound parameter, for a statement built once and run with the time of each call.
+    `now` may be a bound parameter, for a statement built once and run with the time of each call;
+    `by_language` keeps those in the bound parameter `language` (a page lists its own language's).
     """
     # A card shows no body and no tags: neither is loaded unless a caller asks (`WITH_TAGS`).
     query = (
@@ -49,6 +53,8 @@ def _published(
         )
         .order_by(Article.published_at.desc(), Article.id.desc())
     )
+    if by_language:
+        query = query.where(Article.language == bindparam("language"))
     return query if with_body else query.options(defer(Article.body))
 
 
@@ -62,37 +68,66 @@ LOOK_AHEAD = 100
 
 
 def list_published(
-    db: Session, *, number: int, size: int, with_tags: bool = False, count_all: bool = False
+    db: Session,
+    *,
+    number: int,
+    size: int,
+    with_tags: bool = False,
+    count_all: bool = False,
+    language: str | None = None,
 ) -> Page[Article]:
-    """List published articles, newest first; `count_all` counts every one, not only `LOOK_AHEAD`."""
+    """List published articles, newest first; `count_all` counts every one, not only `LOOK_AHEAD`.
+
+    With `language`, only the articles in that language (here and in the other listings); without,
+    every language's.
+    """
     look_ahead = None if count_all else LOOK_AHEAD
-    params = {"now": utcnow()}
-    return paginate(db, _listing(with_tags), number=number, size=size, params=params, look_ahead=look_ahead)
+    params = _params(language)
+    statement = _listing(with_tags, language is not None)
+    return paginate(db, statement, number=number, size=size, params=params, look_ahead=look_ahead)
 
 
-def list_in_category(db: Session, category: Category, *, number: int, size: int) -> Page[Article]:
+def _params(language: str | None, **named: object) -> dict[str, object]:
+    params: dict[str, object] = {"now": utcnow(), **named}
+    if language is not None:
+        params["language"] = language
+    return params
+
+
+def list_in_category(
+    db: Session, category: Category, *, number: int, size: int, language: str | None = None
+) -> Page[Article]:
     """List the published articles of one category."""
-    params = {"now": utcnow(), "category_id": category.id}
-    return paginate(db, _in_category(), number=number, size=size, params=params, look_ahead=LOOK_AHEAD)
+    params = _params(language, category_id=category.id)
+    statement = _in_category(language is not None)
+    return paginate(db, statement, number=number, size=size, params=params, look_ahead=LOOK_AHEAD)
 
 
-def list_tagged(db: Session, tag: Tag, *, number: int, size: int) -> Page[Article]:
+def list_tagged(
+    db: Session, tag: Tag, *, number: int, size: int, language: str | None = None
+) -> Page[Article]:
     """List the published articles carrying one tag."""
-    params = {"now": utcnow(), "tag_id": tag.id}
-    return paginate(db, _tagged(), number=number, size=size, params=params, look_ahead=LOOK_AHEAD)
+    params = _params(language, tag_id=tag.id)
+    statement = _tagged(language is not None)
+    return paginate(db, statement, number=number, size=size, params=params, look_ahead=LOOK_AHEAD)
 
 
-def featured(db: Session, *, limit: int = 3) -> Sequence[Article]:
+def featured(db: Session, *, limit: int = 3, language: str | None = None) -> Sequence[Article]:
     """Return the newest featured articles."""
-    return db.scalars(_featured(limit), {"now": utcnow()}).unique().all()
+    return db.scalars(_featured(limit, language is not None), _params(language)).unique().all()
 
 
 def latest(
-    db: Session, *, limit: int = 6, exclude: Sequence[int] = (), with_tags: bool = False
+    db: Session,
+    *,
+    limit: int = 6,
+    exclude: Sequence[int] = (),
+    with_tags: bool = False,
+    language: str | None = None,
 ) -> Sequence[Article]:
     """Return the newest articles, leaving out those already shown."""
-    params = {"now": utcnow(), "exclude": list(exclude)}
-    return db.scalars(_latest(limit, with_tags), params).unique().all()
+    params = _params(language, exclude=list(exclude))
+    return db.scalars(_latest(limit, with_tags, language is not None), params).unique().all()
 
 
 # The statements of the pages read most are built once per process (building one costs more
@@ -101,31 +136,34 @@ NOW: BindParameter[datetime] = bindparam("now")
 
 
 @cache
-def _listing(with_tags: bool) -> Select[Article]:
-    return _published(now=NOW).options(WITH_TAGS) if with_tags else _published(now=NOW)
+def _listing(with_tags: bool, by_language: bool) -> Select[Article]:
+    query = _published(now=NOW, by_language=by_language)
+    return query.options(WITH_TAGS) if with_tags else query
 
 
 @cache
-def _in_category() -> Select[Article]:
-    return _published(now=NOW).where(Article.category_id == bindparam("category_id"))
+def _in_category(by_language: bool) -> Select[Article]:
+    return _published(now=NOW, by_language=by_language).where(Article.category_id == bindparam("category_id"))
 
 
 @cache
-def _tagged() -> Select[Article]:
+def _tagged(by_language: bool) -> Select[Article]:
     # The tag's own index gives its article ids; EXISTS per article took three times as long.
     tagged = select(article_tag.c.article_id).where(article_tag.c.tag_id == bindparam("tag_id"))
-    return _published(now=NOW).where(Article.id.in_(tagged))
+    return _published(now=NOW, by_language=by_language).where(Article.id.in_(tagged))
 
 
 @cache
-def _featured(limit: int) -> Select[Article]:
-    return _published(now=NOW).where(Article.featured.is_(True)).limit(limit)
+def _featured(limit: int, by_language: bool) -> Select[Article]:
+    return _published(now=NOW, by_language=by_language).where(Article.featured.is_(True)).limit(limit)
 
 
 @cache
-def _latest(limit: int, with_tags: bool) -> Select[Article]:
+def _latest(limit: int, with_tags: bool, by_language: bool) -> Select[Article]:
     # An empty `exclude` leaves nothing out (NOT IN an empty set is true).
-    query = _published(now=NOW).where(Article.id.not_in(bindparam("exclude", expanding=True)))
+    query = _published(now=NOW, by_language=by_language).where(
+        Article.id.not_in(bindparam("exclude", expanding=True))
+    )
     return (query.options(WITH_TAGS) if with_tags else query).limit(limit)
 
 
@@ -147,6 +185,8 @@ def related(db: Session, article: Article, *, limit: int = 3) -> Sequence[Articl
         **{f"tag_{number}": tag_id for number, tag_id in enumerate(tag_ids)},
         # No category: `= NULL` is never true, so no other article counts as in the same one.
         "category_id": article.category_id,
+        # Related articles are read in the article's own language.
+        "language": article.language,
     }
     statement = _related_statement(limit, len(tag_ids), article.category_id is not None)
     return db.scalars(statement, params).unique().all()
@@ -166,7 +206,7 @@ def _related_statement(limit: int, tag_count: int, in_category: bool) -> Select[
     same_category = Article.category_id == bindparam("category_id")
     chosen = _related_candidates(tag_count, in_category).subquery()
     return (
-        _published(now=NOW)
+        _published(now=NOW, by_language=True)
         .join(chosen, chosen.c.article_id == Article.id)
         .where(Article.id != bindparam("article_id"))
         .order_by(None)
@@ -178,7 +218,12 @@ def _related_statement(limit: int, tag_count: int, in_category: bool) -> Select[
 def _related_candidates(tag_count: int, in_category: bool) -> CompoundSelect[int]:
     """The ids of the newest articles carrying each tag, of the category's newest published ones,
     and of the newest published ones of all (so an article sharing nothing still has neighbours)."""
-    newest = _published(now=NOW).with_only_columns(Article.id).limit(RELATED_CANDIDATES).subquery()
+    newest = (
+        _published(now=NOW, by_language=True)
+        .with_only_columns(Article.id)
+        .limit(RELATED_CANDIDATES)
+        .subquery()
+    )
     # Read from the tag's own index, newest first; the caller keeps the published ones.
     parts: list[Select[int]] = [select(newest.c.id.label("article_id"))]
     parts += [
@@ -194,7 +239,7 @@ def _related_candidates(tag_count: int, in_category: bool) -> CompoundSelect[int
     ]
     if in_category:
         in_category_newest = (
-            _published(now=NOW)
+            _published(now=NOW, by_language=True)
             .with_only_columns(Article.id)
             .where(Article.category_id == bindparam("category_id"))
             .limit(RELATED_CANDIDATES)
@@ -204,10 +249,12 @@ def _related_candidates(tag_count: int, in_category: bool) -> CompoundSelect[int
     return union(*parts)
 
 
-def professional_articles(db: Session, viewer: Viewer) -> list[Article]:
+def professional_articles(db: Session, viewer: Viewer, *, language: str | None = None) -> list[Article]:
     """Published articles with content for professionals that this viewer may read, newest first."""
     gated = or_(Article.audience != "", Article.body.contains(f"::: {GATE}"))
     query = _published(with_body=True).where(gated)
+    if language is not None:
+        query = query.where(Article.language == language)
     return [article for article in db.scalars(query).unique() if _has_readable_gated_part(article, viewer)]
 
 
@@ -244,16 +291,19 @@ def find_tag(db: Session, slug: str) -> Tag | None:
     return db.scalar(select(Tag).where(Tag.slug == slug))
 
 
-def categories_in_use(db: Session) -> Sequence[Category]:
+def categories_in_use(db: Session, *, language: str | None = None) -> Sequence[Category]:
     """Return the categories that hold at least one published article, by name."""
-    return db.scalars(_categories_in_use(), {"now": utcnow()}).all()
+    return db.scalars(_categories_in_use(language is not None), _params(language)).all()
 
 
 @cache
-def _categories_in_use() -> Select[Category]:
+def _categories_in_use(by_language: bool) -> Select[Category]:
     # One index probe per category, not a pass over every published article.
     used = (
-        _published(now=NOW).with_only_columns(Article.id).where(Article.category_id == Category.id).exists()
+        _published(now=NOW, by_language=by_language)
+        .with_only_columns(Article.id)
+        .where(Article.category_id == Category.id)
+        .exists()
     )
     return select(Category).where(used).order_by(Category.name)
 

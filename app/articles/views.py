@@ -7,7 +7,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from app.access.dependencies import CurrentViewer
-from app.articles import service, taxonomy_queries, visibility
+from app.articles import service, taxonomy_queries, translations, visibility
+from app.articles.models import Article
+from app.core import i18n
 from app.core.db import Db
 from app.core.policy import Audience, Viewer
 from app.core.reader_cache import shared_per_variant
@@ -22,7 +24,9 @@ router = APIRouter(dependencies=[Depends(shared_per_variant)])
 def index(request: Request, db: Db, page: str | None = None) -> Response:
     """List every published article, newest first."""
     size = request.app.state.settings.page_size
-    articles = page_or_404(service.list_published(db, number=page_number(page), size=size))
+    articles = page_or_404(
+        service.list_published(db, number=page_number(page), size=size, language=i18n.current())
+    )
     return render(request, "articles/index.html", {"page": articles})
 
 
@@ -35,6 +39,13 @@ def detail(request: Request, slug: str, db: Db, viewer: CurrentViewer) -> Respon
         if new_slug:
             return RedirectResponse(request.app.url_path_for("articles.detail", slug=new_slug), 301)
         raise HTTPException(404, "There is no article at this address.")
+    here = i18n.current()
+    if article.language != here:
+        # The address of another language's version: its version in the page's language if it
+        # has one, else the article as it is, saying so (never a 404 for a missing translation).
+        version = translations.version_in(db, article, here, published_only=True)
+        if version is not None:
+            return RedirectResponse(request.app.url_path_for("articles.detail", slug=version.slug), 302)
 
     def panel(audience: Audience) -> str:
         return _locked_panel(request, audience, viewer)
@@ -45,8 +56,45 @@ def detail(request: Request, slug: str, db: Db, viewer: CurrentViewer) -> Respon
         "body": body,
         "locked_panel": None if body else Markup(panel(article.audience_rule)),  # noqa: S704
         "related": service.related(db, article),
+        "article_versions": _versions(request, db, article),
+        "untranslated": _untranslated(request, article) if article.language != here else None,
+        "canonical": _canonical(request, article),
     }
     return render(request, "articles/detail.html", context)
+
+
+def _versions(request: Request, db: Db, article: Article) -> list[tuple[str, str]]:
+    """(language, absolute address) of each published version in a language the site speaks."""
+    settings = request.app.state.settings
+    spoken = settings.language_codes
+    return [
+        (language, settings.base_url.rstrip("/") + translations.address_in(language, _path(request, slug)))
+        for language, slug in translations.published_slugs(db, article)
+        if language in spoken
+    ]
+
+
+def _path(request: Request, slug: str) -> str:
+    # Built by the router without the page's prefix: address_in puts the version's own.
+    return str(request.app.router.url_path_for("articles.detail", slug=slug))
+
+
+def _canonical(request: Request, article: Article) -> str:
+    """The article's address in its own language (where the site speaks it): one page, one address."""
+    if article.language in request.app.state.settings.language_codes:
+        return translations.address_in(article.language, _path(request, article.slug))
+    return str(request.app.url_path_for("articles.detail", slug=article.slug))
+
+
+def _untranslated(request: Request, article: Article) -> dict[str, str]:
+    """What the notice on an article shown outside its own language names."""
+    spoken = request.app.state.settings.language_codes
+    return {
+        "language": translations.language_name(i18n.current()),
+        "original": translations.language_name(article.language),
+        "url": _canonical(request, article) if article.language in spoken else "",
+        "list": str(request.app.url_path_for("articles.index")),
+    }
 
 
 def _locked_panel(request: Request, audience: Audience, viewer: Viewer) -> str:
@@ -71,7 +119,8 @@ def category(request: Request, slug: str, db: Db, page: str | None = None) -> Re
             return _moved(request, "categories.detail", new_slug)
         raise HTTPException(404, "There is no such category.")
     size = request.app.state.settings.page_size
-    articles = page_or_404(service.list_in_category(db, found, number=page_number(page), size=size))
+    listed = service.list_in_category(db, found, number=page_number(page), size=size, language=i18n.current())
+    articles = page_or_404(listed)
     return render(request, "articles/category.html", {"category": found, "page": articles})
 
 
@@ -85,5 +134,6 @@ def tag(request: Request, slug: str, db: Db, page: str | None = None) -> Respons
             return _moved(request, "tags.detail", new_slug)
         raise HTTPException(404, "There is no such tag.")
     size = request.app.state.settings.page_size
-    articles = page_or_404(service.list_tagged(db, found, number=page_number(page), size=size))
+    listed = service.list_tagged(db, found, number=page_number(page), size=size, language=i18n.current())
+    articles = page_or_404(listed)
     return render(request, "articles/tag.html", {"tag": found, "page": articles})

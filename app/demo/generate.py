@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.articles.models import Article, ArticleRevision, ArticleStatus, Reference, Tag, article_tag
@@ -82,6 +82,7 @@ def _insert_batch(
     ]
     # Ids from the database, not counted here, so PostgreSQL's sequence stays right.
     ids = db.scalars(insert(Article).returning(Article.id, sort_by_parameter_order=True), rows).all()
+    db.execute(update(Article).where(Article.id.in_(ids)).values(translation_group_id=Article.id))
     children: dict[Any, list[dict[str, Any]]] = {
         table: [] for table in (article_tag, Reference.__table__, ArticleRevision.__table__)
     }
@@ -126,6 +127,8 @@ def _article_row(model: Article, number: int, published_at: datetime) -> dict[st
         "hero_image": model.hero_image,
         "hero_alt": model.hero_alt,
         "featured": False,
+        # In its model's language, each copy the original of its own translation group (set below).
+        "language": model.language,
         "version": REVISIONS,
         "status": ArticleStatus.PUBLISHED,
         "category_id": model.category_id,

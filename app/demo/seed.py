@@ -14,7 +14,7 @@ from app.access import service as access_service
 from app.access.models import RequestState
 from app.accounts import service as accounts_service
 from app.accounts.models import Role, TokenPurpose, User
-from app.articles.models import Article
+from app.articles.models import Article, Category, Tag
 from app.contact import service as contact_service
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
@@ -22,6 +22,7 @@ from app.core.policy import Profession
 from app.publishing.importer import import_file
 
 DEMO_ARTICLES = Path(__file__).resolve().parent / "articles"
+TAXONOMY_DE = DEMO_ARTICLES.parent / "taxonomy_de.yaml"
 STAFF = [
     ("admin@portico.example", "Ada Admin (demo)", Role.ADMIN, "portico-trial-keyholder"),
     ("reviewer@portico.example", "Rita Reviewer (demo)", Role.REVIEWER, "portico-trial-gatekeeper"),
@@ -67,16 +68,41 @@ def load_into_empty(settings: Settings) -> bool:
         if session.scalar(select(func.count()).select_from(Article)):
             click.echo("Database already has content; demo not loaded.")
             return False
-        for path in sorted(DEMO_ARTICLES.glob("*.md")):
-            import_file(session, path, media_dir=settings.media_dir)
+        # The originals first: each German file names the English article it translates.
+        for path in demo_files():
+            import_file(
+                session, path, media_dir=settings.media_dir, default_language=settings.default_language
+            )
+        name_taxonomy(session)
         if not session.scalar(select(func.count()).select_from(User)):
             _accounts(session, settings)
             _messages(session, settings)
         session.commit()
     engine.dispose()
-    click.echo(f"Loaded {len(list(DEMO_ARTICLES.glob('*.md')))} demo articles.")
+    click.echo(f"Loaded {len(demo_files())} demo articles.")
     print_logins()
     return True
+
+
+def demo_files() -> list[Path]:
+    """The English articles, then their translations (in a folder per language)."""
+    translated = sorted(
+        path for folder in DEMO_ARTICLES.iterdir() if folder.is_dir() for path in folder.glob("*.md")
+    )
+    return sorted(DEMO_ARTICLES.glob("*.md")) + translated
+
+
+def name_taxonomy(db: Session) -> None:
+    """Give the demo's categories and tags their German names (taxonomy_de.yaml)."""
+    import yaml
+
+    names = yaml.safe_load(TAXONOMY_DE.read_text(encoding="utf-8"))
+    items: list[Category | Tag] = [*db.scalars(select(Category)), *db.scalars(select(Tag))]
+    for item in items:
+        if entry := names["categories" if isinstance(item, Category) else "tags"].get(item.name):
+            # A new dict: the JSON column notices an assignment, not a change inside it.
+            item.translations = {**item.translations, "de": entry["name"]}
+    db.flush()
 
 
 def _accounts(db: Session, settings: Settings) -> None:

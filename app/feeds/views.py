@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from app.articles import service as articles_service
+from app.core import i18n
 from app.core.db import Db
 from app.core.reader_cache import shared_per_variant
 from app.feeds import documents
@@ -18,7 +19,7 @@ router = APIRouter(dependencies=[Depends(shared_per_variant)])
 @router.get("/feed.xml", name="feeds.atom", response_class=Response)
 def atom(request: Request, db: Db) -> Response:
     """Offer the newest published articles as an Atom feed: titles and summaries, never bodies."""
-    articles = articles_service.latest(db, limit=documents.FEED_SIZE, with_tags=True)
+    articles = articles_service.latest(db, limit=documents.FEED_SIZE, with_tags=True, language=i18n.current())
     settings = request.app.state.settings
     others = other_languages(request, "feeds.atom")
     feed = documents.atom_feed(articles, settings=settings, link=linker(request), others=others)

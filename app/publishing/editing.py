@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.articles import translations
 from app.articles.markdown import check_body, limit_problem
 from app.articles.models import Article, ArticleRevision, ArticleStatus, Category, Reference, SlugRedirect
 from app.audit import service as audit
@@ -278,3 +279,31 @@ def latest_revision(db: Session, article: Article) -> ArticleRevision | None:
         ArticleRevision.article_id == article.id, ArticleRevision.number == article.version
     )
     return db.scalar(query)
+
+
+def translate(db: Session, original: Article, language: str, *, actor: User, ip: str = "") -> Article:
+    """Start the article's version in `language` as a draft copy of it, to be translated.
+
+    It keeps the references, figures, category, tags, audience and body, so the gates and
+    citations start out as the original's; TranslationRefused if the group has that language.
+    """
+    draft = Article(author_id=actor.id, version=0, language=language, featured=original.featured)
+    translations.join(db, draft, original)
+    content = service.Content(
+        title=original.title,
+        slug=translations.free_slug(db, f"{original.slug}-{language}"),
+        summary=original.summary,
+        body=original.body,
+        audience=original.audience,
+        category=original.category,
+        tag_names=tuple(t.name for t in original.tags),
+        author_name=original.author_name,
+        hero_image=original.hero_image,
+        hero_alt=original.hero_alt,
+        references=tuple(
+            {name: getattr(r, name) for name in forms.REFERENCE_FIELDS} for r in original.references
+        ),
+    )
+    service.apply_content(db, draft, content, status=ArticleStatus.DRAFT, published_at=None, saved_by=actor)
+    audit_save(db, draft, before=None, actor=actor, ip=ip, action="article.translation_created")
+    return draft

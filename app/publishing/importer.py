@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.articles import body_limits
+from app.articles import body_limits, translations
 from app.articles.markdown import check_body
 from app.articles.models import Article, ArticleStatus
+from app.core import i18n
 from app.core.db import utcnow
 from app.core.policy import AudienceError, parse_audience
 from app.core.text import SLUG_PATTERN, slugify
@@ -66,6 +68,17 @@ class FrontMatter(BaseModel):
     author: str = ""
     hero_image: str | None = None
     hero_alt: str = ""
+    # The article's language (else the site's default), and the slug of the article it translates.
+    language: str | None = None
+    translation_of: str | None = Field(default=None, pattern=SLUG_PATTERN, max_length=200)
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        # Any language the site could speak: a translation may be loaded before its language is on.
+        if value is not None and value not in i18n.catalog_languages():
+            raise ValueError(f"unknown language {value!r}; one of: {', '.join(i18n.catalog_languages())}")
+        return value
 
     @field_validator("audience")
     @classmethod
@@ -155,15 +168,45 @@ def parse_file(path: Path) -> tuple[FrontMatter, str]:
     return meta, body
 
 
-def import_file(db: Session, path: Path, *, media_dir: Path) -> Article:
+def import_file(
+    db: Session, path: Path, *, media_dir: Path, default_language: str = i18n.SOURCE_LANGUAGE
+) -> Article:
     """Create or update the article a file describes; nothing is flushed if the file is bad.
 
     Images given by a path relative to the file are copied into the media library, so they are
-    served through the access rule like the text around them.
+    served through the access rule like the text around them. A file with `translation_of` becomes
+    that article's version in its `language`; the original must be imported first.
     """
     meta, body = parse_file(path)
+    original = _original(db, path, meta)
     body = _import_images(db, path, body, media_dir)
     audience = " ".join(meta.audience) if isinstance(meta.audience, list) else (meta.audience or "")
+    try:
+        return _save(db, meta, body, audience, language=meta.language or default_language, original=original)
+    except translations.TranslationRefused as refused:
+        raise ImportProblem(path, _key_line(path, "translation_of"), f"translation_of: {refused}") from None
+
+
+def _original(db: Session, path: Path, meta: FrontMatter) -> Article | None:
+    if meta.translation_of is None:
+        return None
+    original = db.scalar(select(Article).where(Article.slug == meta.translation_of))
+    if original is None:
+        line = _key_line(path, "translation_of")
+        message = f"translation_of: there is no article {meta.translation_of!r}; import the original first"
+        raise ImportProblem(path, line, message)
+    return original
+
+
+def _key_line(path: Path, key: str) -> int:
+    """The line of a top-level front-matter key, for a problem found after parsing."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next((number for number, line in enumerate(lines, start=1) if line.startswith(f"{key}:")), 0)
+
+
+def _save(
+    db: Session, meta: FrontMatter, body: str, audience: str, *, language: str, original: Article | None
+) -> Article:
     return service.save_article(
         db,
         slug=meta.slug or slugify(meta.title),
@@ -180,6 +223,8 @@ def import_file(db: Session, path: Path, *, media_dir: Path) -> Article:
         author_name=meta.author,
         hero_image=meta.hero_image,
         hero_alt=meta.hero_alt,
+        language=language,
+        translation_of=original,
     )
 
 

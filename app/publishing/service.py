@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.articles import translations
 from app.articles.models import Article, ArticleRevision, ArticleStatus, Category, Reference
 from app.articles.service import category_named, record_revision, tags_named
-from app.core import content_version
+from app.core import content_version, i18n
 from app.media import service as media_service
 from app.search import service as search_service
 
@@ -40,8 +41,14 @@ def save_article(
     author_name: str = "",
     hero_image: str | None = None,
     hero_alt: str = "",
+    language: str = i18n.SOURCE_LANGUAGE,
+    translation_of: Article | None = None,
 ) -> Article:
-    """Create the article at `slug`, or update it; either way the save is kept as a revision."""
+    """Create the article at `slug`, or update it; either way the save is kept as a revision.
+
+    With `translation_of`, the article is that one's version in `language` (TranslationRefused
+    if the group has another version in that language already).
+    """
     content = Content(
         title=title,
         slug=slug,
@@ -59,6 +66,11 @@ def save_article(
     if article is None:
         article = Article(slug=slug, version=0)
     article.featured = featured
+    article.language = language
+    if translation_of is not None:
+        translations.join(db, article, translation_of)
+    else:
+        translations.check_language(db, article)
     apply_content(db, article, content, status=status, published_at=published_at, saved_by=None)
     return article
 
@@ -103,6 +115,9 @@ def apply_content(
     # Flush the removals first: the new rows may reuse the old (article, key) pairs.
     article.references.clear()
     db.flush()
+    if article.translation_group_id is None:
+        # A new article is the original of its own translation group.
+        article.translation_group_id = article.id
     article.references.extend(Reference(**fields) for fields in content.references)
     db.flush()
     media_service.record_usage(db, article)

@@ -102,13 +102,21 @@ def query_terms(query: str) -> list[str]:
 SEARCH_CANDIDATES = 60
 
 
-def search(db: Session, query: str, viewer: Viewer, *, page: int, size: int) -> Page[SearchHit]:
-    """Find published articles by the words of `query`, in the text this viewer may read."""
+def search(
+    db: Session, query: str, viewer: Viewer, *, page: int, size: int, language: str | None = None
+) -> Page[SearchHit]:
+    """Find published articles by the words of `query`, in the text this viewer may read.
+
+    With `language`, only the articles in that language (a page searches its own language's).
+    """
     terms = query_terms(query)
     if not terms:
         return Page([], page, size, 0)
     dialect = db.get_bind().dialect.name
-    rows = db.execute(_readable_rows(dialect, terms, viewer).limit(SEARCH_CANDIDATES + 1)).all()
+    statement = _readable_rows(dialect, terms, viewer)
+    if language is not None:
+        statement = statement.where(Article.language == language)
+    rows = db.execute(statement.limit(SEARCH_CANDIDATES + 1)).all()
     more, rows = len(rows) > SEARCH_CANDIDATES, rows[:SEARCH_CANDIDATES]
     best: dict[int, Row[int, int, float, datetime]] = {}
     for row in rows:  # the best row of each article; on equal scores the one indexed first

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.access.dependencies import CurrentViewer
+from app.core import i18n
 from app.core.db import Db
 from app.core.reader_cache import shared_per_variant
 from app.core.web import page_number, render
@@ -24,5 +25,5 @@ def results(
     found = None
     if query:
         size = request.app.state.settings.page_size
-        found = service.search(db, query, viewer, page=page_number(page), size=size)
+        found = service.search(db, query, viewer, page=page_number(page), size=size, language=i18n.current())
     return render(request, "search/results.html", {"query": query, "page": found})

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.articles import service as articles_service
-from app.core import language_links
+from app.core import i18n, language_links
 from app.core.db import Db
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
@@ -20,9 +20,10 @@ router = APIRouter(dependencies=[Depends(shared_per_variant)])
 @router.get("/", name="site.home", response_class=HTMLResponse)
 def home(request: Request, db: Db) -> Response:
     """Show the featured and the latest articles."""
-    featured = articles_service.featured(db)
-    latest = articles_service.latest(db, exclude=[a.id for a in featured])
-    categories = articles_service.categories_in_use(db)
+    language = i18n.current()
+    featured = articles_service.featured(db, language=language)
+    latest = articles_service.latest(db, exclude=[a.id for a in featured], language=language)
+    categories = articles_service.categories_in_use(db, language=language)
     context = {"featured": featured, "latest": latest, "categories": categories}
     return render(request, "site/home.html", context)
 
