@@ -329,6 +329,7 @@ def test_one_sitemap_lists_each_page_in_each_language_with_its_alternates(
 
 def test_each_language_has_its_feed_with_its_own_links(bilingual: TestClient, db: Session) -> None:
     factories.article(db, slug="sleep-well", title="Sleep well", tags=["Sleep"])
+    factories.article(db, slug="gut-schlafen", title="Gut schlafen", tags=["Sleep"], language="de")
     german = ET.fromstring(bilingual.get("/de/feed.xml").content)
     assert german.get("{http://www.w3.org/XML/1998/namespace}lang") == "de"
     links = {
@@ -339,7 +340,9 @@ def test_each_language_has_its_feed_with_its_own_links(bilingual: TestClient, db
     assert links[("alternate", "en")] == f"{BASE}/en/feed.xml"
     entry = german.find(f"{ATOM}entry")
     assert entry is not None
-    assert entry.find(f"{ATOM}link").get("href") == f"{BASE}/de/articles/sleep-well"  # type: ignore[union-attr]
+    # Each language's feed lists the articles written in it.
+    assert entry.find(f"{ATOM}link").get("href") == f"{BASE}/de/articles/gut-schlafen"  # type: ignore[union-attr]
+    assert len(german.findall(f"{ATOM}entry")) == 1
     english = ET.fromstring(bilingual.get("/en/feed.xml").content)
     assert english.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
     assert english.findtext(f"{ATOM}id") == f"{BASE}/en/feed.xml"

@@ -93,8 +93,8 @@ def test_an_applicant_waiting_for_review_reads_why_a_part_is_closed_and_the_area
 def test_search_counts_and_pages_in_german(browser: TestClient, bilingual_app: FastAPI) -> None:
     db = bilingual_app.state.session_factory()
     for number in range(5):
-        factories.article(db, slug=f"walrus-{number}", summary="The walrus sleeps.")
-    factories.article(db, slug="seal", summary="The seal naps.")
+        factories.article(db, slug=f"walrus-{number}", summary="Ein Walrus schläft.", language="de")
+    factories.article(db, slug="seal", summary="Die Robbe naps.", language="de")
     db.close()
     page = soup(browser.get("/de/search?q=walrus").text)
     assert page_text(str(page.select_one(".search-summary"))) == "5 Artikel passen zu „walrus“."

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.models import RequestState
+from app.core import i18n
 from app.core.config import Settings
 from app.core.errors import CSRF_MESSAGE
 from app.core.languages import is_neutral
@@ -222,6 +223,18 @@ MATRIX = [
 ]  # fmt: skip
 
 
+def _in_every_language(text: str) -> frozenset[str]:
+    titles = set()
+    for code in i18n.catalog_languages():
+        with i18n.using(code):
+            titles.add(i18n.gettext(text))
+    return frozenset(titles)
+
+
+# The title of the page that refuses a form for its token, as each language writes it.
+REFUSED_FOR_TOKEN = _in_every_language(CSRF_MESSAGE[0])
+
+
 class Poster:
     """Posts a form with nothing but a valid CSRF token, as the browser's page would send it.
 
@@ -237,7 +250,7 @@ class Poster:
 
     def post(self, url: str) -> Response:
         response = self.client.post(url, data={"csrf_token": self.token}, follow_redirects=False)
-        if response.status_code == 403 and CSRF_MESSAGE[0] in response.text:
+        if response.status_code == 403 and any(title in response.text for title in REFUSED_FOR_TOKEN):
             self.token = csrf_from(self.client, "/forgot-password")
             response = self.client.post(url, data={"csrf_token": self.token}, follow_redirects=False)
         return response
