@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
+import lxml.html
 import pytest
 from bs4 import BeautifulSoup
 from fastapi import FastAPI
@@ -231,9 +232,17 @@ def db(app: FastAPI) -> Iterator[Session]:
 
 
 def page_text(html: str) -> str:
-    """The text a reader sees, with whitespace collapsed."""
-    soup = BeautifulSoup(html, "html.parser")
-    return re.sub(r"\s+", " ", soup.get_text(" ")).strip()
+    """The text a reader sees (no scripts, styles or comments), with whitespace collapsed."""
+    # lxml's own tree: twenty times quicker than BeautifulSoup's, and tests read a page's text often.
+    # lxml reads a NUL as U+FFFD; pages that show one are read as they are.
+    if "\x00" in html:
+        return re.sub(r"\s+", " ", BeautifulSoup(html, "html.parser").get_text(" ")).strip()
+    if not html.strip():
+        return ""
+    tree = lxml.html.fromstring(html)
+    for hidden in tree.xpath("//script | //style | //template | //comment()"):
+        hidden.drop_tree()
+    return re.sub(r"\s+", " ", " ".join(tree.itertext())).strip()
 
 
 def soup(html: str) -> BeautifulSoup:
