@@ -34,7 +34,9 @@ def tag_id(db: Session, slug: str) -> int:
 
 def actions(db: Session) -> list[str]:
     db.expire_all()
-    return list(db.scalars(select(AuditEvent.action).where(AuditEvent.target_type.in_(["category", "tag"]))))
+    # In the order they happened: without ORDER BY, PostgreSQL may return rows in any order.
+    query = select(AuditEvent.action).where(AuditEvent.target_type.in_(["category", "tag"]))
+    return list(db.scalars(query.order_by(AuditEvent.id)))
 
 
 def titles_on(client: TestClient, path: str) -> list[str]:

@@ -32,7 +32,7 @@ from app.core.db import utcnow
 from app.jobs import files
 from app.mail.models import OutboxMessage
 from tests import factories
-from tests.conftest import FAST_HASHING, POSTGRES_URL, _empty_tables
+from tests.conftest import FAST_HASHING, POSTGRES_URL, SharedEngines
 from tests.live import PORTAL, Browser, free_port, portal_env, portal_serve
 
 pytestmark = pytest.mark.crash
@@ -69,11 +69,13 @@ def keep_trying(action, deadline: float) -> None:  # type: ignore[no-untyped-def
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, sqlite_template: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+def database_url(
+    tmp_path: Path, sqlite_template: Path, request: pytest.FixtureRequest, shared_engines: SharedEngines
+) -> Iterator[str]:
     if POSTGRES_URL:
         url = request.getfixturevalue("postgres_database")
         yield url
-        _empty_tables(url)
+        shared_engines.empty(url)
         return
     shutil.copyfile(sqlite_template, tmp_path / "portal.db")
     yield f"sqlite:///{tmp_path / 'portal.db'}"

@@ -21,7 +21,7 @@ from app.contact.models import ContactMessage
 from app.core.config import Settings
 from app.main import create_app
 from tests.browsing import csrf_from
-from tests.conftest import FAST_HASHING, _empty_tables
+from tests.conftest import FAST_HASHING, SharedEngines
 from tests.faultproxy import FaultProxy, fault_proxy, required_url
 
 pytestmark = pytest.mark.faults
@@ -31,12 +31,12 @@ RECOVERY_SECONDS = 5.0
 
 
 @pytest.fixture
-def direct_url(request: pytest.FixtureRequest) -> Iterator[str]:
+def direct_url(request: pytest.FixtureRequest, shared_engines: SharedEngines) -> Iterator[str]:
     """A migrated PostgreSQL database of this worker, emptied afterwards."""
     required_url("PORTAL_TEST_DATABASE_URL", "PostgreSQL outages")
     url: str = request.getfixturevalue("postgres_database")
     yield url
-    _empty_tables(url)
+    shared_engines.empty(url)
 
 
 def app_on(url: str) -> FastAPI:

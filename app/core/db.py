@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, NamedTuple, cast
 
 import structlog
 from fastapi import Depends, Request
@@ -86,6 +86,18 @@ def make_reader(engine: Engine) -> Engine:
     event.listen(reader, "connect", _configure_sqlite)
     event.listen(reader, "connect", _wait_briefly)
     return reader
+
+
+class Engines(NamedTuple):
+    """An app's engine and the one its page cache reads with on the event loop."""
+
+    main: Engine
+    reader: Engine
+
+
+def make_engines(url: str, settings: Settings | None = None) -> Engines:
+    engine = make_engine(url, settings)
+    return Engines(engine, make_reader(engine))
 
 
 def _wait_briefly(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -42,6 +42,7 @@ log = structlog.get_logger(__name__)
 
 LONGEST_ADDRESS = 1024
 RETRY_AFTER_SECONDS = 5.0
+KEEP_BUILT_SECONDS = 2.0
 SKIPPED_PREFIXES = ("/static/",)
 # Health checks answer without the database (/healthz) or within their own deadline (/readyz):
 # a lookup would make them wait on a database that hangs.
@@ -111,9 +112,10 @@ class PageCache:
             if recorder.entry is not None:
                 await self.store(building[0], version, recorder.entry)  # once the client has the page
         finally:
-            # Only now: a visitor whose lookup missed while the page was being stored takes it from
-            # here instead of building it a second time.
-            del self.building[building]
+            # Kept a moment longer: a visitor whose lookup missed while the page was being built
+            # or stored (a slow connection, a busy database) takes it from here instead of
+            # building it a second time. The key holds the content version, so it is the same page.
+            asyncio.get_running_loop().call_later(KEEP_BUILT_SECONDS, self.building.pop, building, None)
 
     def _eligible(self, scope: Scope) -> bool:
         return (
