@@ -23,7 +23,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import anyio.to_thread
@@ -69,6 +69,7 @@ class PageCache:
         self.inline_reads = reader.dialect.name == "sqlite" and reader is not engine
         self.stores = 0
         self.building: dict[tuple[str, int], asyncio.Future[Entry | None]] = {}
+        self.built_at: dict[tuple[str, int], datetime] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._eligible(scope):
@@ -91,6 +92,8 @@ class PageCache:
         """
         building = (scope["page_cache.key"], version)
         pending = self.building.get(building)
+        if pending is not None and pending.done() and self._expired(building):
+            pending = None  # kept past the pages' maximum age: build it anew
         if pending is not None:
             # Shielded: a waiter that goes away must not cancel the page for the others.
             entry = await asyncio.shield(pending)
@@ -115,7 +118,17 @@ class PageCache:
             # Kept a moment longer: a visitor whose lookup missed while the page was being built
             # or stored (a slow connection, a busy database) takes it from here instead of
             # building it a second time. The key holds the content version, so it is the same page.
-            asyncio.get_running_loop().call_later(KEEP_BUILT_SECONDS, self.building.pop, building, None)
+            self.built_at[building] = clock.now()
+            asyncio.get_running_loop().call_later(KEEP_BUILT_SECONDS, self._forget, building, done)
+
+    def _expired(self, building: tuple[str, int]) -> bool:
+        built = self.built_at.get(building)
+        return built is not None and clock.now() - built >= self.max_age
+
+    def _forget(self, building: tuple[str, int], done: asyncio.Future[Entry | None]) -> None:
+        if self.building.get(building) is done:  # not a later build of the same page
+            del self.building[building]
+            self.built_at.pop(building, None)
 
     def _eligible(self, scope: Scope) -> bool:
         return (
