@@ -100,7 +100,9 @@ def serve(host: str, port: int, demo: bool, reload: bool, workers: int) -> None:
     stop_ticking = _tick_in_background(settings) if settings.env == "development" else None
     if not reload:
         # The app is loaded once here, before the workers start; each worker still calls `create_app`.
-        prepare_workers(workers, database_url=settings.database_url)
+        from app.main import warm_site_routes
+
+        prepare_workers(workers, database_url=settings.database_url, warm=warm_site_routes)
     try:
         uvicorn.run(
             "app.main:create_app",

@@ -13,6 +13,7 @@ How long a worker may take to answer its supervisor is a setting
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import make_url
@@ -30,7 +31,7 @@ MALLOC_ARENAS = "2"
 M_ARENA_MAX = -8  # mallopt's parameter number for MALLOC_ARENA_MAX (malloc.h)
 
 
-def prepare_workers(workers: int, *, database_url: str) -> None:
+def prepare_workers(workers: int, *, database_url: str, warm: Callable[[], None]) -> None:
     """Before uvicorn starts: import the app's modules, and let workers start as copies.
 
     uvicorn spawns each worker as a fresh interpreter that imports everything again (seconds of
@@ -54,12 +55,11 @@ def prepare_workers(workers: int, *, database_url: str) -> None:
     # 0.1 s of CPU before the first answer. Whatever they leave behind is collected once, below.
     gc.disable()
     try:
-        from app.main import warm_site_routes
-
+        # `warm` loads the app (app.main's `warm_site_routes`: core does not import the top).
         # The ORM's mappings, the routes' dependencies and the database's SQLAlchemy dialect are
         # the same in every worker: set them up once, in the shared pages (0.3 s of CPU a worker).
         configure_mappers()
-        warm_site_routes()
+        warm()
         make_url(database_url).get_dialect()
     finally:
         gc.collect()
