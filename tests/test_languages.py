@@ -309,7 +309,9 @@ def test_a_site_in_one_language_has_no_switch_and_no_alternates(client: TestClie
 def test_one_sitemap_lists_each_page_in_each_language_with_its_alternates(
     bilingual: TestClient, db: Session
 ) -> None:
-    factories.article(db, slug="sleep-well", title="Sleep well", tags=["Sleep"])
+    original = factories.article(db, slug="sleep-well", title="Sleep well", tags=["Sleep"])
+    factories.article(db, slug="gut-schlafen", title="Gut schlafen", language="de", translation_of=original)
+    factories.article(db, slug="only-english", title="Only in English")
     root = ET.fromstring(bilingual.get("/sitemap.xml").content)
     entries = {
         entry.findtext(f"{SITEMAP}loc"): {
@@ -317,14 +319,15 @@ def test_one_sitemap_lists_each_page_in_each_language_with_its_alternates(
         }
         for entry in root.findall(f"{SITEMAP}url")
     }
-    article = {
-        "en": f"{BASE}/en/articles/sleep-well",
-        "de": f"{BASE}/de/articles/sleep-well",
-        "x-default": f"{BASE}/articles/sleep-well",
-    }
+    # An article is listed in its own language, with its translations as alternates.
+    article = {"en": f"{BASE}/en/articles/sleep-well", "de": f"{BASE}/de/articles/gut-schlafen"}
     assert entries[article["en"]] == entries[article["de"]] == article
-    assert f"{BASE}/de/tags/sleep" in entries and f"{BASE}/en/" in entries
-    assert all(set(alternates) == {"en", "de", "x-default"} for alternates in entries.values())
+    assert entries[f"{BASE}/en/articles/only-english"] == {}
+    assert not any("/de/articles/sleep-well" in loc or "/en/articles/gut" in loc for loc in entries)
+    # Pages of every language are listed in each, with all of them and x-default.
+    home = {"en": f"{BASE}/en/", "de": f"{BASE}/de/", "x-default": f"{BASE}/"}
+    assert entries[home["en"]] == entries[home["de"]] == home
+    assert f"{BASE}/de/tags/sleep" in entries
 
 
 def test_each_language_has_its_feed_with_its_own_links(bilingual: TestClient, db: Session) -> None:

@@ -111,30 +111,48 @@ def _atom_entry(feed: ET.Element, article: Article, *, settings: Settings, link:
 def sitemap(articles: Sequence[Article], *, link: Link, base: str, languages: Sequence[str] = ()) -> bytes:
     """A sitemaps.org urlset: home, the article list, each article, and categories and tags in use.
 
-    `link` gives a page's path without a language. On a site in several `languages` each page is
-    listed once per language, each entry naming all of them and the address without a prefix
-    (x-default, which opens in the reader's language) as `hreflang` alternates, as Google reads
-    them: one sitemap for every language.
+    `link` gives a page's path without a language. On a site in several `languages` the pages of
+    every language (home, lists, categories, tags) are listed once per language, each entry
+    naming all of them and the address without a prefix (x-default, which opens in the reader's
+    language) as `hreflang` alternates, as Google reads them: one sitemap for every language. An
+    article is listed once, in its own language, with its translations as its alternates.
     """
+    several = len(languages) > 1
     newest = max((last_change(a) for a in articles), default=None)
     pages: dict[str, datetime | None] = {link("site.home"): newest, link("articles.index"): newest}
-    pages.update((link("articles.detail", slug=a.slug), last_change(a)) for a in articles)
     pages.update(sorted(_listings(articles, link).items()))
     base = base.rstrip("/")
     urlset = ET.Element("urlset", xmlns=SITEMAP_NS)
-    if len(languages) > 1:
+    if several:
         urlset.set("xmlns:xhtml", XHTML_NS)
     for path, changed in pages.items():
-        for code in languages if len(languages) > 1 else [""]:
-            entry = _add(urlset, "url")
-            _add(entry, "loc", f"{base}/{code}{path}" if code else base + path)
-            if changed:
-                _add(entry, "lastmod", timestamp(changed))
+        for code in languages if several else [""]:
+            entry = _url(urlset, f"{base}/{code}{path}" if code else base + path, changed)
             if code:
                 for other in languages:
                     _add(entry, "xhtml:link", rel="alternate", hreflang=other, href=f"{base}/{other}{path}")
                 _add(entry, "xhtml:link", rel="alternate", hreflang="x-default", href=base + path)
+    versions: dict[int, dict[str, str]] = {}
+    for article in articles:
+        address = (
+            base + (f"/{article.language}" if several else "") + link("articles.detail", slug=article.slug)
+        )
+        versions.setdefault(article.translation_group_id or article.id, {})[article.language] = address
+    for article in articles:
+        found = versions[article.translation_group_id or article.id]
+        entry = _url(urlset, found[article.language], last_change(article))
+        if several and len(found) > 1:
+            for code, address in sorted(found.items()):
+                _add(entry, "xhtml:link", rel="alternate", hreflang=code, href=address)
     return _serialise(urlset)
+
+
+def _url(urlset: ET.Element, address: str, changed: datetime | None) -> ET.Element:
+    entry = _add(urlset, "url")
+    _add(entry, "loc", address)
+    if changed:
+        _add(entry, "lastmod", timestamp(changed))
+    return entry
 
 
 def _listings(articles: Sequence[Article], link: Link) -> dict[str, datetime]:
