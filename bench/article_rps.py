@@ -20,6 +20,7 @@ from app.core import migrations
 from app.core.config import Settings
 from app.demo import seed
 from app.main import create_app
+from bench import one_language
 
 ARTICLE = "/articles/addressing-immunity-in-depression"
 PHYSICIAN = ("physician@portico.example", seed.APPLICANT_PASSWORD)
@@ -67,4 +68,5 @@ def main(seconds: float) -> None:
 
 
 if __name__ == "__main__":
+    one_language()
     main(float(sys.argv[1]) if len(sys.argv) > 1 else 10.0)

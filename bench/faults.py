@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.core import migrations
+from bench import one_language
 from tests.live import Browser, free_port, portal_env, portal_serve
 
 DATABASE_URL = os.environ.get(
@@ -182,4 +183,5 @@ def drop(database_url: str) -> None:
 
 
 if __name__ == "__main__":
+    one_language()
     main()

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from bench import one_language
 from bench.pages import PAGES
 
 HOST = "portal.bench.example"
@@ -195,4 +196,5 @@ async def _rate(call: Any, path: str, cookie: bytes, seconds: float, profile: st
 
 
 if __name__ == "__main__":
+    one_language()
     main()

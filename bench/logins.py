@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench import login, servers, wrk
+from bench import login, one_language, servers, wrk
 from bench.pages import ARTICLE, BROWSER, _free_port, _generate, _production
 
 
@@ -120,5 +120,6 @@ def _log_in(port: int) -> tuple[int, float]:
 
 
 if __name__ == "__main__":
+    one_language()
     os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
     main()

@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench import login, servers, wrk
+from bench import login, one_language, servers, wrk
 
 ARTICLE = "/articles/addressing-immunity-in-depression"
 PAGES = [
@@ -219,4 +219,5 @@ def _row(name: str, viewer: str, run: wrk.Run, ratio: float, sql: int) -> str:
 
 
 if __name__ == "__main__":
+    one_language()
     main()

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import one_language
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.articles import body_limits  # noqa: E402
@@ -174,4 +176,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    one_language()
     sys.exit(main())

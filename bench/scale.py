@@ -18,7 +18,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bench import login, servers, wrk
+from bench import login, one_language, servers, wrk
 from bench.pages import BROWSER, _free_port, _production
 
 PAGES = [
@@ -91,4 +91,5 @@ def _arguments() -> argparse.Namespace:
 
 
 if __name__ == "__main__":
+    one_language()
     main()

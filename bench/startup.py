@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import login, servers, wrk
+from bench import login, one_language, servers, wrk
 from bench.pages import BROWSER, PAGES, _fetch, _free_port, _generate, _production
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -112,5 +112,6 @@ def _descendants(pid: int) -> list[int]:
 
 
 if __name__ == "__main__":
+    one_language()
     os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
     main()

@@ -16,6 +16,7 @@ def test_existing_accounts_get_the_default_language(
     empty_database: str,  # noqa: F811  (the fixture imported above)
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("PORTAL_LANGUAGES", "en,de")
     monkeypatch.setenv("PORTAL_DEFAULT_LANGUAGE", "de")
     url = empty_database
     migrations.upgrade(url, BEFORE)

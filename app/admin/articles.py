@@ -137,6 +137,7 @@ def _save(request: Request, db: Db, user: User, article: Article | None, typed: 
             actor=user,
             version=typed.version,
             ip=client_ip(request),
+            language=request.app.state.settings.default_language,
         )
     except editing.EditRefused as refused:
         db.rollback()

@@ -14,6 +14,7 @@ from app.articles import translations
 from app.articles.markdown import check_body, limit_problem
 from app.articles.models import Article, ArticleRevision, ArticleStatus, Category, Reference, SlugRedirect
 from app.audit import service as audit
+from app.core import i18n
 from app.core.db import claim as claim_row
 from app.core.db import utcnow
 from app.core.forms import validate
@@ -165,12 +166,17 @@ def save(
     actor: User,
     version: int | None,
     ip: str = "",
+    language: str = i18n.SOURCE_LANGUAGE,
 ) -> Article:
-    """Save the checked content with the status the action asks for; refuse a stale version."""
+    """Save the checked content with the status the action asks for; refuse a stale version.
+
+    A new article is written in `language` (the site's default; a translation starts from
+    `translate`).
+    """
     before = article.status if article else None
     status, published_at = _status(article, checked.published_at, action)
     if article is None:
-        article = Article(author_id=actor.id, version=0)
+        article = Article(author_id=actor.id, version=0, language=language)
     else:
         claim(db, article, version)
         follow_rename(db, article, checked.content.slug)
