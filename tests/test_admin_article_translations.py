@@ -141,3 +141,15 @@ def test_the_editor_says_where_a_translation_differs_from_its_original(
     text = languages_section(editor, original)
     assert f"The version in German, Schlaf und Stimmung, differs from this original in: {DIFFER}" in text
     assert "category" not in text
+
+
+def test_the_public_page_link_of_a_version_is_in_its_own_language(
+    editor: TestClient, original: Article, db: Session
+) -> None:
+    german = factories.article(db, title="Schlaf und Stimmung", slug="schlaf-und-stimmung", language="de")
+    english_editor = soup(editor.get(f"/en/admin/articles/{german.id}").text)
+    link = english_editor.find("a", string="Public page")
+    assert link is not None and link["href"] == "/de/articles/schlaf-und-stimmung"
+    german_editor = soup(editor.get(f"/de/admin/articles/{original.id}").text)
+    link = german_editor.find("a", string="Öffentliche Seite")
+    assert link is not None and link["href"] == "/en/articles/sleep-and-mood"

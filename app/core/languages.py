@@ -50,6 +50,14 @@ def localised(path: str) -> str:
     return prefix + path if prefix and not is_neutral(path) else path
 
 
+def in_language(path: str, code: str) -> str:
+    """A path built for this page (`url_for`) as the page of the same address in language `code`."""
+    prefix = _prefix.get()
+    if not prefix or is_neutral(path) or not path.startswith(prefix + "/"):
+        return path
+    return f"/{code}{path[len(prefix) :]}"
+
+
 def preferred(header: str, codes: tuple[str, ...]) -> str | None:
     """The best of `codes` for an Accept-Language header ("de-DE,de;q=0.9,en;q=0.8"), if any."""
     ranked: list[tuple[float, int, str]] = []

@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette._utils import get_route_path
 
-from app.core import i18n, language_links
+from app.core import i18n, language_links, languages
 from app.core.config import PROJECT_ROOT
 from app.core.csrf import csrf_token
 from app.core.db import MAX_ID
@@ -155,6 +155,7 @@ def build_templates() -> Jinja2Templates:
     )
     env.globals["language"] = i18n.current
     env.globals["page_path"] = page_path
+    env.globals["in_language"] = languages.in_language
     env.globals["language_versions"] = language_links.versions
     env.globals["language_default_url"] = language_links.default_url
     env.globals["language_name"] = language_links.language_name
