@@ -222,6 +222,24 @@ def app(settings: Settings, shared_engines: SharedEngines) -> FastAPI:
 
 
 @pytest.fixture
+def bilingual_settings(settings: Settings) -> Settings:
+    """The test's settings for a site in English and German, with addresses under /en/ and /de/."""
+    return settings.model_copy(update={"languages": "en,de"})
+
+
+@pytest.fixture
+def bilingual_app(bilingual_settings: Settings, shared_engines: SharedEngines) -> FastAPI:
+    return create_app(bilingual_settings, engines=shared_engines[bilingual_settings.database_url])
+
+
+@pytest.fixture
+def bilingual(bilingual_app: FastAPI) -> Iterator[TestClient]:
+    """A browser on the site in German and English, with the test's database."""
+    with TestClient(bilingual_app) as browser:
+        yield browser
+
+
+@pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -14,7 +13,6 @@ from starlette.testclient import TestClient
 from app.articles.models import Article, ArticleStatus
 from app.audit.models import AuditEvent
 from app.core.config import Settings
-from app.main import create_app
 from tests import factories
 from tests.browsing import submit
 from tests.conftest import page_text, soup
@@ -25,13 +23,6 @@ BODY = (
     "::: professional physician\nDosing.\n:::\n"
 )
 DIFFER = "references, tags, audiences of the gated blocks."
-
-
-@pytest.fixture
-def bilingual_app(settings: Settings) -> Iterator[FastAPI]:
-    application = create_app(settings.model_copy(update={"languages": "en,de"}))
-    yield application
-    application.state.engine.dispose()
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ the other language leads to its translation or shows it with a notice, and gates
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -16,7 +14,6 @@ from app.articles.models import Article, ArticleStatus, Category
 from app.core.config import Settings
 from app.core.policy import Profession
 from app.demo import seed
-from app.main import create_app
 from tests import factories
 from tests.browsing import login
 from tests.conftest import page_text, soup
@@ -24,20 +21,6 @@ from tests.crawl import crawl, normalise
 from tests.test_demo import gated_passages
 
 GATED = "::: professional physician\nDosierung nur für Ärztinnen und Ärzte.\n:::\n"
-
-
-@pytest.fixture
-def bilingual_app(settings: Settings) -> Iterator[FastAPI]:
-    application = create_app(settings.model_copy(update={"languages": "en,de"}))
-    yield application
-    application.state.engine.dispose()
-
-
-@pytest.fixture
-def bilingual(bilingual_app: FastAPI) -> Iterator[TestClient]:
-    """A browser on the site in German and English, with the test's database."""
-    with TestClient(bilingual_app) as browser:
-        yield browser
 
 
 @pytest.fixture

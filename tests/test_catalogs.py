@@ -12,12 +12,12 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.core import i18n
-from app.core.config import PROJECT_ROOT, Settings
-from app.main import create_app
+from app.core.config import PROJECT_ROOT
 from tests import factories
 from tests.conftest import soup
 
@@ -79,14 +79,10 @@ def _complete(translated: Catalog, msgid: str) -> bool:
 
 
 @pytest.fixture
-def german(settings: Settings) -> Iterator[TestClient]:
-    application = create_app(settings.model_copy(update={"languages": "en,de"}))
-    try:
-        with TestClient(application) as browser:
-            _publish_the_pages_to_check(application.state.session_factory())
-            yield browser
-    finally:
-        application.state.engine.dispose()
+def german(bilingual_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(bilingual_app) as browser:
+        _publish_the_pages_to_check(bilingual_app.state.session_factory())
+        yield browser
 
 
 def _publish_the_pages_to_check(db: Session) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +17,6 @@ from app.core import i18n
 from app.core.config import Settings
 from app.jobs import tick
 from app.mail import service as mail_service
-from app.main import create_app
 from tests import factories
 from tests.browsing import link_in, mails, submit
 from tests.conftest import page_text, soup
@@ -28,19 +26,8 @@ EMAIL = "mara@klinik.example"
 
 
 @pytest.fixture
-def bilingual_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"languages": "en,de"})
-
-
-@pytest.fixture
-def german(bilingual_settings: Settings) -> Iterator[TestClient]:
-    """A browser on the site in German and English, with the test's database."""
-    application = create_app(bilingual_settings)
-    try:
-        with TestClient(application) as browser:
-            yield browser
-    finally:
-        application.state.engine.dispose()
+def german(bilingual: TestClient) -> TestClient:
+    return bilingual
 
 
 def german_form(**fields: str) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,23 +29,6 @@ BASE = "http://127.0.0.1:8000"
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
-
-
-@pytest.fixture
-def both(settings: Settings) -> Settings:
-    """The test's settings for a site in English and German."""
-    return settings.model_copy(update={"languages": "en,de"})
-
-
-@pytest.fixture
-def bilingual(both: Settings) -> Iterator[TestClient]:
-    """A browser on the site in German and English, with the test's database."""
-    application = create_app(both)
-    try:
-        with TestClient(application) as browser:
-            yield browser
-    finally:
-        application.state.engine.dispose()
 
 
 def test_a_page_under_de_is_german_and_links_stay_in_german(bilingual: TestClient) -> None:
@@ -364,11 +346,13 @@ def mail_language(db: Session, to: str, message: str) -> str:
     return str(html.html["lang"])  # type: ignore[index]
 
 
-def test_an_applicant_keeps_the_language_of_the_form_for_their_emails(db: Session, both: Settings) -> None:
+def test_an_applicant_keeps_the_language_of_the_form_for_their_emails(
+    db: Session, bilingual_settings: Settings
+) -> None:
     with i18n.using("de"):
-        german = factories.applicant(db, both, state=RequestState.UNVERIFIED)
+        german = factories.applicant(db, bilingual_settings, state=RequestState.UNVERIFIED)
     with i18n.using("en"):
-        english = factories.applicant(db, both, state=RequestState.UNVERIFIED)
+        english = factories.applicant(db, bilingual_settings, state=RequestState.UNVERIFIED)
     db.commit()
     assert (german.user.language, english.user.language) == ("de", "en")
     assert mail_language(db, german.user.email, "confirm_email") == "de"
@@ -377,46 +361,61 @@ def test_an_applicant_keeps_the_language_of_the_form_for_their_emails(db: Sessio
     assert mail_language(db, english.user.email, "confirm_email") == "en"
 
 
-def test_staff_get_the_language_of_the_page_they_were_created_on(db: Session, both: Settings) -> None:
+def test_staff_get_the_language_of_the_page_they_were_created_on(
+    db: Session, bilingual_settings: Settings
+) -> None:
     with i18n.using("de"):
-        reviewer = factories.staff(db, both, role=Role.REVIEWER)
+        reviewer = factories.staff(db, bilingual_settings, role=Role.REVIEWER)
     assert reviewer.language == "de"
     created = accounts_service.create_staff(
-        db, both, email="cli@society.example", full_name="Cli", role=Role.ADMIN, actor=None, language="en"
+        db,
+        bilingual_settings,
+        email="cli@society.example",
+        full_name="Cli",
+        role=Role.ADMIN,
+        actor=None,
+        language="en",
     )
     assert created.language == "en"
 
 
 def test_every_email_to_a_person_is_in_their_language_whatever_page_caused_it(
-    db: Session, both: Settings
+    db: Session, bilingual_settings: Settings
 ) -> None:
-    request = factories.applicant(db, both, state=RequestState.PENDING)
+    request = factories.applicant(db, bilingual_settings, state=RequestState.PENDING)
     request.user.language = "de"
     db.commit()
     # A reviewer working on an English page decides: the applicant still reads German.
     with i18n.using("en"):
-        reviewer = factories.staff(db, both, role=Role.REVIEWER)
+        reviewer = factories.staff(db, bilingual_settings, role=Role.REVIEWER)
         from app.access import service as access_service
 
         access_service.decide(
-            db, both, request, reviewer=reviewer, outcome=RequestState.APPROVED, revision=request.revision
+            db,
+            bilingual_settings,
+            request,
+            reviewer=reviewer,
+            outcome=RequestState.APPROVED,
+            revision=request.revision,
         )
         db.commit()
     assert mail_language(db, request.user.email, "approved") == "de"
 
 
-def test_the_reviewers_digest_is_in_each_reviewers_language(db: Session, both: Settings) -> None:
+def test_the_reviewers_digest_is_in_each_reviewers_language(
+    db: Session, bilingual_settings: Settings
+) -> None:
     from app.jobs.access import send_review_digest
 
-    german = factories.staff(db, both, role=Role.REVIEWER)
-    english = factories.staff(db, both, role=Role.REVIEWER)
+    german = factories.staff(db, bilingual_settings, role=Role.REVIEWER)
+    english = factories.staff(db, bilingual_settings, role=Role.REVIEWER)
     german.language = "de"
     english.language = "en"
-    factories.applicant(db, both, state=RequestState.PENDING)
+    factories.applicant(db, bilingual_settings, state=RequestState.PENDING)
     db.commit()
     later = datetime.now(UTC).replace(hour=23) + __import__("datetime").timedelta(days=3)
     with i18n.using("en"):
-        assert send_review_digest(db, both, later) == 2
+        assert send_review_digest(db, bilingual_settings, later) == 2
     assert mail_language(db, german.email, "review_digest") == "de"
     assert mail_language(db, english.email, "review_digest") == "en"
     # Its links lead to the pages in the reader's language.
@@ -436,9 +435,9 @@ def member(db: Session, settings: Settings, *, language: str) -> User:
 
 
 def test_a_person_changes_their_language_on_the_account_page(
-    bilingual: TestClient, db: Session, both: Settings
+    bilingual: TestClient, db: Session, bilingual_settings: Settings
 ) -> None:
-    person = member(db, both, language="en")
+    person = member(db, bilingual_settings, language="en")
     login(bilingual, person.email, factories.PASSWORD)
     page = soup(bilingual.get("/en/account").text)
     options = {o["value"]: o for o in page.select("select#language option")}
@@ -459,9 +458,9 @@ def test_a_person_changes_their_language_on_the_account_page(
 
 @pytest.mark.parametrize("value", ["fr", "", "de; drop table"])
 def test_a_language_the_site_does_not_speak_is_refused_with_a_message(
-    bilingual: TestClient, db: Session, both: Settings, value: str
+    bilingual: TestClient, db: Session, bilingual_settings: Settings, value: str
 ) -> None:
-    person = member(db, both, language="en")
+    person = member(db, bilingual_settings, language="en")
     login(bilingual, person.email, factories.PASSWORD)
     refused = submit(bilingual, "/de/account", {"language": value}, action="/de/account/language")
     assert refused.status_code == 422
@@ -472,9 +471,9 @@ def test_a_language_the_site_does_not_speak_is_refused_with_a_message(
 
 
 def test_after_login_the_address_keeps_its_language_and_the_rest_follows_the_person(
-    bilingual: TestClient, db: Session, both: Settings
+    bilingual: TestClient, db: Session, bilingual_settings: Settings
 ) -> None:
-    person = member(db, both, language="de")
+    person = member(db, bilingual_settings, language="de")
     answer = submit(
         bilingual, "/en/login", {"email": person.email, "password": factories.PASSWORD}, action="/en/login"
     )
@@ -486,10 +485,10 @@ def test_after_login_the_address_keeps_its_language_and_the_rest_follows_the_per
 
 
 def test_staff_choose_their_language_beside_their_password(
-    bilingual: TestClient, db: Session, both: Settings
+    bilingual: TestClient, db: Session, bilingual_settings: Settings
 ) -> None:
     with i18n.using("en"):
-        editor = factories.staff(db, both, role=Role.EDITOR)
+        editor = factories.staff(db, bilingual_settings, role=Role.EDITOR)
     login(bilingual, editor.email, factories.PASSWORD)
     refused = submit(bilingual, "/en/account/password", {"language": "xx"}, action="/en/account/language")
     assert refused.status_code == 422

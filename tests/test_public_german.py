@@ -17,7 +17,6 @@ from app.core.config import Settings
 from app.core.forms import validate
 from app.core.policy import PROFESSION_LABELS, Profession, audience_in_text, audience_label, parse_audience
 from app.core.web import HISTORY_LABELS, waiting_time
-from app.main import create_app
 from tests import factories
 from tests.browsing import login, submit
 from tests.conftest import page_text, soup
@@ -28,16 +27,8 @@ GATED = "Open words.\n\n::: professional physician dentist\nDosing for physician
 
 
 @pytest.fixture
-def bilingual_app(settings: Settings) -> Iterator[FastAPI]:
-    application = create_app(settings.model_copy(update={"languages": "en,de"}))
-    yield application
-    application.state.engine.dispose()
-
-
-@pytest.fixture
-def browser(bilingual_app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(bilingual_app) as client:
-        yield client
+def browser(bilingual: TestClient) -> TestClient:
+    return bilingual
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from app.articles.models import ArticleStatus
 from app.core import i18n
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.main import create_app
 from app.media import library
 from tests import factories
 from tests.browsing import csrf_from, submit
@@ -30,21 +29,13 @@ from tests.test_contact import message as contact_message
 
 
 @pytest.fixture
-def german_app(settings: Settings) -> Iterator[FastAPI]:
-    application = create_app(settings.model_copy(update={"languages": "en,de"}))
-    yield application
-    application.state.engine.dispose()
+def browser(bilingual: TestClient) -> TestClient:
+    return bilingual
 
 
 @pytest.fixture
-def browser(german_app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(german_app) as client:
-        yield client
-
-
-@pytest.fixture
-def session(german_app: FastAPI) -> Iterator[Session]:
-    db = german_app.state.session_factory()
+def session(bilingual_app: FastAPI) -> Iterator[Session]:
+    db = bilingual_app.state.session_factory()
     yield db
     db.close()
 
