@@ -144,3 +144,14 @@ def test_the_public_page_link_of_a_version_is_in_its_own_language(
     german_editor = soup(editor.get(f"/de/admin/articles/{original.id}").text)
     link = german_editor.find("a", string="Öffentliche Seite")
     assert link is not None and link["href"] == "/en/articles/sleep-and-mood"
+
+
+def test_the_languages_panel_names_each_versions_state_in_the_editors_language(
+    editor: TestClient, original: Article, db: Session
+) -> None:
+    factories.article(
+        db, title="Schlaf", slug="schlaf", language="de", translation_of=original, status=ArticleStatus.DRAFT
+    )
+    panel = soup(editor.get(f"/de/admin/articles/{original.id}").text).select_one(".editor-languages")
+    assert panel is not None
+    assert [label.get_text() for label in panel.select(".state-label")] == ["Entwurf"]
