@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import lxml.html
@@ -9,6 +10,7 @@ from httpx2 import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
+from starlette.types import ASGIApp, Message
 
 from app.accounts import totp
 from app.core.db import utcnow
@@ -72,3 +74,44 @@ def link_in(mail: OutboxMessage, containing: str) -> str:
     links = [link for link in mail_service.links_in(text_body) if containing in link]
     assert links, f"no link with {containing!r} in: {text_body}"
     return "/" + links[0].split("/", 3)[3]
+
+
+async def asgi_get(
+    app: ASGIApp,
+    path: str,
+    *,
+    headers: tuple[tuple[bytes, bytes], ...] = (),
+    answered: Callable[[dict[bytes, bytes]], None],
+) -> bytes:
+    """GET `path` through the app's ASGI interface, for requests that must overlap in one loop.
+
+    `answered` gets the response's headers as soon as they leave, before the app has finished
+    (a cache stores a page after its reader has it); the body is returned at the end.
+    """
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    body: list[bytes] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            answered(dict(message["headers"]))
+        elif message["type"] == "http.response.body":
+            body.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return b"".join(body)

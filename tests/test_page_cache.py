@@ -30,7 +30,7 @@ from app.core.content_version import CachedPage
 from app.jobs import tick
 from app.main import create_app
 from tests import factories
-from tests.browsing import submit
+from tests.browsing import asgi_get, submit
 from tests.conftest import page_text
 from tests.test_admin_articles import editor_client, editor_values
 from tests.test_statement_counts import counted
@@ -295,29 +295,7 @@ def test_visitors_asking_at_once_for_a_missing_page_wait_for_one_build(
     answers: list[bytes] = []
 
     async def ask() -> None:
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": "/articles/dosing",
-            "raw_path": b"/articles/dosing",
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"testserver")],
-            "client": ("127.0.0.1", 50000),
-            "server": ("testserver", 80),
-        }
-
-        async def receive() -> dict[str, object]:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict[str, object]) -> None:
-            if message["type"] == "http.response.start":
-                answers.append(dict(message["headers"])[b"x-cache"])  # type: ignore[call-overload]
-
-        await app(scope, receive, send)
+        await asgi_get(app, "/articles/dosing", answered=lambda headers: answers.append(headers[b"x-cache"]))
 
     async def crowd() -> None:
         async def later() -> None:

@@ -32,7 +32,7 @@ from app.core.policy import Profession, parse_audience
 from app.core.reader_cache import Reader, ReaderPages
 from app.main import create_app
 from tests import factories
-from tests.browsing import csrf_from, logout, submit
+from tests.browsing import asgi_get, csrf_from, logout, submit
 from tests.test_admin_articles import editor_client, editor_values
 from tests.viewers import ALL_KINDS, NOT_ENTITLED, PROFESSIONALS, STAFF, browser_for
 
@@ -296,33 +296,13 @@ def test_readers_asking_at_once_for_a_new_page_wait_for_one_learning_and_one_bui
     answers: list[bytes] = []
 
     async def ask() -> None:
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": "/articles/open",
-            "raw_path": b"/articles/open",
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"testserver"), (b"cookie", cookie)],
-            "client": ("127.0.0.1", 50000),
-            "server": ("testserver", 80),
-        }
-        body: list[bytes] = []
-
-        async def receive() -> dict[str, object]:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict[str, object]) -> None:
-            if message["type"] == "http.response.start":
-                answers.append(dict(message["headers"]).get(b"x-cache", b"built"))  # type: ignore[call-overload]
-            elif message["type"] == "http.response.body":
-                body.append(message.get("body", b""))  # type: ignore[arg-type]
-
-        await app(scope, receive, send)
-        assert b"MARKERBLOCKALL" in b"".join(body)
+        body = await asgi_get(
+            app,
+            "/articles/open",
+            headers=((b"cookie", cookie),),
+            answered=lambda headers: answers.append(headers.get(b"x-cache", b"built")),
+        )
+        assert b"MARKERBLOCKALL" in body
 
     async def crowd() -> None:
         await asyncio.gather(*(ask() for _ in range(6)))
