@@ -13,7 +13,7 @@ from app.accounts.dependencies import LoggedIn, home_path
 from app.accounts.forms import LanguageChoice
 from app.accounts.models import User
 from app.audit import service as audit
-from app.core import i18n, language_links
+from app.core import i18n, language_links, languages
 from app.core.db import Db
 from app.core.forms import Form, text_fields, validate
 from app.core.i18n import gettext as _
@@ -52,7 +52,7 @@ def language(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
     with i18n.using(choice.language):
         flash(request, i18n.gettext("Your emails and the site are now in this language."), "success")
     page = str(request.app.router.url_path_for("accounts.password" if user.is_staff else "accounts.account"))
-    response = RedirectResponse(language_links.prefix(settings, choice.language) + page, 303)
+    response = RedirectResponse(languages.prefix(settings, choice.language) + page, 303)
     language_links.remember(response, settings, choice.language)
     return response
 

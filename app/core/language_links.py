@@ -20,7 +20,7 @@ from starlette._utils import get_route_path
 
 from app.core import i18n
 from app.core.config import Settings
-from app.core.languages import LANGUAGE_COOKIE, PATH_SAFE, is_neutral
+from app.core.languages import LANGUAGE_COOKIE, PATH_SAFE, is_neutral, prefix
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -45,11 +45,6 @@ def language_name(code: str) -> str:
     except (ValueError, LookupError):
         return code
     return name[:1].upper() + name[1:]
-
-
-def prefix(settings: Settings, code: str) -> str:
-    """The address prefix of a language: "/de", or nothing on a site in one language."""
-    return f"/{code}" if len(settings.language_codes) > 1 else ""
 
 
 def safe_next(settings: Settings, code: str, target: str) -> str:

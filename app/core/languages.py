@@ -168,5 +168,9 @@ def address(settings: Settings, path: str, code: str) -> str:
     """The full address of the site path `path` in language `code`, as an email links to it: the
     link opens the page in the email's language, whatever language the reader's browser prefers."""
     code = code if code in settings.language_codes else settings.default_language
-    prefixed = len(settings.language_codes) > 1 and not is_neutral(path)
-    return f"{settings.base_url}{'/' + code if prefixed else ''}{path}"
+    return settings.base_url + ("" if is_neutral(path) else prefix(settings, code)) + path
+
+
+def prefix(settings: Settings, code: str) -> str:
+    """The address prefix of a language: "/de", or nothing on a site in one language."""
+    return f"/{code}" if len(settings.language_codes) > 1 else ""
