@@ -14,6 +14,7 @@ import base64
 import gzip
 import json
 import re
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,6 +27,7 @@ from starlette.testclient import TestClient
 from app.access import lifecycle
 from app.access.models import AccessRequest
 from app.articles.models import Article
+from app.core import page_store
 from app.core.config import Settings
 from app.core.content_version import CachedPage
 from app.core.policy import Profession, parse_audience
@@ -288,7 +290,7 @@ def test_the_cache_keeps_one_page_per_variant_not_per_person(
 
 
 def test_readers_asking_at_once_for_a_new_page_wait_for_one_learning_and_one_build(
-    app: FastAPI, db: Session, settings: Settings
+    app: FastAPI, db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plant(db)
     physician = browser_for("physician", app, db, settings)
@@ -305,13 +307,28 @@ def test_readers_asking_at_once_for_a_new_page_wait_for_one_learning_and_one_bui
         assert b"MARKERBLOCKALL" in body
 
     async def crowd() -> None:
-        await asyncio.gather(*(ask() for _ in range(6)))
+        async def later() -> None:
+            while not storing_started:  # the page is sent; it is still being stored
+                await asyncio.sleep(0.01)
+            await asyncio.gather(ask(), ask())
 
+        await asyncio.gather(*(ask() for _ in range(6)), later())
+
+    storing = page_store.store
+    storing_started: list[bool] = []
+
+    def slow_store(*args: object, **kwargs: object) -> None:
+        storing_started.append(True)
+        time.sleep(0.5)  # a busy database: the page is built and sent, not stored yet
+        storing(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(page_store, "store", slow_store)
     # A loop of its own in a thread: a worker that ran the browser tests may hold a running loop.
     with TestClient(app), ThreadPoolExecutor(1) as thread:  # the client runs the app's start-up
         thread.submit(asyncio.run, crowd()).result()
-    # One learns whether the route is shared, one builds the page; the others are served it.
-    assert sorted(answers) == [b"built"] * 2 + [b"hit"] * 4
+    # One learns whether the route is shared, one builds the page; the others are served it, also
+    # those whose lookup missed while it was being stored.
+    assert sorted(answers) == [b"built"] * 2 + [b"hit"] * 6
 
 
 def test_a_page_that_changed_or_set_a_cookie_is_not_kept(settings: Settings) -> None:
