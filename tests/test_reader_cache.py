@@ -35,6 +35,7 @@ from app.core.reader_cache import Reader, ReaderPages
 from app.main import create_app
 from tests import factories
 from tests.browsing import asgi_get, csrf_from, logout, submit
+from tests.conftest import SharedEngines
 from tests.test_admin_articles import editor_client, editor_values
 from tests.viewers import ALL_KINDS, NOT_ENTITLED, PROFESSIONALS, STAFF, browser_for
 
@@ -133,14 +134,11 @@ def people(app: FastAPI, db: Session, settings: Settings) -> list[tuple[str, Tes
 
 
 @pytest.fixture
-def fresh(settings: Settings) -> Iterator[TestClient]:
+def fresh(settings: Settings, shared_engines: SharedEngines) -> Iterator[TestClient]:
     """The same site on the same database with both page caches off: what a page is, built anew."""
-    application = create_app(settings.model_copy(update={"page_cache_seconds": 0}))
-    try:
-        with TestClient(application) as browser:
-            yield browser
-    finally:
-        application.state.engine.dispose()
+    uncached = settings.model_copy(update={"page_cache_seconds": 0})
+    with TestClient(create_app(uncached, engines=shared_engines[settings.database_url])) as browser:
+        yield browser
 
 
 def fresh_render(fresh: TestClient, person: TestClient, path: str) -> str:
