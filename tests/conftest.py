@@ -165,6 +165,9 @@ def shared_engines() -> Iterator[SharedEngines]:
 
 
 DATABASES = {"sqlite": "sqlite_database", "postgresql": "postgres_database"}
+# For a test whose subject is what the application does with pages, not what a database does with
+# rows, when other tests already cover the same statements on PostgreSQL: it runs on SQLite only.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture(params=BACKENDS)
