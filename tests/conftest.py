@@ -11,10 +11,11 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import lxml.html
 import pytest
@@ -164,6 +165,9 @@ def shared_engines() -> Iterator[SharedEngines]:
 
 
 DATABASES = {"sqlite": "sqlite_database", "postgresql": "postgres_database"}
+# For a test whose subject is what the application does with pages, not what a database does with
+# rows, when other tests already cover the same statements on PostgreSQL: it runs on SQLite only.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -219,6 +223,16 @@ def production_browser(settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def app(settings: Settings, shared_engines: SharedEngines) -> FastAPI:
     return create_app(settings, engines=shared_engines[settings.database_url])
+
+
+@pytest.fixture
+def app_with(settings: Settings, shared_engines: SharedEngines) -> Callable[..., FastAPI]:
+    """Make the app with some settings changed, on the test's database and the worker's engines."""
+
+    def make(**changes: Any) -> FastAPI:
+        return create_app(settings.model_copy(update=changes), engines=shared_engines[settings.database_url])
+
+    return make
 
 
 @pytest.fixture

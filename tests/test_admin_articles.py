@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,6 @@ from app.audit.models import AuditEvent
 from app.core import clock
 from app.core.config import Settings
 from app.jobs import tick
-from app.main import create_app
 from tests import factories
 from tests.browsing import login, submit
 from tests.conftest import page_text, soup
@@ -72,16 +72,15 @@ def editor_values(client: TestClient, article: Article) -> dict[str, str]:
     return values
 
 
-def test_a_new_article_is_written_in_the_sites_default_language(db: Session, settings: Settings) -> None:
-    german_first = create_app(settings.model_copy(update={"languages": "en,de", "default_language": "de"}))
-    try:
-        client = editor_client(german_first, db, settings)
-        response = submit(client, "/de/admin/articles/new", form())
-        assert response.status_code == 303
-        assert stored(db, "sleep-and-mood").language == "de"
-        client.__exit__(None, None, None)
-    finally:
-        german_first.state.engine.dispose()
+def test_a_new_article_is_written_in_the_sites_default_language(
+    app_with: Callable[..., FastAPI], db: Session, settings: Settings
+) -> None:
+    german_first = app_with(languages="en,de", default_language="de")
+    client = editor_client(german_first, db, settings)
+    response = submit(client, "/de/admin/articles/new", form())
+    assert response.status_code == 303
+    assert stored(db, "sleep-and-mood").language == "de"
+    client.__exit__(None, None, None)
 
 
 def test_an_editor_creates_a_draft_with_a_slug_made_from_the_title(

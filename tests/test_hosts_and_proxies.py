@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -68,15 +69,11 @@ def test_forwarded_headers_from_anyone_but_a_trusted_proxy_are_ignored(
 
 
 @pytest.fixture
-def proxied(settings: Settings) -> Iterator[TestClient]:
+def proxied(app_with: Callable[..., FastAPI]) -> Iterator[TestClient]:
     """A browser reaching the app through a proxy at 10.0.0.2, the network PORTAL_TRUSTED_PROXIES names."""
-    behind = settings.model_copy(
-        update={"trusted_proxies": "10.0.0.0/8", "allowed_hosts": "testserver,portal.example.org"}
-    )
-    app = create_app(behind)
+    app = app_with(trusted_proxies="10.0.0.0/8", allowed_hosts="testserver,portal.example.org")
     with TestClient(app, client=PROXY) as browser:
         yield browser
-    app.state.engine.dispose()
 
 
 def test_a_trusted_proxy_tells_the_client_address_scheme_and_host(

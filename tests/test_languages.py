@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -502,17 +504,16 @@ def test_staff_choose_their_language_beside_their_password(
     assert db.get(User, editor.id).language == "de"  # type: ignore[union-attr]
 
 
-def test_a_readers_stored_pages_are_kept_per_language(settings: Settings, db: Session) -> None:
+def test_a_readers_stored_pages_are_kept_per_language(
+    app_with: Callable[..., FastAPI], settings: Settings, db: Session
+) -> None:
     factories.article(db, title="Open words", slug="open-words")
-    application = create_app(settings.model_copy(update={"languages": "en,de"}))
-    try:
-        physician = browser_for("physician", application, db, settings)
-        german = [physician.get("/de/articles") for _ in range(3)]  # learn, build, hit
-        english = physician.get("/en/articles")
-        assert [page.headers.get("x-cache") for page in german][-1] == "hit"
-        assert {soup(page.text).html["lang"] for page in german} == {"de"}  # type: ignore[index]
-        assert soup(english.text).html["lang"] == "en"  # type: ignore[index]
-        assert "Artikel" in soup(german[-1].text).h1.get_text()  # type: ignore[union-attr]
-        physician.__exit__(None, None, None)
-    finally:
-        application.state.engine.dispose()
+    application = app_with(languages="en,de")
+    physician = browser_for("physician", application, db, settings)
+    german = [physician.get("/de/articles") for _ in range(3)]  # learn, build, hit
+    english = physician.get("/en/articles")
+    assert [page.headers.get("x-cache") for page in german][-1] == "hit"
+    assert {soup(page.text).html["lang"] for page in german} == {"de"}  # type: ignore[index]
+    assert soup(english.text).html["lang"] == "en"  # type: ignore[index]
+    assert "Artikel" in soup(german[-1].text).h1.get_text()  # type: ignore[union-attr]
+    physician.__exit__(None, None, None)

@@ -23,7 +23,7 @@ from app.mail.models import OutboxMessage, OutboxStatus
 from app.main import create_app
 from tests import factories
 from tests.browsing import login, submit
-from tests.conftest import page_text, soup
+from tests.conftest import SharedEngines, page_text, soup
 
 # Nothing listens there: the development server's own sender fails at once and retries later.
 SMTP = "smtp://127.0.0.1:9"
@@ -56,16 +56,15 @@ class Refusing:
 
 
 @contextmanager
-def portal(settings: Settings, **changes: Any) -> Iterator[tuple[TestClient, Settings, Session]]:
+def portal(
+    settings: Settings, shared_engines: SharedEngines, **changes: Any
+) -> Iterator[tuple[TestClient, Settings, Session]]:
     """The site run with other settings, a browser on it, and a database session."""
     changed = settings.model_copy(update=changes)
-    app = create_app(changed)
+    app = create_app(changed, engines=shared_engines[settings.database_url])
     base = "https://testserver" if changed.env == "production" else "http://testserver"
-    try:
-        with TestClient(app, base_url=base) as client, app.state.session_factory() as db:
-            yield client, changed, db
-    finally:
-        app.state.engine.dispose()
+    with TestClient(app, base_url=base) as client, app.state.session_factory() as db:
+        yield client, changed, db
 
 
 def deliver(client: TestClient, transport: Any) -> sender.DeliveryReport:
@@ -111,9 +110,9 @@ def choose_password(client: TestClient, link: str, password: str) -> None:
     ids=["tests", "development-with-mail-server", "production", "production-without-mail-server"],
 )
 def test_a_reviewer_cannot_take_over_the_editor_through_the_outbox(
-    settings: Settings, mode: dict[str, str]
+    settings: Settings, shared_engines: SharedEngines, mode: dict[str, str]
 ) -> None:
-    with portal(settings, **mode) as (client, changed, db):
+    with portal(settings, shared_engines, **mode) as (client, changed, db):
         editor = factories.staff(db, changed, role=Role.EDITOR, email="editor@society.example")
         as_reviewer(client, db, changed)
         submit(client, "/forgot-password", {"email": editor.email})
@@ -131,8 +130,9 @@ def test_a_reviewer_cannot_take_over_the_editor_through_the_outbox(
 
 def test_with_a_mail_server_the_outbox_shows_recipient_subject_state_attempts_and_last_error(
     settings: Settings,
+    shared_engines: SharedEngines,
 ) -> None:
-    with portal(settings, smtp_url=SMTP) as (client, changed, db):
+    with portal(settings, shared_engines, smtp_url=SMTP) as (client, changed, db):
         factories.applicant(
             db,
             changed,
@@ -156,8 +156,9 @@ def test_with_a_mail_server_the_outbox_shows_recipient_subject_state_attempts_an
 
 def test_in_the_development_demo_without_a_mail_server_only_admins_follow_the_links(
     settings: Settings,
+    shared_engines: SharedEngines,
 ) -> None:
-    with portal(settings, env="development") as (admin, changed, db):
+    with portal(settings, shared_engines, env="development") as (admin, changed, db):
         factories.applicant(db, changed, email="anna@clinic.example", state=RequestState.UNVERIFIED)
         as_admin(admin, db, changed)
         with TestClient(admin.app) as reviewer:
@@ -173,8 +174,10 @@ def test_in_the_development_demo_without_a_mail_server_only_admins_follow_the_li
     assert "only admins read the messages" in page_text(reviewers_page.text)
 
 
-def test_every_look_at_the_outbox_is_in_the_audit_trail(settings: Settings) -> None:
-    with portal(settings, smtp_url=SMTP) as (client, changed, db):
+def test_every_look_at_the_outbox_is_in_the_audit_trail(
+    settings: Settings, shared_engines: SharedEngines
+) -> None:
+    with portal(settings, shared_engines, smtp_url=SMTP) as (client, changed, db):
         reviewer = factories.staff(db, changed, role=Role.REVIEWER)
         reviewer_id = reviewer.id
         login(client, reviewer.email, factories.PASSWORD)
@@ -203,9 +206,11 @@ def everything_stored(db: Session) -> str:
 REQUEST = {k: v for k, v in factories.request_form().items() if k not in ("full_name", "email")}
 
 
-def test_no_raw_token_stays_stored_once_its_message_is_sent(settings: Settings) -> None:
+def test_no_raw_token_stays_stored_once_its_message_is_sent(
+    settings: Settings, shared_engines: SharedEngines
+) -> None:
     mail_server = Collecting()
-    with portal(settings, smtp_url=SMTP) as (client, changed, db):
+    with portal(settings, shared_engines, smtp_url=SMTP) as (client, changed, db):
         as_admin(client, db, changed)
         # A new colleague sets a password from the emailed link.
         added = {"full_name": "Rhea Reviewer", "email": "rhea@society.example", "role": "reviewer"}
@@ -238,8 +243,10 @@ def test_no_raw_token_stays_stored_once_its_message_is_sent(settings: Settings) 
     assert "token=[removed]" in stored
 
 
-def test_a_message_that_failed_for_good_keeps_no_token(settings: Settings) -> None:
-    with portal(settings, smtp_url=SMTP) as (client, changed, db):
+def test_a_message_that_failed_for_good_keeps_no_token(
+    settings: Settings, shared_engines: SharedEngines
+) -> None:
+    with portal(settings, shared_engines, smtp_url=SMTP) as (client, changed, db):
         factories.applicant(db, changed, email="gone@clinic.example", state=RequestState.UNVERIFIED)
         token = queued_link(db, "gone@clinic.example", "/verify-email").split("token=")[1]
 

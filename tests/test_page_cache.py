@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -28,7 +29,6 @@ from app.core.anonymous import is_anonymous
 from app.core.config import Settings
 from app.core.content_version import CachedPage
 from app.jobs import tick
-from app.main import create_app
 from tests import factories
 from tests.browsing import asgi_get, submit
 from tests.conftest import page_text
@@ -216,24 +216,23 @@ def test_scheduled_publishing_by_the_tick_shows_to_visitors_at_once(
     assert "Coming soon" in listed.text and listed.headers["x-cache"] == "miss"
 
 
-def test_the_query_string_and_the_host_are_part_of_the_key(settings: Settings, db: Session) -> None:
-    application = create_app(settings.model_copy(update={"allowed_hosts": "testserver,other.example"}))
-    try:
-        visit(application, "/search?q=sleep")
-        assert visit(application, "/search?q=mood").headers["x-cache"] == "miss"
-        assert visit(application, "/search?q=sleep").headers["x-cache"] == "hit"
-        with TestClient(application, base_url="http://other.example") as other:
-            assert other.get("/search?q=sleep").headers["x-cache"] == "miss"
-        with TestClient(application, base_url="https://testserver") as secure:
-            assert secure.get("/search?q=sleep").headers["x-cache"] == "miss"
-        with TestClient(application, base_url="http://forged.example") as forged:
-            assert forged.get("/search?q=sleep").status_code == 400
-        assert stored_pages(db) == 4
-        long_query = "/search?q=" + "a" * 2000
-        visit(application, long_query)
-        assert "x-cache" not in visit(application, long_query).headers
-    finally:
-        application.state.engine.dispose()
+def test_the_query_string_and_the_host_are_part_of_the_key(
+    app_with: Callable[..., FastAPI], db: Session
+) -> None:
+    application = app_with(allowed_hosts="testserver,other.example")
+    visit(application, "/search?q=sleep")
+    assert visit(application, "/search?q=mood").headers["x-cache"] == "miss"
+    assert visit(application, "/search?q=sleep").headers["x-cache"] == "hit"
+    with TestClient(application, base_url="http://other.example") as other:
+        assert other.get("/search?q=sleep").headers["x-cache"] == "miss"
+    with TestClient(application, base_url="https://testserver") as secure:
+        assert secure.get("/search?q=sleep").headers["x-cache"] == "miss"
+    with TestClient(application, base_url="http://forged.example") as forged:
+        assert forged.get("/search?q=sleep").status_code == 400
+    assert stored_pages(db) == 4
+    long_query = "/search?q=" + "a" * 2000
+    visit(application, long_query)
+    assert "x-cache" not in visit(application, long_query).headers
 
 
 @pytest.mark.usefixtures("dosing")
@@ -245,17 +244,16 @@ def test_a_page_is_built_again_after_the_maximum_age(app: FastAPI) -> None:
         assert visit(app, "/articles/dosing").headers["x-cache"] == "miss"
 
 
-def test_the_tick_keeps_at_most_the_configured_number_of_pages(settings: Settings, db: Session) -> None:
+def test_the_tick_keeps_at_most_the_configured_number_of_pages(
+    app_with: Callable[..., FastAPI], settings: Settings, db: Session
+) -> None:
     capped = settings.model_copy(update={"page_cache_max_entries": 3})
-    application = create_app(capped)
-    try:
-        for n in range(6):
-            visit(application, f"/search?q=word{n}")
-        assert stored_pages(db) == 6
-        report = tick.run(application.state.session_factory, capped)
-        assert report.done["stale shared pages removed"] == 3 and stored_pages(db) == 3
-    finally:
-        application.state.engine.dispose()
+    application = app_with(page_cache_max_entries=3)
+    for n in range(6):
+        visit(application, f"/search?q=word{n}")
+    assert stored_pages(db) == 6
+    report = tick.run(application.state.session_factory, capped)
+    assert report.done["stale shared pages removed"] == 3 and stored_pages(db) == 3
 
 
 @pytest.mark.usefixtures("dosing")
@@ -278,14 +276,11 @@ def test_pages_are_still_served_when_the_cache_cannot_be_read(
     assert tries == ["lookup"]
 
 
-def test_no_page_cache_when_its_age_is_zero(settings: Settings, db: Session) -> None:
-    application = create_app(settings.model_copy(update={"page_cache_seconds": 0}))
-    try:
-        for _ in range(2):
-            assert "x-cache" not in visit(application, "/").headers
-        assert stored_pages(db) == 0
-    finally:
-        application.state.engine.dispose()
+def test_no_page_cache_when_its_age_is_zero(app_with: Callable[..., FastAPI], db: Session) -> None:
+    application = app_with(page_cache_seconds=0)
+    for _ in range(2):
+        assert "x-cache" not in visit(application, "/").headers
+    assert stored_pages(db) == 0
 
 
 @pytest.mark.usefixtures("dosing")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +24,6 @@ from app.audit.models import AuditEvent
 from app.core.config import Settings
 from app.mail import service as mail_service
 from app.mail.models import OutboxMessage
-from app.main import create_app
 from tests import factories
 from tests.browsing import login, logout, mails, submit
 from tests.conftest import page_text, soup
@@ -231,12 +230,10 @@ def test_staff_cannot_delete_their_own_account(client: TestClient, db: Session, 
 
 
 @pytest.fixture
-def new_terms(app: FastAPI, settings: Settings) -> Iterator[TestClient]:
+def new_terms(app: FastAPI, app_with: Callable[..., FastAPI]) -> Iterator[TestClient]:
     """A browser on the same database after the operator set a new PORTAL_TERMS_VERSION."""
-    changed = create_app(settings.model_copy(update={"terms_version": NEW_TERMS}))
-    with TestClient(changed) as browser:
+    with TestClient(app_with(terms_version=NEW_TERMS)) as browser:
         yield browser
-    changed.state.engine.dispose()
 
 
 def test_the_request_form_records_the_consent_with_its_version_and_time(

@@ -3,6 +3,7 @@ admins who must use it, resets by another admin. Time moves with `clock.travel`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +20,6 @@ from app.audit.models import AuditEvent
 from app.core import clock
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.main import create_app
 from tests import factories
 from tests.browsing import csrf_from, login, logout, submit
 from tests.conftest import page_text, soup
@@ -424,16 +424,15 @@ def test_members_cannot_open_the_staff_second_factor_pages(
     assert db.scalar(select(func.count()).select_from(SecondFactor)) == 0
 
 
-def test_codes_are_refused_once_the_secret_key_changed(db: Session, settings: Settings) -> None:
+def test_codes_are_refused_once_the_secret_key_changed(
+    app_with: Callable[..., FastAPI], db: Session, settings: Settings
+) -> None:
     reviewer, secret, codes = enrolled(db, settings)
-    rotated = settings.model_copy(update={"secret_key": "a-rotated-secret-key-of-enough-length"})
-    other = create_app(rotated)
-    with TestClient(other) as client:
+    with TestClient(app_with(secret_key="a-rotated-secret-key-of-enough-length")) as client:
         login(client, reviewer.email, PASSWORD)
         assert second_step(client, code=code_now(secret)).status_code == 422
         assert second_step(client, recovery_code=codes[0]).status_code == 422
         assert live_sessions(db, reviewer) == 0
-    other.state.engine.dispose()
 
 
 def test_a_reset_from_the_command_line_is_recorded_as_the_system(

@@ -6,7 +6,7 @@ the production chain merges them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,7 +24,6 @@ from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.security_log import fingerprint
 from app.jobs import housekeeping
-from app.main import create_app
 from tests import factories
 from tests.browsing import csrf_from, login, logout, submit
 from tests.conftest import page_text
@@ -95,13 +94,11 @@ def test_wrong_second_factor_codes_are_logged_up_to_the_lock_out(
 
 
 @pytest.fixture
-def strict(app: FastAPI, settings: Settings) -> Iterator[tuple[TestClient, Events]]:
+def strict(app: FastAPI, app_with: Callable[..., FastAPI]) -> Iterator[tuple[TestClient, Events]]:
     """A browser on a site that allows two failed logins a minute, and the events it logs."""
     # After `app`, whose set-up (for the `db` fixture) would otherwise end the capture.
-    limited = create_app(settings.model_copy(update={"login_rate_limit": "2/minute"}))
-    with TestClient(limited) as browser, capture() as captured:
+    with TestClient(app_with(login_rate_limit="2/minute")) as browser, capture() as captured:
         yield browser, captured
-    limited.state.engine.dispose()
 
 
 def test_a_lock_out_and_each_refusal_after_it_are_logged(
@@ -247,13 +244,11 @@ def test_a_member_denied_a_staff_page_is_logged(
     nothing_secret(events, person.email, factories.PASSWORD)
 
 
-def test_each_event_carries_the_id_of_its_own_request(settings: Settings) -> None:
-    app = create_app(settings)
-    with TestClient(app) as browser, capture() as events:
+def test_each_event_carries_the_id_of_its_own_request(app_with: Callable[..., FastAPI]) -> None:
+    with TestClient(app_with()) as browser, capture() as events:
         failed = login(browser, "nobody@clinic.example", WRONG)
         put_cookie(browser, "portal_flash", "forged")
         home = browser.get("/")
-    app.state.engine.dispose()
 
     names = {event["event"]: event.get("request_id") for event in events if event["event"] != "request"}
     assert names == {

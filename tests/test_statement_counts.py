@@ -10,7 +10,7 @@ Counted with SQLAlchemy's `before_cursor_execute` event on the app's own engines
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.core.config import Settings
-from app.main import create_app
 from tests import factories
 from tests.viewers import browser_for
 
@@ -103,15 +102,12 @@ def summary(statements: list[str]) -> str:
 
 @pytest.mark.usefixtures("library")
 @pytest.mark.parametrize("path", PAGES)
-def test_a_visitor_page_costs_at_most_four_statements(settings: Settings, path: str) -> None:
+def test_a_visitor_page_costs_at_most_four_statements(app_with: Callable[..., FastAPI], path: str) -> None:
     # Counted as the page is built, without the shared page cache, which would answer the second
     # request with its one lookup (tests/test_page_cache.py).
-    app = create_app(settings.model_copy(update={"page_cache_seconds": 0}))
-    try:
-        with TestClient(app) as visitor:
-            statements = statements_for(app, visitor, path)
-    finally:
-        app.state.engine.dispose()
+    app = app_with(page_cache_seconds=0)
+    with TestClient(app) as visitor:
+        statements = statements_for(app, visitor, path)
     assert len(statements) <= VISITOR_LIMIT, summary(statements)
 
 
@@ -125,15 +121,15 @@ def test_a_visitor_page_from_the_shared_cache_costs_one_statement(app: FastAPI, 
 
 @pytest.mark.usefixtures("library")
 @pytest.mark.parametrize("path", PAGES)
-def test_a_physician_page_costs_at_most_five_statements(db: Session, settings: Settings, path: str) -> None:
+def test_a_physician_page_costs_at_most_five_statements(
+    app_with: Callable[..., FastAPI], db: Session, settings: Settings, path: str
+) -> None:
     # Counted as the page is built, without the logged-in readers' page cache, which would answer
     # with who is asking and its lookup (below).
-    app = create_app(settings.model_copy(update={"page_cache_seconds": 0}))
-    try:
-        physician = browser_for("physician", app, db, settings)
-        statements = statements_for(app, physician, path)
-    finally:
-        app.state.engine.dispose()
+    app = app_with(page_cache_seconds=0)
+    physician = browser_for("physician", app, db, settings)
+    statements = statements_for(app, physician, path)
+    physician.__exit__(None, None, None)
     assert len(statements) <= LOGGED_IN_LIMIT, summary(statements)
 
 

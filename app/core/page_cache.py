@@ -91,9 +91,7 @@ class PageCache:
         a popular page that expires costs as many renderings as there are requests in flight.
         """
         building = (scope["page_cache.key"], version)
-        pending = self.building.get(building)
-        if pending is not None and pending.done() and self._expired(building):
-            pending = None  # kept past the pages' maximum age: build it anew
+        pending = self._pending(building)
         if pending is not None:
             # Shielded: a waiter that goes away must not cancel the page for the others.
             entry = await asyncio.shield(pending)
@@ -115,11 +113,24 @@ class PageCache:
             if recorder.entry is not None:
                 await self.store(building[0], version, recorder.entry)  # once the client has the page
         finally:
-            # Kept a moment longer: a visitor whose lookup missed while the page was being built
-            # or stored (a slow connection, a busy database) takes it from here instead of
-            # building it a second time. The key holds the content version, so it is the same page.
-            self.built_at[building] = clock.now()
-            asyncio.get_running_loop().call_later(KEEP_BUILT_SECONDS, self._forget, building, done)
+            self._keep_built(building, done)
+
+    def _pending(self, building: tuple[str, int]) -> asyncio.Future[Entry | None] | None:
+        """The page being built, or just built, under this key and content version, if any."""
+        pending = self.building.get(building)
+        if pending is not None and pending.done() and self._expired(building):
+            return None  # kept past the pages' maximum age: build it anew
+        return pending
+
+    def _keep_built(self, building: tuple[str, int], done: asyncio.Future[Entry | None]) -> None:
+        """Keep a page just built a moment longer.
+
+        Someone whose lookup missed while the page was being built or stored (a slow connection, a
+        busy database, a thread that ran late) takes it from here instead of building it a second
+        time. The key holds the content version, so it is the same page.
+        """
+        self.built_at[building] = clock.now()
+        asyncio.get_running_loop().call_later(KEEP_BUILT_SECONDS, self._forget, building, done)
 
     def _expired(self, building: tuple[str, int]) -> bool:
         built = self.built_at.get(building)

@@ -199,7 +199,7 @@ class ReaderPages(PageCache):
     ) -> None:
         """Build a missing page once in this process for everyone of its variant asking at once."""
         building = (key, version)
-        pending = self.building.get(building)
+        pending = self._pending(building)
         if pending is not None:
             # Shielded: a waiter that goes away must not cancel the page for the others.
             entry = await asyncio.shield(pending)
@@ -210,13 +210,15 @@ class ReaderPages(PageCache):
         self.building[building] = done = asyncio.get_running_loop().create_future()
         entry = None
         try:
-            await self.app(scope, receive, copy.send)
-            entry = self._entry(scope, copy, variant, flash)
+            try:
+                await self.app(scope, receive, copy.send)
+                entry = self._entry(scope, copy, variant, flash)
+            finally:
+                done.set_result(entry)
+            if entry is not None:
+                await self.store(key, version, entry)  # once the reader has the page
         finally:
-            del self.building[building]
-            done.set_result(entry)
-        if entry is not None:
-            await self.store(key, version, entry)  # once the reader has the page
+            self._keep_built(building, done)
 
     def _entry(self, scope: Scope, copy: Copy, variant: str, flash: dict[str, Any]) -> Entry | None:
         """The page to keep for the variant, its builder's token cut out; None if it may not be kept."""
