@@ -42,6 +42,40 @@ def test_an_image_alone_in_a_paragraph_becomes_a_figure_with_caption() -> None:
     assert html.select_one("p figure") is None
 
 
+def test_a_figure_has_its_measured_size_and_links_to_the_full_size_file() -> None:
+    asked: list[list[str]] = []
+
+    def sizes(sources):  # type: ignore[no-untyped-def]
+        asked.append(list(sources))
+        return {"/media/7/chart.png": (1200, 800)}
+
+    source = "\n\n".join(
+        (
+            "![A chart](/media/7/chart.png)",
+            "![Unknown](/media/8/gone.png)",
+            "Inline ![x](/media/9/y.png) image.",
+        )
+    )
+    body = render_body(source, viewer=VISITOR, references=[], panel=panel, sizes=sizes)
+    measured, unknown = soup(body.html).select("figure.figure")
+
+    assert asked == [["/media/7/chart.png", "/media/8/gone.png"]]
+    assert (measured.img["width"], measured.img["height"]) == ("1200", "800")
+    assert measured.a["href"] == "/media/7/chart.png" and measured.a.img["alt"] == "A chart"
+    assert not unknown.img.has_attr("width") and unknown.a["href"] == "/media/8/gone.png"
+
+
+def test_the_sites_own_figures_are_measured_from_their_svg() -> None:
+    body = render("![Immune signals](/static/figures/immunity-depression.svg)")
+    img = soup(body.html).select_one("figure a img")
+    assert (img["width"], img["height"]) == ("960", "600")
+
+
+def test_a_figure_from_another_site_opens_without_opener_or_referrer() -> None:
+    link = soup(render("![A photo](https://images.example/photo.jpg)").html).select_one("figure a")
+    assert link["href"] == "https://images.example/photo.jpg" and link["rel"] == ["noopener", "noreferrer"]
+
+
 def test_headings_get_anchors_and_long_articles_a_table_of_contents() -> None:
     source = "\n\n".join(f"## Part {n}\n\ntext" for n in range(1, 4))
     body = render(source)

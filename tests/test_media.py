@@ -13,6 +13,7 @@ from app.articles.models import Article, ArticleStatus
 from app.core.config import Settings
 from app.media.models import MediaFile
 from app.publishing.importer import import_file
+from tests.conftest import soup
 from tests.viewers import browser_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -52,6 +53,16 @@ def test_import_copies_relative_images_into_the_media_library(
     html = physician.get("/articles/figures").text
     assert f'src="{urls["svg"]}"' in html and f'src="{urls["png"]}"' in html
     physician.__exit__(None, None, None)
+
+
+def test_an_uploaded_figure_has_its_drawn_size_and_opens_at_full_size(
+    client: TestClient, db: Session, tmp_path: Path, settings: Settings
+) -> None:
+    urls = imported(db, tmp_path, settings)
+    figure = soup(client.get("/articles/figures").text).select_one(".prose figure")
+    assert figure is not None and figure.a is not None and figure.img is not None
+    assert figure.a["href"] == figure.img["src"] == urls["svg"]
+    assert (figure.img["width"], figure.img["height"]) == ("10", "10")
 
 
 def test_a_gated_image_is_served_only_to_those_who_may_see_its_block(

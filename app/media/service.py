@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -14,6 +15,7 @@ from app.articles.markdown import GATE, parse
 from app.articles.models import Article, ArticleStatus
 from app.core import stored_files
 from app.core.db import utcnow
+from app.core.image_size import Size, file_size
 from app.core.policy import Viewer, may_read, parse_audience
 from app.core.text import slugify
 from app.media.models import MediaFile, MediaUsage
@@ -115,6 +117,23 @@ def servable(db: Session, media_id: int, filename: str, viewer: Viewer) -> Media
         if all(may_read(viewer, parse_audience(words)) for words in audiences.split("|") if words):
             return media
     return None
+
+
+def image_sizes(db: Session, sources: Sequence[str]) -> dict[str, Size]:
+    """The drawn size of each uploaded image among `sources` (media addresses; others are skipped)."""
+    wanted = {int(match.group(1)): src for src in sources if (match := MEDIA_PATH.match(src))}
+    if not wanted:
+        return {}
+    found: dict[str, Size] = {}
+    for media in db.scalars(select(MediaFile).where(MediaFile.id.in_(wanted))):
+        src = wanted[media.id]
+        if not media.is_image or src != url_of(media):
+            continue
+        # Raster sizes are measured at upload; an SVG's is read from its own markup.
+        size = (media.width, media.height) if media.width and media.height else file_size(Path(media.path))
+        if size:
+            found[src] = size
+    return found
 
 
 def _image_label(alt: str) -> str:
