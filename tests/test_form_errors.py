@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from starlette.testclient import TestClient
 
 from tests.browsing import login, submit
 from tests.conftest import soup
+
+# The title and the summary come from templates: the database does not change them.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def title(html: str) -> str:
