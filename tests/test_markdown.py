@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.articles.markdown import ReferenceData, check_body, render_body
+from app.core.image_size import static_size, svg_size
 from app.core.policy import VISITOR, Audience, Profession, Viewer
 from tests.conftest import page_text, soup
 
@@ -69,6 +70,19 @@ def test_the_sites_own_figures_are_measured_from_their_svg() -> None:
     body = render("![Immune signals](/static/figures/immunity-depression.svg)")
     img = soup(body.html).select_one("figure a img")
     assert (img["width"], img["height"]) == ("960", "600")
+
+
+def test_an_svg_is_measured_by_its_pixel_size_or_else_its_view_box() -> None:
+    assert svg_size(b'<svg xmlns="http://www.w3.org/2000/svg" width="300px" height="200">') == (300, 200)
+    assert svg_size(b'<?xml version="1.0"?>\n<svg width="100%" viewBox="0 0 640.4 480">') == (640, 480)
+    assert svg_size(b'<svg viewBox="0,0,0,10">') is None
+    assert svg_size(b"<html><body>not a drawing</body></html>") is None
+
+
+def test_only_the_sites_own_files_are_measured_by_their_address() -> None:
+    assert static_size("/static/figures/immunity-depression.svg") == (960, 600)
+    assert static_size("/static/../../pyproject.toml") is None
+    assert static_size("/static/figures/missing.svg") is None
 
 
 def test_a_figure_from_another_site_opens_without_opener_or_referrer() -> None:
