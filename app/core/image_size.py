@@ -60,8 +60,8 @@ def file_size(path: Path) -> Size | None:
             try:
                 with Image.open(path) as image:
                     return _positive(*image.size)
-            except UnidentifiedImageError:
-                return None
+            except (UnidentifiedImageError, SyntaxError, ValueError):
+                return None  # not the image its name says, or damaged
     except OSError:
         return None
     return None
