@@ -29,7 +29,7 @@ from app.admin import taxonomy_views as admin_taxonomy
 from app.admin import views as admin_views
 from app.api import docs as api_docs
 from app.api import views as api_views
-from app.articles import hub
+from app.articles import figures, hub
 from app.articles import views as article_views
 from app.contact import views as contact_views
 from app.core import errors, flash_cookie, health, logging, worker_memory
@@ -49,6 +49,7 @@ from app.core.web import STATIC_DIR, build_templates, numbers_in_range
 from app.feeds import share
 from app.feeds import views as feed_views
 from app.mail import sender
+from app.media import service as media_service
 from app.media import views as media_views
 from app.privacy import views as privacy_views
 from app.search import views as search_views
@@ -181,6 +182,8 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     share.register(app.state.templates.env)
     app.state.rate_limiter = RateLimiter(settings)
     app.state.identify = identity.identify
+    # Uploaded figures get their width and height (articles cannot import the media library).
+    figures.use_media_sizes(media_service.image_sizes)
     # Logged-in readers' pages stored per variant (app/core/reader_cache.py).
     app.state.read_as = readers.reading_rule(settings, app.state.session_factory)
     app.mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static")

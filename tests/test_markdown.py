@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.articles.markdown import ReferenceData, check_body, render_body
+from app.core.image_size import static_size, svg_size
 from app.core.policy import VISITOR, Audience, Profession, Viewer
 from tests.conftest import page_text, soup
 
@@ -40,6 +41,53 @@ def test_an_image_alone_in_a_paragraph_becomes_a_figure_with_caption() -> None:
     assert figure.img["src"] == "/static/x.svg"
     assert figure.figcaption.get_text() == "How signals travel"
     assert html.select_one("p figure") is None
+
+
+def test_a_figure_has_its_measured_size_and_links_to_the_full_size_file() -> None:
+    asked: list[list[str]] = []
+
+    def sizes(sources):  # type: ignore[no-untyped-def]
+        asked.append(list(sources))
+        return {"/media/7/chart.png": (1200, 800)}
+
+    source = "\n\n".join(
+        (
+            "![A chart](/media/7/chart.png)",
+            "![Unknown](/media/8/gone.png)",
+            "Inline ![x](/media/9/y.png) image.",
+        )
+    )
+    body = render_body(source, viewer=VISITOR, references=[], panel=panel, sizes=sizes)
+    measured, unknown = soup(body.html).select("figure.figure")
+
+    assert asked == [["/media/7/chart.png", "/media/8/gone.png"]]
+    assert (measured.img["width"], measured.img["height"]) == ("1200", "800")
+    assert measured.a["href"] == "/media/7/chart.png" and measured.a.img["alt"] == "A chart"
+    assert not unknown.img.has_attr("width") and unknown.a["href"] == "/media/8/gone.png"
+
+
+def test_the_sites_own_figures_are_measured_from_their_svg() -> None:
+    body = render("![Immune signals](/static/figures/immunity-depression.svg)")
+    img = soup(body.html).select_one("figure a img")
+    assert (img["width"], img["height"]) == ("960", "600")
+
+
+def test_an_svg_is_measured_by_its_pixel_size_or_else_its_view_box() -> None:
+    assert svg_size(b'<svg xmlns="http://www.w3.org/2000/svg" width="300px" height="200">') == (300, 200)
+    assert svg_size(b'<?xml version="1.0"?>\n<svg width="100%" viewBox="0 0 640.4 480">') == (640, 480)
+    assert svg_size(b'<svg viewBox="0,0,0,10">') is None
+    assert svg_size(b"<html><body>not a drawing</body></html>") is None
+
+
+def test_only_the_sites_own_files_are_measured_by_their_address() -> None:
+    assert static_size("/static/figures/immunity-depression.svg") == (960, 600)
+    assert static_size("/static/../../pyproject.toml") is None
+    assert static_size("/static/figures/missing.svg") is None
+
+
+def test_a_figure_from_another_site_opens_without_opener_or_referrer() -> None:
+    link = soup(render("![A photo](https://images.example/photo.jpg)").html).select_one("figure a")
+    assert link["href"] == "https://images.example/photo.jpg" and link["rel"] == ["noopener", "noreferrer"]
 
 
 def test_headings_get_anchors_and_long_articles_a_table_of_contents() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,9 +14,19 @@ from app.articles.models import Article, ArticleStatus
 from app.core.config import Settings
 from app.media.models import MediaFile
 from app.publishing.importer import import_file
+from tests.conftest import soup
 from tests.viewers import browser_for
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+def png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = png(12, 8)
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>'
 ARTICLE = """---
 title: Figures
@@ -51,7 +62,20 @@ def test_import_copies_relative_images_into_the_media_library(
     physician = browser_for("physician", app, db, settings)
     html = physician.get("/articles/figures").text
     assert f'src="{urls["svg"]}"' in html and f'src="{urls["png"]}"' in html
+    # The raster's pixels were measured as it was stored, and its figure is drawn at that size.
+    gated = soup(html).select_one(f'.prose figure img[src="{urls["png"]}"]')
+    assert gated is not None and (gated["width"], gated["height"]) == ("12", "8")
     physician.__exit__(None, None, None)
+
+
+def test_an_uploaded_figure_has_its_drawn_size_and_opens_at_full_size(
+    client: TestClient, db: Session, tmp_path: Path, settings: Settings
+) -> None:
+    urls = imported(db, tmp_path, settings)
+    figure = soup(client.get("/articles/figures").text).select_one(".prose figure")
+    assert figure is not None and figure.a is not None and figure.img is not None
+    assert figure.a["href"] == figure.img["src"] == urls["svg"]
+    assert (figure.img["width"], figure.img["height"]) == ("10", "10")
 
 
 def test_a_gated_image_is_served_only_to_those_who_may_see_its_block(

@@ -85,8 +85,12 @@ def test_article_page_shows_what_a_reader_needs(client: TestClient, db: Session)
     assert "Mental health" in page_text(str(html.select_one(".article__header")))
     assert "By Dr. Jane Example" in text and "1 min read" in text
     assert [a.get_text() for a in html.select(".toc a")] == ["What depression is", "Cytokines", "Treatment"]
+    # Open as sent; the page's script folds it on phones.
+    assert html.select_one(".toc details[open] summary h2").get_text() == "On this page"
     figure = html.select_one(".prose figure")
     assert figure.img["alt"] == "Immune signals reach the brain"
+    assert (figure.img["width"], figure.img["height"]) == ("960", "600")
+    assert figure.a["href"] == figure.img["src"] == "/static/figures/immunity-depression.svg"
     assert figure.figcaption.get_text() == "Immune signals and mood"
     refs = html.select(".references li")
     assert [r["id"] for r in refs] == ["ref-1", "ref-2"]
@@ -99,6 +103,16 @@ def test_article_page_shows_what_a_reader_needs(client: TestClient, db: Session)
     assert "Questions about this topic?" in text
     assert [a.get_text() for a in html.select(".tags a")] == ["Depression", "Immunology"]
     assert html.select_one('meta[property="og:title"]')["content"] == "Addressing immunity in depression"
+
+
+def test_the_header_menu_button_controls_search_navigation_and_languages(bilingual: TestClient) -> None:
+    html = soup(bilingual.get("/de/articles").text)
+    button = html.select_one("header button[aria-controls]")
+    assert button is not None and button.get_text() == "Menü" and button["aria-expanded"] == "false"
+    menu = html.select_one(f"header #{button['aria-controls']}")
+    assert menu is not None
+    parts = [part.get("aria-label") for part in menu.select("[role=search], nav")]
+    assert parts == ["Website", "Hauptmenü", "Sprache"]
 
 
 def test_article_page_lists_related_articles_sharing_tags(client: TestClient, db: Session) -> None:

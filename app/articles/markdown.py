@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from mdit_py_plugins.container import container_plugin
 
 from app.articles import body_limits
+from app.core.image_size import Size, static_sizes
 from app.core.policy import Audience, AudienceError, Viewer, may_read, parse_audience
 from app.core.text import slugify
 
@@ -77,7 +78,7 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "id", "title", "class", "rel"},
-    "img": {"src", "alt", "title", "loading"},
+    "img": {"src", "alt", "title", "loading", "width", "height"},
     "h2": {"id"},
     "h3": {"id"},
     "h4": {"id"},
@@ -278,21 +279,38 @@ def _render_citation(key: str, state: _RenderState) -> str:
     )
 
 
-def _render_figure(image: Token) -> str:
+def _figure_source(token: Token) -> str:
+    return str(token.meta["image"].attrGet("src") or "")
+
+
+def _render_figure(image: Token, size: Size | None) -> str:
+    """The figure, its image sized before it loads and a link to the file at full size (a phone
+    shows a wide infographic too small to read)."""
     alt = escape(image.content)
-    src = escape(image.attrGet("src") or "")
+    address = str(image.attrGet("src") or "")
+    src = escape(address)
+    measured = f' width="{size[0]}" height="{size[1]}"' if size else ""
+    rel = f' rel="{EXTERNAL_REL}"' if EXTERNAL.match(address) else ""
     caption = image.attrGet("title")
     figcaption = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
-    return f'<figure class="figure"><img src="{src}" alt="{alt}" loading="lazy">{figcaption}</figure>\n'
+    return (
+        f'<figure class="figure"><a class="figure__full" href="{src}"{rel}>'
+        f'<img src="{src}" alt="{alt}"{measured} loading="lazy"></a>{figcaption}</figure>\n'
+    )
 
 
-def _render(tokens: list[Token], state: _RenderState, slot_marker: Callable[[int], str]) -> str:
+def _render(
+    tokens: list[Token],
+    state: _RenderState,
+    slot_marker: Callable[[int], str],
+    sizes: Mapping[str, Size],
+) -> str:
     parts: list[str] = []
     for index, token in enumerate(tokens):
         if token.type == "locked":
             parts.append(f'<div class="locked-slot">{slot_marker(token.meta["index"])}</div>\n')
         elif token.type == "figure":
-            parts.append(_render_figure(token.meta["image"]))
+            parts.append(_render_figure(token.meta["image"], sizes.get(_figure_source(token))))
         elif token.type == "inline":
             parts.append(_render_inline(token.children or [], state))
         elif token.type in ("fence", "code_block"):
@@ -365,15 +383,21 @@ def render_body(
     viewer: Viewer,
     references: Sequence[ReferenceData] = (),
     panel: Callable[[Audience], str],
+    sizes: Callable[[Sequence[str]], Mapping[str, Size]] = static_sizes,
 ) -> RenderedBody:
-    """Render Markdown for one viewer, with each block they may not read replaced by `panel`."""
+    """Render Markdown for one viewer, with each block they may not read replaced by `panel`.
+
+    `sizes` measures the figures the viewer sees (asked once, with all their addresses).
+    """
     tokens, locked = _cut_gated(parse(source), viewer)
     tokens = _lift_figures(tokens)
+    sources = list(dict.fromkeys(_figure_source(t) for t in tokens if t.type == "figure"))
+    measured = sizes(sources) if sources else {}
     by_key = {r.key: r for r in references}
     state = _RenderState()
     state.numbers = _number_citations(tokens, set(by_key)).numbers
     nonce = secrets.token_hex(8)
-    html = sanitize(_render(tokens, state, lambda i: f"locked-{nonce}-{i}"))
+    html = sanitize(_render(tokens, state, lambda i: f"locked-{nonce}-{i}", measured))
     # One pass over the HTML, and one panel per audience, however many blocks are locked.
     panels: dict[Audience, str] = {}
 

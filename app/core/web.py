@@ -183,10 +183,17 @@ def build_templates() -> Jinja2Templates:
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
-    """Render a page template with the site settings in its context."""
+    """Render a page template with the site settings in its context.
+
+    A page answered with an error status that shows a form's errors is a refused form: its title
+    starts "Error:" (`refused` in base.html), so a screen reader says so before anything else.
+    """
     templates: Jinja2Templates = request.app.state.templates
     settings = request.app.state.settings
     full = {"settings": settings, **(context or {})}
+    full["refused"] = status_code >= 400 and any(
+        value for key, value in full.items() if key == "errors" or key.endswith("_errors")
+    )
     return templates.TemplateResponse(request, name, full, status_code=status_code)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -14,6 +15,7 @@ from app.articles.markdown import GATE, parse
 from app.articles.models import Article, ArticleStatus
 from app.core import stored_files
 from app.core.db import utcnow
+from app.core.image_size import RASTER_SUFFIXES, Size, file_size
 from app.core.policy import Viewer, may_read, parse_audience
 from app.core.text import slugify
 from app.media.models import MediaFile, MediaUsage
@@ -52,6 +54,8 @@ def store_file(db: Session, source: Path, directory: Path, *, alt: str = "") -> 
     target = directory / stored_files.new_name(suffix)
     stored_files.discard_unless_committed(db, target)
     shutil.copyfile(source, target)
+    # A raster image's pixels, read from its header (an upload measures them again, turned upright).
+    width, height = (file_size(target) if suffix in RASTER_SUFFIXES else None) or (None, None)
     media = MediaFile(
         filename=f"{slugify(source.stem)}{suffix}",
         content_type=TYPES[suffix],
@@ -59,6 +63,8 @@ def store_file(db: Session, source: Path, directory: Path, *, alt: str = "") -> 
         sha256=digest,
         size=target.stat().st_size,
         alt=alt,
+        width=width,
+        height=height,
     )
     db.add(media)
     db.flush()
@@ -115,6 +121,27 @@ def servable(db: Session, media_id: int, filename: str, viewer: Viewer) -> Media
         if all(may_read(viewer, parse_audience(words)) for words in audiences.split("|") if words):
             return media
     return None
+
+
+def image_sizes(db: Session, sources: Sequence[str]) -> dict[str, Size]:
+    """The drawn size of each uploaded image among `sources` (media addresses; others are skipped)."""
+    wanted = {int(match.group(1)): src for src in sources if (match := MEDIA_PATH.match(src))}
+    if not wanted:
+        return {}
+    found: dict[str, Size] = {}
+    for media in db.scalars(select(MediaFile).where(MediaFile.id.in_(wanted))):
+        src = wanted[media.id]
+        if not media.is_image or src != url_of(media):
+            continue
+        # Raster sizes are measured when the file is stored; an SVG's is read from its own markup
+        # (a worker that shows pages never loads Pillow for this).
+        if media.width and media.height:
+            size: Size | None = (media.width, media.height)
+        else:
+            size = file_size(Path(media.path)) if media.content_type == "image/svg+xml" else None
+        if size:
+            found[src] = size
+    return found
 
 
 def _image_label(alt: str) -> str:

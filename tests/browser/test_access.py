@@ -52,6 +52,9 @@ def test_a_clinician_requests_access_and_confirms_the_address(
     page.get_by_label("Full name").fill("Dr. Ana Browser")
     page.get_by_role("button", name="Send my request").click()
     assert page.locator(".error-summary").is_visible()
+    # The person hears first that the form was refused, and where: the summary has the focus.
+    page.wait_for_function("document.activeElement.matches('.error-summary')")
+    assert page.title().startswith("Error: ")
     assert page.get_by_label("Full name").input_value() == "Dr. Ana Browser"
     snap(page, "request-errors-phone.png", full_page=True)
     assert_accessible(page)
@@ -71,6 +74,16 @@ def test_a_clinician_requests_access_and_confirms_the_address(
     page.goto(live_server + newest_link(live_settings, "ana@clinic.example", "/verify-email"))
     assert "your email address is confirmed" in page.locator("h1").inner_text()
     phone.close()
+
+
+def test_a_failed_login_puts_the_focus_on_what_went_wrong(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    log_in(page, live_server, "nobody@clinic.example", "not the password")
+    page.wait_for_function("document.activeElement.matches('.error-summary')")
+    assert page.title().startswith("Error: Log in")
+    assert page.locator(".error-summary").inner_text() == "The email address or password is not correct."
+    assert_accessible(page)
+    page.close()
 
 
 def test_a_reviewer_approves_a_request_and_the_clinician_reads_the_professional_part(

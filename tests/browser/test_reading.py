@@ -35,6 +35,46 @@ def test_a_visitor_opens_the_home_page_and_follows_an_article(
     context.close()
 
 
+def test_on_a_phone_the_header_folds_into_a_menu_and_the_article_fits(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(live_server + "/articles/addressing-immunity-in-depression")
+    menu = page.get_by_role("button", name="Menu")
+    nav = page.get_by_role("navigation", name="Main")
+    assert menu.is_visible() and menu.get_attribute("aria-expanded") == "false"
+    assert not nav.is_visible() and not page.get_by_role("search").is_visible()
+    header = page.locator(".site-header").bounding_box()
+    assert header is not None and header["height"] < 0.15 * 844, header
+    # The contents are folded above the text; the infographic keeps its room and opens full size.
+    assert page.locator(".toc details").evaluate("fold => fold.open") is False
+    assert page.get_by_role("link", name="What depression is").is_hidden()
+    figure = page.locator(".prose figure img")
+    assert (figure.get_attribute("width"), figure.get_attribute("height")) == ("960", "600")
+    assert page.locator(".prose figure a").get_attribute("href") == figure.get_attribute("src")
+    snap(page, "article-menu-closed-phone.png")
+
+    menu.click()
+    assert menu.get_attribute("aria-expanded") == "true" and nav.is_visible()
+    assert page.get_by_role("link", name="Articles").is_visible()
+    snap(page, "article-menu-open-phone.png")
+    assert_accessible(page)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Escape")
+    assert not nav.is_visible() and page.evaluate("document.activeElement.dataset.menuToggle") == ""
+    context.close()
+
+
+def test_without_scripts_a_phone_shows_the_whole_menu_and_the_contents(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server + "/articles/addressing-immunity-in-depression")
+    assert page.get_by_role("navigation", name="Main").is_visible()
+    assert page.locator(".menu-toggle").is_hidden()
+    assert page.locator(".toc details").get_attribute("open") is not None
+    context.close()
+
+
 def test_citations_jump_to_their_reference_and_back(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page()
     page.goto(live_server + "/articles/addressing-immunity-in-depression")

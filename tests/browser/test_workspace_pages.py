@@ -15,6 +15,8 @@ def test_a_visitor_writes_to_the_society(browser, live_server: str) -> None:  # 
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.goto(live_server + "/")
+    # On a phone the navigation is behind the menu button.
+    page.get_by_role("button", name="Menu").click()
     page.get_by_role("link", name="Contact", exact=True).first.click()
     assert page.locator("h1").inner_text() == "Contact the society"
     page.get_by_label("Your name").fill("Vera Visitor")
