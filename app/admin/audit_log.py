@@ -83,6 +83,7 @@ def audit_log(request: Request, db: Db, user: AuditReader, page: str = "", forma
         "target_types": audit_queries.target_types(db),
         "target_names": people.names(db, audit_queries.user_targets(shown)),
         "sentences": audit_sentences.tell(db, settings, shown, link=request.app.url_path_for),
+        "target_kind": audit_sentences.kind_name,
         "export_limit": EXPORT_LIMIT,
     }
     return render(request, "admin/audit.html", context, status_code=422 if errors else 200)

@@ -23,7 +23,7 @@ from app.core.config import Settings
 from app.core.i18n import N_, Labels
 from app.core.i18n import gettext as _
 
-__all__ = ["accounts", "content", "describe", "requests", "tell"]
+__all__ = ["accounts", "content", "describe", "kind_name", "requests", "tell"]
 
 # Builds a page's address from a route's name and its parameters (app.url_path_for).
 Linker = Callable[..., str]
@@ -40,6 +40,11 @@ TARGET_KINDS = Labels(
         "outbox": N_("outbox"),
     }
 )
+
+
+def kind_name(kind: str) -> str:
+    """What an event is about ("access_request"), named in the page's language, or made readable."""
+    return TARGET_KINDS[kind] if kind in TARGET_KINDS else kind.replace("_", " ")
 
 
 def describe(told: Told) -> Markup:
@@ -79,8 +84,7 @@ class _Cast:
             if number not in self.applicants:
                 return request, request
             return self._person(*self.applicants[number]), request
-        kind = event.target_type
-        name = TARGET_KINDS[kind] if kind in TARGET_KINDS else kind.replace("_", " ")
+        name = kind_name(event.target_type)
         thing = Party(f"{name} #{number}" if number is not None else name)
         return thing, thing
 

@@ -7,16 +7,15 @@ import re
 from markupsafe import Markup
 
 from app.admin.audit_sentences.grammar import Told, quoting, say, says
-from app.core.i18n import N_, Labels, ngettext
 from app.core.i18n import gettext as _
-
-ROLE_NAMES = Labels(
-    {"member": N_("member"), "reviewer": N_("reviewer"), "editor": N_("editor"), "admin": N_("admin")}
-)
+from app.core.i18n import ngettext
+from app.core.policy import ROLE_NAMES
 
 
 def _role(value: str) -> str:
-    return ROLE_NAMES.get(value, value)
+    """A role as recorded ("reviewer"), named in the page's language."""
+    names = {role.value: label for role, label in ROLE_NAMES.items()}
+    return _(names[value]) if value in names else value
 
 
 @says("account.created")
