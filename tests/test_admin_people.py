@@ -160,11 +160,17 @@ def test_the_person_page_shows_requests_decisions_sessions_and_trail(
         assert soup(member_page.text).select_one(f'a[href="/admin/requests/{item.id}"]') is not None
         assert "rejected" in text
         assert "1 open session" in text, "the member's browser"
-        assert "Not approved" in text and reviewer.email in text, "the trail: rejected by Rita"
+        trail = soup(member_page.text).select_one("#trail-heading + ol")
+        assert trail is not None
+        said = " ".join(trail.get_text().split())  # a name is a link: its text runs on into "'s"
+        assert f"{reviewer.full_name} did not approve Otto Applicant's request" in said, "the trail"
 
-        staff_page = page_text(client.get(f"/admin/users/{reviewer.id}").text)
-        assert "What they did" in staff_page and "request.rejected" in staff_page
-        assert "request #" in staff_page and "Two-step login Off" in staff_page
+        staff_page = client.get(f"/admin/users/{reviewer.id}").text
+        assert "What they did" in page_text(staff_page) and "Two-step login Off" in page_text(staff_page)
+        caption = soup(staff_page).select_one("#decisions-caption")
+        assert caption is not None and caption.parent is not None
+        decisions = " ".join(caption.parent.get_text().split())
+        assert f"{reviewer.full_name} did not approve Otto Applicant's request" in decisions
 
 
 def test_ending_a_session_logs_that_browser_out_and_is_audited(

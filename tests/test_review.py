@@ -352,7 +352,7 @@ def test_each_download_of_a_credential_document_is_in_the_audit_trail(
     db.expire_all()
     [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "request.document_downloaded")).all()
     assert (event.actor_id, event.target_type, event.target_id) == (reviewer.id, "access_request", request.id)
-    assert f"{reviewer.email}: credential document downloaded by a reviewer" in page_text(page.text)
+    assert "Rex Reviewer downloaded Dr. Doc's credential document" in page_text(page.text)
 
 
 def test_staff_pages_are_closed_to_visitors_applicants_and_the_wrong_role(

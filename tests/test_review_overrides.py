@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.access import lifecycle
 from app.access.models import AccessRequest, RequestState
 from app.accounts.models import Role
 from app.audit.models import AuditEvent
@@ -81,7 +82,12 @@ def test_approving_a_request_with_an_invalid_licence_asks_for_a_deliberate_secon
     assert event.reason == f"Approved despite failed checks: {INVALID}."
     assert len(mails(db, "bad@clinic.example", "approved")) == 1
     history = page_text(client.get(f"/admin/requests/{request.id}").text)
-    assert f"Approved despite failed checks: {INVALID}." in history
+    db.refresh(request)
+    until = lifecycle.day(settings, request.access_until)  # type: ignore[arg-type]
+    assert (
+        f"{request.user.full_name}'s request (access until {until}), overriding the failed check: {INVALID}"
+        in history
+    )
 
 
 def test_every_failed_check_is_named_and_each_must_be_confirmed(

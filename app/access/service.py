@@ -262,6 +262,15 @@ def others_with_licence(db: Session, request: AccessRequest) -> Sequence[AccessR
     return db.scalars(query.order_by(AccessRequest.id)).all()
 
 
+def applicants(db: Session, request_ids: Collection[int]) -> dict[int, tuple[int, str]]:
+    """Return whose each request is: its applicant's account and today's name, by request id."""
+    if not request_ids:
+        return {}
+    query = select(AccessRequest.id, User.id, User.full_name).join(User, AccessRequest.user_id == User.id)
+    rows = db.execute(query.where(AccessRequest.id.in_(request_ids)))
+    return {request_id: (user_id, name) for request_id, user_id, name in rows}
+
+
 def earlier_requests(db: Session, request: AccessRequest) -> Sequence[AccessRequest]:
     query = select(AccessRequest).where(
         AccessRequest.user_id == request.user_id, AccessRequest.id != request.id

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.accounts import people
 from app.accounts.dependencies import AuditReader
+from app.admin import audit_sentences
 from app.audit import queries as audit_queries
 from app.audit.models import AuditEvent
 from app.audit.queries import AuditFilters
@@ -71,6 +72,8 @@ def audit_log(request: Request, db: Db, user: AuditReader, page: str = "", forma
         return audit_csv(request, db, user)
     filters, values, errors = read_filters(dict(request.query_params))
     events = None if errors else audit_queries.search(db, filters=filters, page=page_number(page))
+    shown = events.items if events else []
+    settings = request.app.state.settings
     context = {
         "events": events,
         "values": values,
@@ -78,7 +81,9 @@ def audit_log(request: Request, db: Db, user: AuditReader, page: str = "", forma
         "query": {name: value for name, value in values.items() if value},
         "actions": audit_queries.actions(db),
         "target_types": audit_queries.target_types(db),
-        "target_names": people.names(db, audit_queries.user_targets(events.items if events else [])),
+        "target_names": people.names(db, audit_queries.user_targets(shown)),
+        "sentences": audit_sentences.tell(db, settings, shown, link=request.app.url_path_for),
+        "target_kind": audit_sentences.kind_name,
         "export_limit": EXPORT_LIMIT,
     }
     return render(request, "admin/audit.html", context, status_code=422 if errors else 200)

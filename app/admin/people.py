@@ -12,6 +12,7 @@ from app.accounts import people, second_factor, sessions
 from app.accounts import service as accounts_service
 from app.accounts.dependencies import Admin, PeopleManager
 from app.accounts.models import STAFF_ROLES, Role, User
+from app.admin import audit_sentences
 from app.audit import queries as audit_queries
 from app.core import security_log
 from app.core.db import Db
@@ -154,17 +155,18 @@ def user_detail(request: Request, db: Db, user: PeopleManager, user_id: int) -> 
     requests = people_list.requests_of(db, person.id)
     trail = audit_queries.concerning(db, person.id, [item.id for item in requests], limit=SHOWN_EVENTS)
     decisions = audit_queries.by_actor(db, person.id, limit=SHOWN_EVENTS) if person.is_staff else []
+    settings = request.app.state.settings
     context = {
         "account": person,
         "requests": requests,
         "latest": requests[0] if requests else None,
         "second_factor_on": person.is_staff and second_factor.is_enabled(db, person),
-        "sessions": people.live_sessions(db, request.app.state.settings, person.id),
+        "sessions": people.live_sessions(db, settings, person.id),
         "current_session": people.session_id_of(db, current_token(request)),
         "may_end_sessions": people.may_end_sessions(user, person),
         "decisions": decisions,
         "trail": trail,
-        "target_names": people.names(db, audit_queries.user_targets(decisions)),
+        "sentences": audit_sentences.tell(db, settings, [*trail, *decisions], link=request.app.url_path_for),
         "shown_events": SHOWN_EVENTS,
         "may_manage_staff": can(user.role, Capability.MANAGE_STAFF),
         "may_read_audit": can(user.role, Capability.READ_AUDIT),

@@ -6,13 +6,17 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from app.access import checks, lifecycle
 from app.access import service as access_service
 from app.access.models import AccessRequest, RequestState
 from app.accounts.dependencies import OutboxReader, Reviewer
+from app.admin import audit_sentences
 from app.admin.review_forms import AccessChangeForm, DecisionForm, future_date
 from app.audit import service as audit
+from app.audit.models import AuditEvent
+from app.core.config import Settings
 from app.core.countries import COUNTRIES
 from app.core.db import Db, utcnow
 from app.core.forms import Form, text_fields, validate
@@ -69,6 +73,13 @@ def requests(
     return render(request, "admin/requests.html", context)
 
 
+def _history(db: Db, settings: Settings, item: AccessRequest) -> list[tuple[AuditEvent, Markup]]:
+    """The request's events, oldest first, each told as a sentence."""
+    events = audit.history(db, "access_request", item.id)
+    told = audit_sentences.tell(db, settings, events)
+    return [(event, told[event.id]) for event in events]
+
+
 def _detail(
     request: Request,
     db: Db,
@@ -97,7 +108,7 @@ def _detail(
         "failed": failed,
         "failures": [(_(checks.FAILED_CHECKS[name]), found[name]) for name in failed],
         "earlier": access_service.earlier_requests(db, item),
-        "history": audit.history(db, "access_request", item.id),
+        "history": _history(db, settings, item),
         "countries": COUNTRIES,
         "reasons": PRESET_REASONS,
         "errors": errors or {},

@@ -30,6 +30,7 @@ from app.core.policy import (
     audience_label,
     can,
 )
+from app.core.staff_menu import staff_menu
 
 T = TypeVar("T")
 
@@ -177,6 +178,7 @@ def build_templates() -> Jinja2Templates:
     env.globals["audience_in_text"] = audience_in_text
     env.globals["can"] = can
     env.globals["Capability"] = Capability
+    env.globals["staff_menu"] = staff_menu
     return Jinja2Templates(env=env)
 
 

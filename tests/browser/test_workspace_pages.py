@@ -77,6 +77,12 @@ def test_a_reviewer_and_an_editor_start_on_the_dashboard(
     assert page.get_by_role("button", name="Send the reply").count() == 1
     snap(page, "message-desktop.png", full_page=True)
     assert_accessible(page)
+    # A request's history reads as sentences, in the workspace.
+    page.locator(".admin-nav").get_by_role("link", name="Access requests").click()
+    page.locator("tbody a").first.click()
+    assert "confirmed their email address" in page.locator(".timeline").inner_text()
+    snap(page, "request-desktop.png", full_page=True)
+    assert_accessible(page)
     page.get_by_role("button", name="Log out").click()
 
     log_in(page, live_server, seed.STAFF[2][0], seed.STAFF[2][3])
