@@ -107,7 +107,9 @@ def body_for(
     """The article's body for this viewer, rendered once per variant and filled with their panels."""
     if not _is_stored_unchanged(article):
         # A preview or an unsaved edit: its text is not the one its version names.
-        return render_body(article.body, viewer=viewer, references=references(), panel=panel)
+        return render_body(
+            article.body, viewer=viewer, references=references(), panel=panel, language=article.language
+        )
     digest = hashlib.blake2b(article.body.encode(), digest_size=16).digest()
     audiences = _audiences.get(digest, lambda: tuple(gated_audiences(article.body)))
     key = (article.id, article.version, article.updated_at, digest, variant_key(viewer, audiences))
@@ -128,7 +130,9 @@ def _render_variant(article: Article, viewer: Viewer, references: Sequence[Refer
         locked.append(audience)
         return f"locked-panel-{nonce}-{len(locked)}"
 
-    body = render_body(article.body, viewer=viewer, references=references, panel=marker)
+    body = render_body(
+        article.body, viewer=viewer, references=references, panel=marker, language=article.language
+    )
     markers = tuple(f"locked-panel-{nonce}-{n}" for n in range(1, len(locked) + 1))
     return _Variant(body, markers, tuple(locked))
 

@@ -166,7 +166,8 @@ def _anchor_rule(state: StateCore) -> None:
         if token.type != "heading_open" or token.tag not in ("h2", "h3"):
             continue
         children = state.tokens[index + 1].children or []
-        base = slugify("".join(c.content for c in children if c.type in ("text", "code_inline")))
+        text = "".join(c.content for c in children if c.type in ("text", "code_inline"))
+        base = slugify(text, state.env.get("language", ""))
         suffix = last_suffix.get(base, 0)
         slug = f"{base}-{suffix}" if suffix else base
         while slug in taken:
@@ -190,8 +191,9 @@ PARSER = _build_parser()
 RENDERER = cast(RendererHTML, PARSER.renderer)
 
 
-def parse(source: str) -> list[Token]:
-    return PARSER.parse(source)
+def parse(source: str, language: str = "") -> list[Token]:
+    """The tokens of a body; `language` is the article's, which its heading anchors are spelled in."""
+    return PARSER.parse(source, {"language": language})
 
 
 def block_audience(token: Token) -> Audience:
@@ -365,9 +367,10 @@ def render_body(
     viewer: Viewer,
     references: Sequence[ReferenceData] = (),
     panel: Callable[[Audience], str],
+    language: str = "",
 ) -> RenderedBody:
     """Render Markdown for one viewer, with each block they may not read replaced by `panel`."""
-    tokens, locked = _cut_gated(parse(source), viewer)
+    tokens, locked = _cut_gated(parse(source, language), viewer)
     tokens = _lift_figures(tokens)
     by_key = {r.key: r for r in references}
     state = _RenderState()
