@@ -162,7 +162,7 @@ def test_the_demo_names_its_categories_and_tags_in_german(settings: Settings, db
     taxonomy = yaml.safe_load(TAXONOMY.read_text(encoding="utf-8"))
     category = db.scalars(select(Category).where(Category.name == "Mental health")).one()
     tag = db.scalars(select(Tag).where(Tag.name == "Nutrition")).one()
-    assert category.translations == {"de": taxonomy["categories"]["Mental health"]["name"]}
+    assert category.translations == {"de": {"name": taxonomy["categories"]["Mental health"]["name"]}}
     with i18n.using("de"):
         assert (category.label, tag.label) == ("Psychische Gesundheit", "Ernährung")
     assert (category.label, tag.label) == ("Mental health", "Nutrition")
