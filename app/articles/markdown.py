@@ -109,6 +109,7 @@ class ReferenceData:
     doi: str = ""
     pmid: str = ""
     url: str = ""
+    language: str = ""  # of its title and journal, when not the article's
 
 
 @dataclass(frozen=True)

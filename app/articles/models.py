@@ -167,6 +167,8 @@ class Reference(Base):
     doi: Mapped[str] = mapped_column(String(200), default="")
     pmid: Mapped[str] = mapped_column(String(20), default="")
     url: Mapped[str] = mapped_column(String(500), default="")
+    # The language of its title, when not the article's (an English paper cited in German).
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
 
 
 class ArticleRevision(Base):
