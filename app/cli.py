@@ -33,7 +33,7 @@ def db() -> None:
 def db_upgrade() -> None:
     """Migrate the database to the newest schema."""
     settings = Settings()
-    migrations.upgrade(settings.database_url)
+    migrations.upgrade(settings.database_url, default_language=settings.default_language)
     click.echo("Database schema is up to date.")
 
 

@@ -48,7 +48,7 @@ def pair(db: Session) -> tuple[Article, Article]:
     )
     category = english.category
     assert isinstance(category, Category)
-    category.translations = {"de": "Wohlbefinden"}
+    category.translations = {"de": {"name": "Wohlbefinden"}}
     db.commit()
     return english, german
 

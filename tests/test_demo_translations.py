@@ -4,6 +4,7 @@ citations, figures and gated blocks, and the demo's taxonomy and professions hav
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,12 +16,13 @@ from sqlalchemy.orm import Session
 from app.articles.markdown import GATE, block_audience, parse
 from app.articles.models import Article, Category, Tag
 from app.core import i18n
-from app.core.config import Settings
+from app.core.config import PROJECT_ROOT, Settings
 from app.core.policy import NAMED_AUDIENCES, Profession
 from app.core.text import is_slug, slugify
 from app.demo import seed
 from app.publishing.importer import FrontMatter, parse_file
 
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 GERMAN = seed.DEMO_ARTICLES / "de"
 TAXONOMY = seed.DEMO_ARTICLES.parent / "taxonomy_de.yaml"
 TRANSLATION_KEYS = ("language", "translation_of")
@@ -93,14 +95,33 @@ def test_the_depression_article_and_at_least_three_others_are_in_german() -> Non
     assert names <= {path.name for path in ENGLISH}
 
 
+def svg_texts(path: str) -> tuple[ET.Element, list[str]]:
+    """The root of a figure under app/static and the text of each of its elements, spaces joined."""
+    root = ET.parse(PROJECT_ROOT / "app" / path.lstrip("/")).getroot()
+    return root, [" ".join("".join(element.itertext()).split()) for element in root.iter() if element.text]
+
+
+def assert_german_figure(src: str, english_src: str) -> None:
+    """The German SVG says it is German, and its title, description and words are German ones."""
+    german, words = svg_texts(src)
+    assert german.get("lang") == "de" and german.get(XML_LANG) == "de"
+    english = set(svg_texts(english_src)[1])
+    # Nothing is left in English but names and symbols: "Hypothalamus", "IL-6", "TNF-α".
+    name = re.compile(r"[\W\d]*[A-Z][\w-]*[\W\d]*")
+    assert [text for text in words if text and text in english and not name.fullmatch(text)] == []
+
+
 @pytest.mark.parametrize("path", TRANSLATED, ids=lambda p: p.stem)
 def test_a_translation_keeps_the_originals_references_gates_and_figures(path: Path, tmp_path: Path) -> None:
     meta, body, keys = read_translation(path)
     english, english_body = original_of(path)
     assert keys == {"language": "de", "translation_of": english.slug}
 
-    # The references stay verbatim, titles in their own language; so do the article's facts.
-    assert [r.model_dump() for r in meta.references] == [r.model_dump() for r in english.references]
+    # The references stay verbatim, titles in their own language (which the German file names, so
+    # that pages mark them as English); so do the article's facts.
+    kept = [r.model_dump(exclude={"language"}) for r in meta.references]
+    assert kept == [r.model_dump(exclude={"language"}) for r in english.references]
+    assert [r.language for r in meta.references] == ["en"] * len(meta.references)
     assert (meta.category, meta.tags, meta.audience) == (english.category, english.tags, english.audience)
     assert (meta.status, meta.published, meta.featured) == (
         english.status,
@@ -119,7 +140,14 @@ def test_a_translation_keeps_the_originals_references_gates_and_figures(path: Pa
     # The same keys cited in the same sections, in the same order, inside the same gates.
     assert german.citations == original.citations
     assert german.gates == original.gates
-    assert german.figures == original.figures
+    # In the same places; a figure with words in it (an SVG) has a German version beside it.
+    assert [section for section, _src in german.figures] == [section for section, _src in original.figures]
+    for (_section, src), (_same, english_src) in zip(german.figures, original.figures, strict=True):
+        if english_src.endswith(".svg"):
+            assert src == english_src.removesuffix(".svg") + "-de.svg"
+            assert_german_figure(src, english_src)
+        else:
+            assert src == english_src
     for (alt, title), (english_alt, english_title) in zip(german.captions, original.captions, strict=True):
         assert alt and alt != english_alt
         assert bool(title) == bool(english_title)
@@ -162,7 +190,7 @@ def test_the_demo_names_its_categories_and_tags_in_german(settings: Settings, db
     taxonomy = yaml.safe_load(TAXONOMY.read_text(encoding="utf-8"))
     category = db.scalars(select(Category).where(Category.name == "Mental health")).one()
     tag = db.scalars(select(Tag).where(Tag.name == "Nutrition")).one()
-    assert category.translations == {"de": taxonomy["categories"]["Mental health"]["name"]}
+    assert category.translations == {"de": {"name": taxonomy["categories"]["Mental health"]["name"]}}
     with i18n.using("de"):
         assert (category.label, tag.label) == ("Psychische Gesundheit", "Ernährung")
     assert (category.label, tag.label) == ("Mental health", "Nutrition")

@@ -281,3 +281,18 @@ def test_each_locked_block_gets_the_panel_of_its_audience_in_order() -> None:
     assert len(panels) == 5 and panels[0] == panels[2] == panels[4] != panels[1] == panels[3]
     assert page_text(body.html).index("Open 0") < page_text(body.html).index("Open 4")
     assert len(made) == 2 and "locked-slot" not in body.html
+
+
+def test_german_headings_spell_umlauts_out_in_their_anchors() -> None:
+    source = "## Entzündung und Gehirn\n\n## Größe, Maße und Übelkeit\n"
+    german = render_body(source, viewer=VISITOR, panel=panel, language="de")
+    assert [h["id"] for h in soup(german.html).select("h2")] == [
+        "entzuendung-und-gehirn",
+        "groesse-masse-und-uebelkeit",
+    ]
+    # An English article's anchors stay as they were, even for a German name in a heading.
+    english = render("## Inflammation and the brain\n\n## Müller’s findings\n")
+    assert [h["id"] for h in soup(english.html).select("h2")] == [
+        "inflammation-and-the-brain",
+        "muller-s-findings",
+    ]

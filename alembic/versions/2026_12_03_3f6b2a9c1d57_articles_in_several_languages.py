@@ -6,7 +6,9 @@ Create Date: 2026-12-03 17:20:00.000000
 
 Each article has a language, and the versions of one article in several languages share a
 translation group (the original's id) holding at most one article per language. The articles
-written so far are in the site's default language, each the original of its own group.
+written so far are in the site's default language (`app.core.migrations.existing_rows_language`:
+what `portal db upgrade` passes, else the PORTAL_DEFAULT_LANGUAGE variable, else en), each the
+original of its own group; the column has no server default, so the schema never depends on it.
 Categories and tags keep their names in other languages beside the default one.
 """
 
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from app.core.config import Settings
+from app.core.migrations import existing_rows_language
 
 # revision identifiers, used by Alembic.
 revision: str = "3f6b2a9c1d57"
@@ -31,7 +33,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("translation_group_id", sa.Integer(), nullable=True))
     op.execute(
         sa.text("UPDATE article SET language = :language, translation_group_id = id").bindparams(
-            language=Settings().default_language
+            language=existing_rows_language()
         )
     )
     with op.batch_alter_table("article", schema=None) as batch_op:

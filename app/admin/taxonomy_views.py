@@ -10,11 +10,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from app.accounts.dependencies import Editor
-from app.articles import taxonomy, taxonomy_queries
+from app.articles import taxonomy, taxonomy_queries, translations
 from app.articles.models import Category, Tag
-from app.articles.taxonomy_forms import CategoryForm, TagForm, form_values
+from app.articles.taxonomy_forms import (
+    CategoryForm,
+    TagForm,
+    form_in,
+    form_values,
+    item_values,
+    translated_fields,
+    translations_of,
+)
 from app.core.db import Db
 from app.core.forms import Form, text_fields, validate
 from app.core.i18n import N_, ngettext
@@ -82,6 +91,31 @@ class Kind:
     def route(self, page: str = "") -> str:
         """The name of one of this kind's staff routes: `admin.tag`, `admin.tag_new`, ..."""
         return f"admin.{self.one}_{page}" if page else f"admin.{self.one}"
+
+
+def _other_languages(request: Request) -> tuple[str, ...]:
+    languages: tuple[str, ...] = request.app.state.settings.other_languages
+    return languages
+
+
+def _language_names(request: Request) -> list[tuple[str, str]]:
+    """The other languages' codes and names, in the page's language, for the form's field groups."""
+    return [(code, translations.language_name(code)) for code in _other_languages(request)]
+
+
+def _posted(
+    request: Request, kind: Kind, form: FormData
+) -> tuple[dict[str, str], dict[str, Any] | None, dict[str, str]]:
+    """What was typed (every language's fields), the service's arguments when valid, and the errors."""
+    languages = _other_languages(request)
+    posted = text_fields(form)
+    values = form_values(posted, kind.fields)
+    values |= {name: posted.get(name, "") for name in translated_fields(kind.fields, languages)}
+    valid, errors = validate(form_in(kind.form, languages), values)
+    if valid is None:
+        return values, None, errors
+    arguments = valid.model_dump(include=set(kind.fields))
+    return values, arguments | {"translations": translations_of(valid, languages)}, errors
 
 
 CATEGORY = Kind(
@@ -168,7 +202,8 @@ def _edit_page(
     context = {
         "kind": kind,
         "item": item,
-        "values": values or {name: getattr(item, name) for name in kind.fields},
+        "languages": _language_names(request),
+        "values": values or item_values(item, kind.fields, _other_languages(request)),
         "errors": errors or {},
         "problem": problem,
         "articles": page_or_404(kind.articles(db, item, number=page_number(page), size=size)),
@@ -192,21 +227,26 @@ def _add_routes(kind: Kind) -> None:
 
     def new(request: Request, db: Db, user: Editor) -> Response:
         """Show the form for a new category or tag."""
-        return render(request, "admin/taxonomy/new.html", {"kind": kind, "values": {}, "errors": {}})
+        context = {"kind": kind, "languages": _language_names(request), "values": {}, "errors": {}}
+        return render(request, "admin/taxonomy/new.html", context)
 
     def create(request: Request, db: Db, user: Editor, form: Form) -> Response:
         """Create a category or tag; its slug comes from the name unless one is given."""
-        values = form_values(text_fields(form), kind.fields)
-        valid, errors = validate(kind.form, values)
+        values, valid, errors = _posted(request, kind, form)
         item = None
         if valid is not None:
             try:
-                item = kind.create(db, **valid.model_dump(), actor=user, ip=client_ip(request))
+                item = kind.create(db, **valid, actor=user, ip=client_ip(request))
             except taxonomy.TaxonomyRefused as refused:
                 db.rollback()
                 errors = {refused.field: str(refused)}
         if item is None:
-            context = {"kind": kind, "values": values, "errors": errors}
+            context = {
+                "kind": kind,
+                "languages": _language_names(request),
+                "values": values,
+                "errors": errors,
+            }
             return render(request, "admin/taxonomy/new.html", context, status_code=422)
         db.commit()
         created = _(kind.created) % {"name": item.name, "path": f"/{kind.many}/{item.slug}"}
@@ -218,13 +258,12 @@ def _add_routes(kind: Kind) -> None:
         return _edit_page(request, db, kind, get_or_404(db, kind.model, item_id, kind.missing), page=page)
 
     def update(request: Request, db: Db, user: Editor, form: Form, item_id: ItemId) -> Response:
-        """Rename a category or tag, or change a category's description; old addresses keep working."""
+        """Rename a category or tag, or change its description or translations; old addresses keep working."""
         found = get_or_404(db, kind.model, item_id, kind.missing)
-        values = form_values(text_fields(form), kind.fields)
-        valid, errors = validate(kind.form, values)
+        values, valid, errors = _posted(request, kind, form)
         if valid is not None:
             try:
-                kind.update(db, found, **valid.model_dump(), actor=user, ip=client_ip(request))
+                kind.update(db, found, **valid, actor=user, ip=client_ip(request))
             except taxonomy.TaxonomyRefused as refused:
                 db.rollback()
                 errors = {refused.field: str(refused)}

@@ -114,6 +114,7 @@ def body_for(
             references=references(),
             panel=panel,
             sizes=figures.sizes_for(article),
+            language=article.language,
         )
     digest = hashlib.blake2b(article.body.encode(), digest_size=16).digest()
     audiences = _audiences.get(digest, lambda: tuple(gated_audiences(article.body)))
@@ -136,7 +137,12 @@ def _render_variant(article: Article, viewer: Viewer, references: Sequence[Refer
         return f"locked-panel-{nonce}-{len(locked)}"
 
     body = render_body(
-        article.body, viewer=viewer, references=references, panel=marker, sizes=figures.sizes_for(article)
+        article.body,
+        viewer=viewer,
+        references=references,
+        panel=marker,
+        sizes=figures.sizes_for(article),
+        language=article.language,
     )
     markers = tuple(f"locked-panel-{nonce}-{n}" for n in range(1, len(locked) + 1))
     return _Variant(body, markers, tuple(locked))

@@ -110,6 +110,7 @@ class ReferenceData:
     doi: str = ""
     pmid: str = ""
     url: str = ""
+    language: str = ""  # of its title and journal, when not the article's
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,8 @@ def _anchor_rule(state: StateCore) -> None:
         if token.type != "heading_open" or token.tag not in ("h2", "h3"):
             continue
         children = state.tokens[index + 1].children or []
-        base = slugify("".join(c.content for c in children if c.type in ("text", "code_inline")))
+        text = "".join(c.content for c in children if c.type in ("text", "code_inline"))
+        base = slugify(text, state.env.get("language", ""))
         suffix = last_suffix.get(base, 0)
         slug = f"{base}-{suffix}" if suffix else base
         while slug in taken:
@@ -191,8 +193,9 @@ PARSER = _build_parser()
 RENDERER = cast(RendererHTML, PARSER.renderer)
 
 
-def parse(source: str) -> list[Token]:
-    return PARSER.parse(source)
+def parse(source: str, language: str = "") -> list[Token]:
+    """The tokens of a body; `language` is the article's, which its heading anchors are spelled in."""
+    return PARSER.parse(source, {"language": language})
 
 
 def block_audience(token: Token) -> Audience:
@@ -384,12 +387,13 @@ def render_body(
     references: Sequence[ReferenceData] = (),
     panel: Callable[[Audience], str],
     sizes: Callable[[Sequence[str]], Mapping[str, Size]] = static_sizes,
+    language: str = "",
 ) -> RenderedBody:
     """Render Markdown for one viewer, with each block they may not read replaced by `panel`.
 
     `sizes` measures the figures the viewer sees (asked once, with all their addresses).
     """
-    tokens, locked = _cut_gated(parse(source), viewer)
+    tokens, locked = _cut_gated(parse(source, language), viewer)
     tokens = _lift_figures(tokens)
     sources = list(dict.fromkeys(_figure_source(t) for t in tokens if t.type == "figure"))
     measured = sizes(sources) if sources else {}

@@ -51,12 +51,17 @@ class TranslatedName:
     """A category's or tag's name in the page's language; `name` is the default language's."""
 
     name: str
-    # {"de": "Psychische Gesundheit"}: read with the row, so a listing costs no extra statement.
-    translations: dict[str, str]
+    # {"de": {"name": "Psychische Gesundheit", "description": "..."}}: each other language's
+    # fields, read with the row, so a listing costs no extra statement.
+    translations: dict[str, dict[str, str]]
+
+    def translated(self, field: str, code: str = "") -> str:
+        """`field` in language `code` (the page's by default), or "" when none was given."""
+        return (self.translations or {}).get(code or i18n.current(), {}).get(field, "")
 
     @property
     def label(self) -> str:
-        return (self.translations or {}).get(i18n.current()) or self.name
+        return self.translated("name") or self.name
 
 
 class Category(TranslatedName, Base):
@@ -66,7 +71,12 @@ class Category(TranslatedName, Base):
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
-    translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict, server_default="{}")
+
+    @property
+    def about(self) -> str:
+        """The description in the page's language, else the default language's."""
+        return self.translated("description") or self.description
 
 
 class Tag(TranslatedName, Base):
@@ -75,7 +85,7 @@ class Tag(TranslatedName, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class Article(Base):
@@ -157,6 +167,8 @@ class Reference(Base):
     doi: Mapped[str] = mapped_column(String(200), default="")
     pmid: Mapped[str] = mapped_column(String(20), default="")
     url: Mapped[str] = mapped_column(String(500), default="")
+    # The language of its title, when not the article's (an English paper cited in German).
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
 
 
 class ArticleRevision(Base):

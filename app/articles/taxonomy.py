@@ -114,12 +114,23 @@ def _audit(db: Session, item: Category | Tag, action: str, actor: User, ip: str,
     )
 
 
+# A category's or tag's fields in the other languages: {"de": {"name": ..., "description": ...}}.
+Translations = dict[str, dict[str, str]]
+
+
 def create_category(
-    db: Session, *, name: str, slug: str, description: str, actor: User, ip: str = ""
+    db: Session,
+    *,
+    name: str,
+    slug: str,
+    description: str,
+    translations: Translations | None = None,
+    actor: User,
+    ip: str = "",
 ) -> Category:
     """Create a category at a free slug, and audit it."""
     _claim_category_slug(db, slug, None)
-    category = Category(name=name, slug=slug, description=description)
+    category = Category(name=name, slug=slug, description=description, translations=translations or {})
     db.add(category)
     _flush(db)
     _audit(db, category, "created", actor, ip, after=slug, reason=f"Created {_describe(category)}")
@@ -128,20 +139,34 @@ def create_category(
 
 
 def update_category(
-    db: Session, category: Category, *, name: str, slug: str, description: str, actor: User, ip: str = ""
+    db: Session,
+    category: Category,
+    *,
+    name: str,
+    slug: str,
+    description: str,
+    translations: Translations | None = None,
+    actor: User,
+    ip: str = "",
 ) -> Category:
-    """Rename a category or change its description; a former slug keeps redirecting to it."""
+    """Rename a category or change its description or translations; a former slug keeps redirecting."""
     before = _describe(category)
     old_slug = category.slug
+    translations = category.translations if translations is None else translations
     renamed = (name, slug) != (category.name, old_slug)
-    if not renamed and description == category.description:
+    if not renamed and (description, translations) == (category.description, category.translations):
         return category
     if slug != old_slug:
         _claim_category_slug(db, slug, category)
         db.merge(CategoryRedirect(old_slug=old_slug, category_id=category.id))
     category.name, category.slug, category.description = name, slug, description
+    category.translations = translations
     _flush(db)
-    reason = f"{before} is now {_describe(category)}" if renamed else f"New description of {before}"
+    reason = (
+        f"{before} is now {_describe(category)}"
+        if renamed
+        else f"New description or translations of {before}"
+    )
     action = "renamed" if renamed else "updated"
     _audit(db, category, action, actor, ip, before=old_slug, after=slug, reason=reason)
     content_version.bump(db)
@@ -171,10 +196,12 @@ def _in_use_message(db: Session, item: Category | Tag) -> str:
     return text % {"num": count, "name": item.name}
 
 
-def create_tag(db: Session, *, name: str, slug: str, actor: User, ip: str = "") -> Tag:
+def create_tag(
+    db: Session, *, name: str, slug: str, translations: Translations | None = None, actor: User, ip: str = ""
+) -> Tag:
     """Create a tag at a free slug, and audit it."""
     _claim_tag_slug(db, slug, None)
-    tag = Tag(name=name, slug=slug)
+    tag = Tag(name=name, slug=slug, translations=translations or {})
     db.add(tag)
     _flush(db)
     _audit(db, tag, "created", actor, ip, after=slug, reason=f"Created {_describe(tag)}")
@@ -182,20 +209,34 @@ def create_tag(db: Session, *, name: str, slug: str, actor: User, ip: str = "") 
     return tag
 
 
-def rename_tag(db: Session, tag: Tag, *, name: str, slug: str, actor: User, ip: str = "") -> Tag:
-    """Rename a tag; its former slug keeps redirecting to it."""
+def rename_tag(
+    db: Session,
+    tag: Tag,
+    *,
+    name: str,
+    slug: str,
+    translations: Translations | None = None,
+    actor: User,
+    ip: str = "",
+) -> Tag:
+    """Rename a tag or change its names in other languages; its former slug keeps redirecting to it."""
     before = _describe(tag)
     old_slug = tag.slug
-    if (name, slug) == (tag.name, old_slug):
+    translations = tag.translations if translations is None else translations
+    renamed = (name, slug) != (tag.name, old_slug)
+    if not renamed and translations == tag.translations:
         return tag
     if slug != old_slug:
         _claim_tag_slug(db, slug, tag)
         db.merge(TagRedirect(old_slug=old_slug, tag_id=tag.id))
-    tag.name, tag.slug = name, slug
+    tag.name, tag.slug, tag.translations = name, slug, translations
     _flush(db)
-    _audit(
-        db, tag, "renamed", actor, ip, before=old_slug, after=slug, reason=f"{before} is now {_describe(tag)}"
+    action, reason = (
+        ("renamed", f"{before} is now {_describe(tag)}")
+        if renamed
+        else ("updated", f"New translations of {before}")
     )
+    _audit(db, tag, action, actor, ip, before=old_slug, after=slug, reason=reason)
     content_version.bump(db)
     return tag
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from functools import cache
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, create_model
 
 from app.core.i18n import gettext as _
 from app.core.text import is_slug, slugify
@@ -20,6 +21,11 @@ def _name(value: str) -> str:
     if len(value) > MAX_NAME:
         raise ValueError(_("keep the name to %(count)s characters") % {"count": MAX_NAME})
     return value
+
+
+def _other_name(value: str) -> str:
+    """A name in another language: optional (pages then show the default one), as long as a name."""
+    return _name(value) if value else value
 
 
 def _slug(value: str) -> str:
@@ -51,6 +57,45 @@ class TagForm(BaseModel):
 
 class CategoryForm(TagForm):
     description: Annotated[str, AfterValidator(_description)]
+
+
+# The fields given again in each other language, as `name_de`, `description_de`, ...
+TRANSLATED = {"name": _other_name, "description": _description}
+
+
+def translated_fields(fields: tuple[str, ...], languages: tuple[str, ...]) -> tuple[str, ...]:
+    """The form fields of `fields` in each of `languages`: ("name_de", "description_de")."""
+    return tuple(f"{field}_{code}" for code in languages for field in fields if field in TRANSLATED)
+
+
+@cache
+def form_in(form: type[TagForm], languages: tuple[str, ...]) -> type[TagForm]:
+    """`form` with the translated fields of each of `languages`, each checked as the default one."""
+    extra: dict[str, Any] = {
+        f"{field}_{code}": (Annotated[str, AfterValidator(check)], "")
+        for code in languages
+        for field, check in TRANSLATED.items()
+        if field in form.model_fields
+    }
+    return create_model(f"{form.__name__}In{''.join(languages).title()}", __base__=form, **extra)
+
+
+def translations_of(valid: TagForm, languages: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """The translated fields given, by language; a language with none given is left out."""
+    data = valid.model_dump()
+    given = {
+        code: {field: data[f"{field}_{code}"] for field in TRANSLATED if data.get(f"{field}_{code}")}
+        for code in languages
+    }
+    return {code: fields for code, fields in given.items() if fields}
+
+
+def item_values(item: Any, fields: tuple[str, ...], languages: tuple[str, ...]) -> dict[str, str]:
+    """What the edit form shows of a stored category or tag, in every language."""
+    values = {name: getattr(item, name) for name in fields}
+    for code in languages:
+        values |= {f"{field}_{code}": item.translated(field, code) for field in fields if field in TRANSLATED}
+    return values
 
 
 def form_values(posted: dict[str, str], fields: tuple[str, ...]) -> dict[str, str]:

@@ -257,6 +257,11 @@ class Settings(BaseSettings):
     def language_codes(self) -> tuple[str, ...]:
         return tuple(_items(self.languages))
 
+    @property
+    def other_languages(self) -> tuple[str, ...]:
+        """The languages besides the default one, in which staff give names beside the default's."""
+        return tuple(code for code in self.language_codes if code != self.default_language)
+
     @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)

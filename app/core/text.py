@@ -26,8 +26,21 @@ def is_slug(text: str) -> bool:
     return len(text) <= 200 and _SLUG.fullmatch(text) is not None
 
 
-def slugify(text: str) -> str:
-    """Turn a title into a URL slug: ASCII, lowercase, words joined by hyphens."""
+# German writes its umlauts out when they cannot be written ("Entzündung" -> "entzuendung"); just
+# dropping the dots would read as other words ("schon" is not "schön"). Other languages keep the plain
+# letter, so an English slug or anchor stays what it has always been.
+_SPELLED_OUT = {
+    "de": str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
+}
+
+
+def slugify(text: str, language: str = "") -> str:
+    """Turn a title into a URL slug: ASCII, lowercase, words joined by hyphens.
+
+    In German, ä, ö, ü and ß are written out as ae, oe, ue and ss.
+    """
+    if table := _SPELLED_OUT.get(language):
+        text = text.translate(table)
     # Dashes and other punctuation separate words ("gut–brain" -> "gut-brain"), accents just go.
     spaced = "".join(" " if unicodedata.category(c).startswith(("P", "Z", "S")) else c for c in text)
     ascii_text = unicodedata.normalize("NFKD", spaced).encode("ascii", "ignore").decode()

@@ -13,6 +13,7 @@ import jinja2
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette._utils import get_route_path
 
@@ -134,6 +135,16 @@ def signed_in_viewer(request: Request) -> Any:
     return getattr(request.state, "viewer", None)
 
 
+def other_language(code: str) -> Markup:
+    """` lang="en"` for text in language `code` on a page in another one; nothing for the page's own.
+
+    Screen readers then speak that text, and browsers hyphenate and spell-check it, in its language.
+    """
+    if not code or code == i18n.current():
+        return Markup("")
+    return Markup(' lang="{}"').format(code)
+
+
 @cache
 def build_templates() -> Jinja2Templates:
     """The site's templates, one environment per process for every app built in it.
@@ -160,6 +171,7 @@ def build_templates() -> Jinja2Templates:
     env.globals["language_versions"] = language_links.versions
     env.globals["language_default_url"] = language_links.default_url
     env.globals["language_name"] = language_links.language_name
+    env.globals["other_language"] = other_language
     env.filters["date"] = date_filter
     env.filters["datetime"] = datetime_filter
     env.filters["time"] = time_filter

@@ -101,7 +101,7 @@ def name_taxonomy(db: Session) -> None:
     for item in items:
         if entry := names["categories" if isinstance(item, Category) else "tags"].get(item.name):
             # A new dict: the JSON column notices an assignment, not a change inside it.
-            item.translations = {**item.translations, "de": entry["name"]}
+            item.translations = {**item.translations, "de": {"name": entry["name"]}}
     db.flush()
 
 

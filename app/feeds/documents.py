@@ -101,9 +101,11 @@ def _atom_entry(feed: ET.Element, article: Article, *, settings: Settings, link:
     _add(_add(entry, "author"), "name", article.author_name or settings.society_name)
     if article.category:
         scheme = absolute(settings, localised("/categories/"))
-        _add(entry, "category", term=article.category.slug, label=article.category.name, scheme=scheme)
+        _add(entry, "category", term=article.category.slug, label=article.category.label, scheme=scheme)
     for tag in article.tags:
-        _add(entry, "category", term=tag.slug, label=tag.name, scheme=absolute(settings, localised("/tags/")))
+        _add(
+            entry, "category", term=tag.slug, label=tag.label, scheme=absolute(settings, localised("/tags/"))
+        )
     # The summary is the author's public teaser (SPEC 3); the body never goes into a feed.
     _add(entry, "summary", article.summary, type="text")
 

@@ -50,8 +50,8 @@ def article_share(article: Article, settings: Settings, path: str) -> ShareMetad
         site_name=settings.site_name,
         published=timestamp(published(article)),
         modified=timestamp(last_change(article)),
-        section=article.category.name if article.category else "",
-        tags=[tag.name for tag in article.tags],
+        section=article.category.label if article.category else "",
+        tags=[tag.label for tag in article.tags],
     )
     return replace(meta, structured_data=_json_ld(article, settings, meta))
 

@@ -27,6 +27,7 @@ REFERENCE_FIELDS = (
     "doi",
     "pmid",
     "url",
+    "language",
 )
 # Marked for the catalog; translated where a label is shown or named in a message.
 REFERENCE_LABELS = {
@@ -41,10 +42,11 @@ REFERENCE_LABELS = {
     "doi": N_("DOI"),
     "pmid": N_("PubMed ID"),
     "url": N_("Link"),
+    "language": N_("Language"),
 }
 EMPTY_REFERENCE_ROWS = 3
 MAX_REFERENCE_ROWS = 60
-# Every reference row is 11 fields; the rest of the form is about 30.
+# Every reference row is 12 fields; the rest of the form is about 30.
 MAX_EDITOR_FIELDS = 40 + MAX_REFERENCE_ROWS * len(REFERENCE_FIELDS)
 AUDIENCE_CHOICES = [
     ("public", N_("Everyone: a public article")),
@@ -65,6 +67,7 @@ class ReferenceRow(ReferenceIn):
     pages: str = Field(default="", max_length=40)
     doi: str = Field(default="", pattern=r"^(10\.\S+/\S+)?$", max_length=200)
     url: str = Field(default="", pattern=r"^(https?://\S+)?$", max_length=500)
+    language: str = Field(default="", pattern=r"^([a-z]{2,3})?$", max_length=8)
 
 
 class ArticleFields(BaseModel):

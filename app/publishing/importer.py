@@ -50,6 +50,8 @@ class ReferenceIn(BaseModel):
     doi: str = Field(default="", pattern=r"^(10\.\S+/\S+)?$")
     pmid: str = Field(default="", pattern=r"^\d{0,10}$")
     url: str = Field(default="", pattern=r"^(https?://\S+)?$")
+    # The language its title is in, when not the article's: `language: en` for an English paper.
+    language: str = Field(default="", pattern=r"^([a-z]{2,3})?$")
 
 
 class FrontMatter(BaseModel):

@@ -84,12 +84,11 @@ def live_settings(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Pat
     return settings
 
 
-@pytest.fixture(scope="session")
-def live_server(live_settings: Settings) -> Iterator[str]:
-    """Serve the demo site on a free loopback port."""
+def _serve(settings: Settings) -> Iterator[str]:
+    """Serve the app built from `settings` on a free loopback port, until the session ends."""
     port = _free_port()
     config = uvicorn.Config(
-        create_app(live_settings), host="127.0.0.1", port=port, log_level="warning", **SERVER_OPTIONS
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", **SERVER_OPTIONS
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -100,6 +99,18 @@ def live_server(live_settings: Settings) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_settings: Settings) -> Iterator[str]:
+    """Serve the demo site on a free loopback port."""
+    yield from _serve(live_settings)
+
+
+@pytest.fixture(scope="session")
+def bilingual_server(live_settings: Settings) -> Iterator[str]:
+    """The same demo site in English and German (/en/..., /de/...), on a port of its own."""
+    yield from _serve(live_settings.model_copy(update={"languages": "en,de"}))
 
 
 @pytest.fixture(scope="session")
