@@ -9,6 +9,8 @@ from starlette.testclient import TestClient
 from app.access.models import RequestState
 from app.core.config import Settings
 from app.core.policy import Profession
+from app.demo import seed
+from app.publishing.importer import import_file
 from app.search import stemming
 from tests import factories
 from tests.browsing import login
@@ -109,3 +111,14 @@ def test_a_gated_german_passage_reaches_only_its_readers(
     )
     login(bilingual, applicant.user.email, factories.PASSWORD)
     assert marks(results(bilingual, "/de/search", "Dosierungen")) == ["Dosierung"]
+
+
+def test_the_demos_german_article_is_found_by_its_inflected_words(
+    bilingual: TestClient, db: Session, bilingual_settings: Settings
+) -> None:
+    name = "01-addressing-immunity-in-depression.md"
+    for path in (seed.DEMO_ARTICLES / name, seed.DEMO_ARTICLES / "de" / name):
+        import_file(db, path, media_dir=bilingual_settings.media_dir)
+    db.commit()
+    for query in ("Depressionen", "Entzündung", "stresshormon"):
+        assert titles(results(bilingual, "/de/search", query)) == ["Depression und Immunsystem"], query

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from app.search.stemming import TEXT_SEARCH_CONFIGS, stems, text_config
+from app.search.stemming import NO_STEMMING, TEXT_SEARCH_CONFIGS, stems
 
 # revision identifiers, used by Alembic.
 revision: str = "9c4e1f7a2b60"
@@ -93,11 +93,8 @@ def _postgresql_document(fixed: str | None) -> None:
             "search_entry",
             sa.Column("config", postgresql.REGCONFIG(), server_default="simple", nullable=False),
         )
-        cases = " ".join(
-            f"WHEN '{code}' THEN '{name}'::regconfig" for code, name in TEXT_SEARCH_CONFIGS.items()
-        )
         op.execute(
-            f"UPDATE search_entry SET config = CASE article.language {cases} ELSE 'simple'::regconfig END "  # noqa: S608 (constants)
+            f"UPDATE search_entry SET config = ({_config_of('article.language')})::regconfig "  # noqa: S608 (constants)
             "FROM article WHERE article.id = search_entry.article_id"
         )
         config = "config"
@@ -112,19 +109,28 @@ def _postgresql_document(fixed: str | None) -> None:
 def _sqlite_stems() -> None:
     """Give each stored row its article's configuration and index its stems."""
     connection = op.get_bind()
-    rows = connection.execute(
-        sa.text(
-            "SELECT search_entry.id, article.language, search_entry.title, search_entry.body "
-            "FROM search_entry JOIN article ON article.id = search_entry.article_id"
-        )
-    ).all()
-    for entry_id, language, title, body in rows:
-        config = text_config(language)
-        connection.execute(
-            sa.text("UPDATE search_entry SET config = :config WHERE id = :id"),
-            {"config": config, "id": entry_id},
-        )
-        connection.execute(
-            sa.text("INSERT INTO search_entry_fts(rowid, title, body) VALUES (:id, :title, :body)"),
-            {"id": entry_id, "title": " ".join(stems(title, config)), "body": " ".join(stems(body, config))},
-        )
+    op.execute(
+        f"UPDATE search_entry SET config = {_config_of('article.language')} "  # noqa: S608 (constants)
+        "FROM article WHERE article.id = search_entry.article_id"
+    )
+    rows = connection.execute(sa.text("SELECT id, config, title, body FROM search_entry"))
+    stemmed: dict[tuple[str, str], str] = {}  # copies of one text (generated articles) stemmed once
+
+    def terms(text: str, config: str) -> str:
+        if (text, config) not in stemmed:
+            stemmed[text, config] = " ".join(stems(text, config))
+        return stemmed[text, config]
+
+    insert = sa.text("INSERT INTO search_entry_fts(rowid, title, body) VALUES (:id, :title, :body)")
+    while batch := rows.fetchmany(2000):
+        values = [
+            {"id": i, "title": terms(title, config), "body": terms(body, config)}
+            for i, config, title, body in batch
+        ]
+        connection.execute(insert, values)
+
+
+def _config_of(language: str) -> str:
+    """SQL naming the configuration of the language in column `language`, as `text_config` does."""
+    cases = " ".join(f"WHEN '{code}' THEN '{name}'" for code, name in TEXT_SEARCH_CONFIGS.items())
+    return f"CASE {language} {cases} ELSE '{NO_STEMMING}' END"

@@ -53,7 +53,7 @@ _document: ColumnClause[Any] = literal_column(f"search_entry.{DOCUMENT_COLUMN}")
 
 
 def index_terms(db: Session, dialect: str, entries: list[dict[str, Any]]) -> None:
-    """Index stored rows (dicts with id, config, title and body); PostgreSQL's index itself."""
+    """Index stored rows (dicts with id, config, title and body); PostgreSQL indexes them itself."""
     if dialect != "sqlite" or not entries:
         return
     stemmed: dict[tuple[str, str], str] = {}  # a bulk load repeats texts: each is stemmed once

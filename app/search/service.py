@@ -110,19 +110,19 @@ def search(
     The articles of the first language (the reader's) that has any match, each language's words
     stemmed its own way.
     """
-    first = search_in(db, query, viewer, page=page, size=size, language=languages[0])
+    first = _search_in(db, query, viewer, page=page, size=size, language=languages[0])
     if not first.total:
         for language in languages[1:]:
-            other = search_in(db, query, viewer, page=page, size=size, language=language)
+            other = _search_in(db, query, viewer, page=page, size=size, language=language)
             if other.total:
                 return Found(other, language)
     return Found(first, languages[0])
 
 
-def search_in(
+def _search_in(
     db: Session, query: str, viewer: Viewer, *, page: int, size: int, language: str
 ) -> Page[SearchHit]:
-    """Find the published articles in `language` by the words of `query`, as `search` does."""
+    """The published articles in `language` holding the words of `query` that the viewer may read."""
     terms = query_terms(query)
     if not terms:
         return Page([], page, size, 0)
