@@ -148,10 +148,10 @@ class SharedEngines:
 def _emptying_script(engine: Engine) -> list[str]:
     statements = [f'DELETE FROM "{table.name}"' for table in reversed(Base.metadata.sorted_tables)]
     if engine.dialect.name == "sqlite":
-        # The search index's triggers removed its rows with search_entry's; this also clears
+        # The search index's trigger removed its rows with search_entry's; this also clears
         # whatever a test wrote to the index directly. (No table numbers with AUTOINCREMENT: an
         # emptied table starts again at 1.)
-        return [*statements, "INSERT INTO search_entry_fts(search_entry_fts) VALUES ('delete-all')"]
+        return [*statements, "DELETE FROM search_entry_fts"]
     with engine.connect() as connection:
         sequences = connection.exec_driver_sql("SELECT oid::regclass::text FROM pg_class WHERE relkind = 'S'")
         return [*statements, *(f"SELECT setval('{name}', 1, false)" for name in sequences.scalars())]

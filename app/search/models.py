@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -12,7 +13,8 @@ class SearchEntry(Base):
     """Text of one article that one audience may read; SQLite and PostgreSQL index it apart.
 
     `public` rows are for everyone. Other rows are for the professions listed, space-separated,
-    in `audience`; an empty list there means staff only (never everyone).
+    in `audience`; an empty list there means staff only (never everyone). `config` is the text
+    search configuration of the article's language (`stemming.text_config`) the row is indexed in.
     """
 
     __tablename__ = "search_entry"
@@ -21,6 +23,10 @@ class SearchEntry(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     audience: Mapped[str] = mapped_column(String(300), default="")
+    # A `regconfig` on PostgreSQL, which its generated `document` column is built with.
+    config: Mapped[str] = mapped_column(
+        String(32).with_variant(REGCONFIG(), "postgresql"), default="simple", server_default="simple"
+    )
     title: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
 

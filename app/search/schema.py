@@ -1,8 +1,8 @@
 """Names of the search objects only one database has, and the filter that hides them from Alembic.
 
-The models declare what both databases share (`search_entry`, `search_source`). The migration adds
-an FTS5 table (with its shadow tables and triggers) on SQLite, and a generated `tsvector` column
-with a GIN index on PostgreSQL. Autogenerate must not take those for drift.
+The models declare what both databases share (`search_entry`, `search_source`). The migrations add
+an FTS5 table of stems (with its shadow tables and a delete trigger) on SQLite, and a generated
+`tsvector` column with a GIN index on PostgreSQL. Autogenerate must not take those for drift.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 FTS_TABLE = "search_entry_fts"
-FTS_INSERT_TRIGGER = "search_entry_fts_insert"
-FTS_TABLES = frozenset({FTS_TABLE, *(f"{FTS_TABLE}_{part}" for part in ("data", "idx", "docsize", "config"))})
+FTS_TABLES = frozenset(
+    {FTS_TABLE, *(f"{FTS_TABLE}_{part}" for part in ("data", "idx", "content", "docsize", "config"))}
+)
 DOCUMENT_COLUMN = "document"
 DOCUMENT_INDEX = "ix_search_entry_document"
-TEXT_SEARCH_CONFIG = "english"
 
 
 def include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:

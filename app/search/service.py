@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import Row, Select, and_, delete, insert, select, text
+from sqlalchemy import Row, Select, and_, delete, insert, select
 from sqlalchemy.orm import Session, defer
 
 from app.articles.models import Article, ArticleStatus
@@ -20,12 +20,11 @@ from app.core.pagination import Page
 from app.core.policy import Viewer, readable, stored_professions
 from app.search import engines
 from app.search.models import SearchEntry, SearchSource
-from app.search.schema import FTS_INSERT_TRIGGER, FTS_TABLE
 from app.search.sections import MARK_END, MARK_START, sections
+from app.search.stemming import WORD, text_config
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
-_WORD = re.compile(r"[^\W_]+")
 _MARKED = re.compile(f"{MARK_START}([^{MARK_START}{MARK_END}]*){MARK_END}")
 
 
@@ -36,6 +35,14 @@ class SearchHit:
     article: Article
     snippet_html: Markup
     rank: float
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of search results, all in `language`: the reader's, or the first other with any."""
+
+    page: Page[SearchHit]
+    language: str
 
 
 def index_article(db: Session, article: Article) -> None:
@@ -51,33 +58,26 @@ def index_article(db: Session, article: Article) -> None:
             "article_id": article.id,
             "public": part.readers is None,
             "audience": stored_professions(part.readers or frozenset()),
+            "config": text_config(article.language),
             "title": part.title,
             "body": part.body,
         }
         for part in parts
     ]
-    db.execute(insert(SearchEntry), rows)
+    add_entries(db, rows)
     db.execute(
         insert(SearchSource).values(article_id=article.id, body=article.body, audience=article.audience)
     )
 
 
-@contextmanager
-def indexed_at_the_end(db: Session) -> Iterator[None]:
-    """Search rows inserted inside are indexed in one pass when the block ends (for bulk loads).
-
-    Call it inside a transaction: on SQLite the trigger that indexes each row as it comes is
-    dropped and put back, which a rollback undoes too. PostgreSQL indexes as rows come.
-    """
-    if db.get_bind().dialect.name != "sqlite":
-        yield
+def add_entries(db: Session, rows: list[dict[str, Any]]) -> None:
+    """Store search rows (article_id, public, audience, config, title, body) and index them."""
+    if not rows:
         return
-    find = text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name")
-    trigger = db.execute(find, {"name": FTS_INSERT_TRIGGER}).scalar_one()
-    db.execute(text(f"DROP TRIGGER {FTS_INSERT_TRIGGER}"))
-    yield
-    db.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"))  # noqa: S608 (constants)
-    db.execute(text(trigger))
+    returning = insert(SearchEntry).returning(SearchEntry.id, sort_by_parameter_order=True)
+    ids = db.scalars(returning, rows).all()
+    entries = [{**row, "id": entry_id} for row, entry_id in zip(rows, ids, strict=True)]
+    engines.index_terms(db, db.get_bind().dialect.name, entries)
 
 
 def reindex_all(db: Session) -> int:
@@ -93,7 +93,7 @@ def reindex_all(db: Session) -> int:
 def query_terms(query: str) -> list[str]:
     """The plain words of a query, lowercased and capped: no operator or syntax survives."""
     text = unicodedata.normalize("NFKC", query[:MAX_QUERY_CHARS]).lower()
-    return list(dict.fromkeys(_WORD.findall(text)))[:MAX_TERMS]
+    return list(dict.fromkeys(WORD.findall(text)))[:MAX_TERMS]
 
 
 # Search ranks at most this many of the newest readable matching rows (each scored from its own
@@ -103,19 +103,32 @@ SEARCH_CANDIDATES = 60
 
 
 def search(
-    db: Session, query: str, viewer: Viewer, *, page: int, size: int, language: str | None = None
-) -> Page[SearchHit]:
+    db: Session, query: str, viewer: Viewer, *, page: int, size: int, languages: Sequence[str]
+) -> Found:
     """Find published articles by the words of `query`, in the text this viewer may read.
 
-    With `language`, only the articles in that language (a page searches its own language's).
+    The articles of the first language (the reader's) that has any match, each language's words
+    stemmed its own way.
     """
+    first = _search_in(db, query, viewer, page=page, size=size, language=languages[0])
+    if not first.total:
+        for language in languages[1:]:
+            other = _search_in(db, query, viewer, page=page, size=size, language=language)
+            if other.total:
+                return Found(other, language)
+    return Found(first, languages[0])
+
+
+def _search_in(
+    db: Session, query: str, viewer: Viewer, *, page: int, size: int, language: str
+) -> Page[SearchHit]:
+    """The published articles in `language` holding the words of `query` that the viewer may read."""
     terms = query_terms(query)
     if not terms:
         return Page([], page, size, 0)
     dialect = db.get_bind().dialect.name
-    statement = _readable_rows(dialect, terms, viewer)
-    if language is not None:
-        statement = statement.where(Article.language == language)
+    config = text_config(language)
+    statement = _readable_rows(dialect, terms, config, viewer).where(Article.language == language)
     rows = db.execute(statement.limit(SEARCH_CANDIDATES + 1)).all()
     more, rows = len(rows) > SEARCH_CANDIDATES, rows[:SEARCH_CANDIDATES]
     best: dict[int, Row[int, int, float, datetime]] = {}
@@ -129,12 +142,14 @@ def search(
     # A hit shows the card's fields only: neither the body nor the tags are loaded.
     query_articles = select(Article).where(Article.id.in_(ids)).options(defer(Article.body))
     articles = {a.id: a for a in db.scalars(query_articles)} if ids else {}
-    cuts = engines.snippets(db, dialect, terms, [row.id for row in found])
+    cuts = engines.snippets(db, dialect, terms, config, [row.id for row in found])
     hits = [SearchHit(articles[r.article_id], highlight(cuts.get(r.id, "")), float(r.score)) for r in found]
     return Page(hits, page, size, len(ranked), more=more)
 
 
-def _readable_rows(dialect: str, terms: list[str], viewer: Viewer) -> Select[int, int, float, datetime]:
+def _readable_rows(
+    dialect: str, terms: list[str], config: str, viewer: Viewer
+) -> Select[int, int, float, datetime]:
     """The readable rows of published articles that hold every term, newest first."""
     # Rows leave the index as built from the article's current body and audience, or not at all.
     current = and_(
@@ -143,7 +158,7 @@ def _readable_rows(dialect: str, terms: list[str], viewer: Viewer) -> Select[int
         SearchSource.audience == Article.audience,
     )
     return (
-        engines.matching_rows(dialect, terms)
+        engines.matching_rows(dialect, terms, config)
         .add_columns(Article.published_at)
         .join(Article, Article.id == SearchEntry.article_id)
         .join(SearchSource, current)
