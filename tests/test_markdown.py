@@ -233,3 +233,20 @@ def test_each_locked_block_gets_the_panel_of_its_audience_in_order() -> None:
     assert len(panels) == 5 and panels[0] == panels[2] == panels[4] != panels[1] == panels[3]
     assert page_text(body.html).index("Open 0") < page_text(body.html).index("Open 4")
     assert len(made) == 2 and "locked-slot" not in body.html
+
+
+def test_a_readable_gated_block_is_a_box_labelled_with_its_audience() -> None:
+    html = soup(render(GATED, Viewer(profession=Profession.PHYSICIAN)).html)
+    boxes = html.select("section.gated")
+    labels = [html.select_one(f"#{box['aria-labelledby']}").get_text() for box in boxes]
+    assert labels == ["For prescribers", "For health professionals"]
+    assert "SECRET-PRESCRIBERS" in page_text(str(boxes[0])) and "SECRET-ALL" in page_text(str(boxes[1]))
+    assert "Public intro." not in page_text(str(boxes[0]))
+
+
+def test_the_box_adds_no_words_to_the_reading_time_or_headings() -> None:
+    source = "## Open\n\n" + "word " * 190 + "\n\n::: professional\n" + "more " * 15 + "\n:::\n"
+    body = render(source, Viewer(profession=Profession.PHYSICIAN))
+    assert body.reading_minutes == 2
+    assert [e.text for e in body.toc] == []
+    assert render(source.replace("::: professional\n", "").replace(":::\n", ""), VISITOR).reading_minutes == 2

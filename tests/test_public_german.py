@@ -160,3 +160,16 @@ def test_pydantics_own_checks_read_as_the_sites_messages_in_each_language() -> N
         _, german = validate(ContactForm, {"name": "x" * 201})
         assert german["email"] == "Füllen Sie dieses Feld aus"
         assert friendly(german)["name"] == "Geben Sie Ihren Namen ein (bis zu 200 Zeichen)"
+
+
+def test_the_box_around_a_readable_part_names_its_readers_in_the_pages_language(
+    browser: TestClient, content: Session, settings: Settings
+) -> None:
+    request = factories.applicant(content, settings, state=RequestState.APPROVED)
+    login(browser, request.user.email, factories.PASSWORD)
+    english = soup(browser.get("/en/articles/dosing").text).select_one(".prose section.gated")
+    german = soup(browser.get("/de/articles/dosing").text).select_one(".prose section.gated")
+    assert english is not None and german is not None
+    assert english.select_one(".gated__label").get_text() == "For dentists, physicians"
+    assert german.select_one(".gated__label").get_text() == "Für Zahnärztinnen und Zahnärzte, Ärztinnen und Ärzte"
+    assert "Dosing for physicians and dentists." in page_text(str(german))

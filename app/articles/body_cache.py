@@ -2,7 +2,8 @@
 
 What a viewer reads of a body depends only on which of its gated blocks `may_read` lets them
 read, so the variant is exactly that set of block audiences: two viewers share a rendering only
-when the rule agrees for every block of that article. The panel in place of a locked block fits
+when the rule agrees for every block of that article. The box around a readable block names its
+readers in the page's language, so the key holds the language too. The panel in place of a locked block fits
 each viewer (log in, pending, other professions), so it is filled in per request, never cached.
 A save raises the article's version, which retires every variant of the old text; the key also
 holds a digest of the text and the time of the save, so a reused id never meets an old entry.
@@ -23,6 +24,7 @@ from sqlalchemy import inspect
 
 from app.articles.markdown import ReferenceData, RenderedBody, gated_audiences, render_body
 from app.articles.models import Article
+from app.core import i18n
 from app.core.policy import Audience, Viewer, may_read
 
 # Bounded by size, not count: a body may hold 200 KB of Markdown, so 1,024 of them could take
@@ -110,13 +112,15 @@ def body_for(
         return render_body(article.body, viewer=viewer, references=references(), panel=panel)
     digest = hashlib.blake2b(article.body.encode(), digest_size=16).digest()
     audiences = _audiences.get(digest, lambda: tuple(gated_audiences(article.body)))
-    key = (article.id, article.version, article.updated_at, digest, variant_key(viewer, audiences))
-    variant = _bodies.get(key, lambda: _render_variant(article, viewer, references()))
-    html = str(variant.body.html)
-    for marker, audience in zip(variant.markers, variant.locked, strict=True):
+    # The boxes around readable blocks name their readers in the page's language.
+    variant = variant_key(viewer, audiences)
+    key = (article.id, article.version, article.updated_at, digest, i18n.current(), variant)
+    rendered = _bodies.get(key, lambda: _render_variant(article, viewer, references()))
+    html = str(rendered.body.html)
+    for marker, audience in zip(rendered.markers, rendered.locked, strict=True):
         html = html.replace(marker, panel(audience), 1)
     # The cached HTML was sanitised when rendered; the panels come from our own templates.
-    return replace(variant.body, html=Markup(html))  # noqa: S704
+    return replace(rendered.body, html=Markup(html))  # noqa: S704
 
 
 def _render_variant(article: Article, viewer: Viewer, references: Sequence[ReferenceData]) -> _Variant:

@@ -24,7 +24,8 @@ from markupsafe import Markup, escape
 from mdit_py_plugins.container import container_plugin
 
 from app.articles import body_limits
-from app.core.policy import Audience, AudienceError, Viewer, may_read, parse_audience
+from app.core.i18n import gettext as _
+from app.core.policy import Audience, AudienceError, Viewer, audience_in_text, may_read, parse_audience
 from app.core.text import slugify
 
 GATE = "professional"
@@ -84,7 +85,8 @@ ALLOWED_ATTRIBUTES = {
     "h5": {"id"},
     "h6": {"id"},
     "sup": {"id", "class"},
-    "section": {"class"},
+    "p": {"id", "class"},
+    "section": {"class", "aria-labelledby"},
     "div": {"class"},
     "figure": {"class"},
     "ol": {"start"},
@@ -206,7 +208,8 @@ def gated_audiences(source: str) -> list[Audience]:
 
 
 def _cut_gated(tokens: list[Token], viewer: Viewer) -> tuple[list[Token], list[Audience]]:
-    """Replace each block the viewer may not read by a single `locked` token."""
+    """Replace each block the viewer may not read by a single `locked` token; mark the others as
+    `gated_open`/`gated_close`, which become a box labelled with their audience."""
     kept: list[Token] = []
     locked: list[Audience] = []
     i = 0
@@ -214,15 +217,19 @@ def _cut_gated(tokens: list[Token], viewer: Viewer) -> tuple[list[Token], list[A
         token = tokens[i]
         if token.type == f"container_{GATE}_open":
             audience = block_audience(token)
-            if not may_read(viewer, audience):
+            if may_read(viewer, audience):
+                kept.append(Token("gated_open", "section", 1, meta={"audience": audience}))
+            else:
                 i = _matching_close(tokens, i)
                 slot = Token("locked", "", 0, meta={"index": len(locked)})
                 locked.append(audience)
                 kept.append(slot)
+        elif token.type == f"container_{GATE}_close":
+            kept.append(Token("gated_close", "section", -1))
         else:
             kept.append(token)
         i += 1
-    return [t for t in kept if not t.type.startswith(f"container_{GATE}")], locked
+    return kept, locked
 
 
 def _matching_close(tokens: list[Token], start: int) -> int:
@@ -286,11 +293,28 @@ def _render_figure(image: Token) -> str:
     return f'<figure class="figure"><img src="{src}" alt="{alt}" loading="lazy">{figcaption}</figure>\n'
 
 
+def gated_label(audience: Audience) -> str:
+    """What the box around a gated block says it is for (the locked panel's own wording)."""
+    if audience.is_every_profession:
+        return _("For health professionals")
+    return _("For %(readers)s") % {"readers": audience_in_text(audience)}
+
+
 def _render(tokens: list[Token], state: _RenderState, slot_marker: Callable[[int], str]) -> str:
     parts: list[str] = []
+    boxes = 0
     for index, token in enumerate(tokens):
         if token.type == "locked":
             parts.append(f'<div class="locked-slot">{slot_marker(token.meta["index"])}</div>\n')
+        elif token.type == "gated_open":
+            boxes += 1
+            label = escape(gated_label(token.meta["audience"]))
+            parts.append(
+                f'<section class="gated" aria-labelledby="gated-part-{boxes}">'
+                f'<p class="gated__label" id="gated-part-{boxes}">{label}</p>\n'
+            )
+        elif token.type == "gated_close":
+            parts.append("</section>\n")
         elif token.type == "figure":
             parts.append(_render_figure(token.meta["image"]))
         elif token.type == "inline":
