@@ -137,6 +137,25 @@ class RenderedBody:
     locked_blocks: int
 
 
+@dataclass(frozen=True)
+class LockedPart:
+    """What a panel stands for: whom the text is for and how much of it there is, never the text.
+
+    `sections` counts the blocks of this audience the reader may not read in the article, `words`
+    their words; `whole` is an article whose whole body is for that audience.
+    """
+
+    audience: Audience
+    sections: int = 1
+    words: int = 0
+    whole: bool = False
+
+    @property
+    def about_words(self) -> int:
+        """The words in tens: an idea of the length, not a measure of the text."""
+        return max(10, round(self.words, -1))
+
+
 @dataclass
 class _RenderState:
     numbers: dict[str, int] = field(default_factory=dict)
@@ -207,11 +226,11 @@ def gated_audiences(source: str) -> list[Audience]:
     return [block_audience(t) for t in parse(source) if t.type == f"container_{GATE}_open"]
 
 
-def _cut_gated(tokens: list[Token], viewer: Viewer) -> tuple[list[Token], list[Audience]]:
+def _cut_gated(tokens: list[Token], viewer: Viewer) -> tuple[list[Token], list[LockedPart]]:
     """Replace each block the viewer may not read by a single `locked` token; mark the others as
     `gated_open`/`gated_close`, which become a box labelled with their audience."""
     kept: list[Token] = []
-    locked: list[Audience] = []
+    locked: list[LockedPart] = []
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -220,16 +239,26 @@ def _cut_gated(tokens: list[Token], viewer: Viewer) -> tuple[list[Token], list[A
             if may_read(viewer, audience):
                 kept.append(Token("gated_open", "section", 1, meta={"audience": audience}))
             else:
-                i = _matching_close(tokens, i)
+                close = _matching_close(tokens, i)
                 slot = Token("locked", "", 0, meta={"index": len(locked)})
-                locked.append(audience)
+                locked.append(LockedPart(audience, words=_words(tokens[i:close])))
                 kept.append(slot)
+                i = close
         elif token.type == f"container_{GATE}_close":
             kept.append(Token("gated_close", "section", -1))
         else:
             kept.append(token)
         i += 1
     return kept, locked
+
+
+def _by_audience(locked: Sequence[LockedPart]) -> dict[Audience, LockedPart]:
+    """Each audience's locked blocks taken together: how many, and how many words."""
+    parts: dict[Audience, LockedPart] = {}
+    for part in locked:
+        before = parts.get(part.audience, LockedPart(part.audience, sections=0))
+        parts[part.audience] = LockedPart(part.audience, before.sections + 1, before.words + part.words)
+    return parts
 
 
 def _matching_close(tokens: list[Token], start: int) -> int:
@@ -368,9 +397,17 @@ def _toc(tokens: Sequence[Token]) -> list[TocEntry]:
     return entries if sum(e.level == 2 for e in entries) >= TOC_MIN_HEADINGS else []
 
 
+def _words(tokens: Sequence[Token]) -> int:
+    return sum(len(t.content.split()) for t in tokens if t.type in ("inline", "fence", "code_block"))
+
+
 def _reading_minutes(tokens: Sequence[Token]) -> int:
-    words = sum(len(t.content.split()) for t in tokens if t.type in ("inline", "fence", "code_block"))
-    return max(1, math.ceil(words / WORDS_PER_MINUTE))
+    return max(1, math.ceil(_words(tokens) / WORDS_PER_MINUTE))
+
+
+def whole_part(source: str, audience: Audience) -> LockedPart:
+    """What the panel in place of a whole body stands for: its audience and all its words."""
+    return LockedPart(audience, sections=0, words=_words(parse(source)), whole=True)
 
 
 def sanitize(html: str) -> str:
@@ -388,9 +425,11 @@ def render_body(
     *,
     viewer: Viewer,
     references: Sequence[ReferenceData] = (),
-    panel: Callable[[Audience], str],
+    panel: Callable[[LockedPart], str],
 ) -> RenderedBody:
-    """Render Markdown for one viewer, with each block they may not read replaced by `panel`."""
+    """Render Markdown for one viewer, with each block they may not read replaced by `panel`.
+
+    A panel is made once per audience and told how much of the article that audience holds."""
     tokens, locked = _cut_gated(parse(source), viewer)
     tokens = _lift_figures(tokens)
     by_key = {r.key: r for r in references}
@@ -400,11 +439,12 @@ def render_body(
     html = sanitize(_render(tokens, state, lambda i: f"locked-{nonce}-{i}"))
     # One pass over the HTML, and one panel per audience, however many blocks are locked.
     panels: dict[Audience, str] = {}
+    by_audience = _by_audience(locked)
 
     def fill(slot: re.Match[str]) -> str:
-        audience = locked[int(slot.group(1))]
+        audience = locked[int(slot.group(1))].audience
         if audience not in panels:
-            panels[audience] = panel(audience)
+            panels[audience] = panel(by_audience[audience])
         return panels[audience]
 
     html = re.sub(f'<div class="locked-slot">locked-{nonce}-([0-9]+)</div>', fill, html)
