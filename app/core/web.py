@@ -128,11 +128,6 @@ def signed_in_user(request: Request) -> Any:
     return getattr(request.state, "user", None)
 
 
-def signed_in_viewer(request: Request) -> Any:
-    """The viewer class of this request (visitor, applicant, professional, staff), for the header."""
-    return getattr(request.state, "viewer", None)
-
-
 @cache
 def build_templates() -> Jinja2Templates:
     """The site's templates, one environment per process for every app built in it.
@@ -168,7 +163,6 @@ def build_templates() -> Jinja2Templates:
     env.globals["csrf_token"] = csrf_token
     env.globals["pop_flashes"] = pop_flashes
     env.globals["signed_in_user"] = signed_in_user
-    env.globals["signed_in_viewer"] = signed_in_viewer
     env.globals["waiting_time"] = waiting_time
     env.globals["history_labels"] = HISTORY_LABELS
     env.globals["profession_labels"] = PROFESSION_LABELS
