@@ -145,3 +145,11 @@ def test_a_reader_of_another_profession_is_told_what_to_do_next(
     assert [box.select_one(".gated__label").get_text() for box in page.select(".prose section.gated")] == [
         "For health professionals"
     ]
+
+
+def test_one_persons_profession_reads_in_the_singular(app: FastAPI, db: Session, settings: Settings) -> None:
+    physician = browser_for("physician", app, db, settings)
+    page = soup(physician.get("/account").text)
+    physician.__exit__(None, None, None)
+    facts = {dt.get_text(): dt.find_next("dd").get_text() for dt in page.select(".facts dt")}
+    assert facts["Profession"] == "Physician"

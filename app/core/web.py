@@ -24,6 +24,7 @@ from app.core.i18n import N_
 from app.core.pagination import Page
 from app.core.policy import (
     PROFESSION_LABELS,
+    PROFESSION_NAMES,
     PROFESSION_NAMES_IN_TEXT,
     Capability,
     audience_in_text,
@@ -166,6 +167,7 @@ def build_templates() -> Jinja2Templates:
     env.globals["waiting_time"] = waiting_time
     env.globals["history_labels"] = HISTORY_LABELS
     env.globals["profession_labels"] = PROFESSION_LABELS
+    env.globals["profession_name"] = PROFESSION_NAMES
     env.globals["profession_names"] = PROFESSION_NAMES_IN_TEXT
     env.globals["audience_label"] = audience_label
     env.globals["audience_in_text"] = audience_in_text
