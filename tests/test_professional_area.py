@@ -36,7 +36,7 @@ def plant(db: Session) -> None:
         slug="whole",
         title="Cytokine assays in practice",
         summary="A public teaser.",
-        body=f"All of it for clinicians: {SECRET}.",
+        body=f"All of it for clinicians: {SECRET}.\n\n::: professional physician\nAnd a block in it.\n:::\n",
         audience="professional",
         category="Immunology",
     )

@@ -56,7 +56,8 @@ def holdings(db: Session, *, language: str | None = None) -> Holdings:
     topics: dict[int | None, Topic] = {}
     for article in service.maybe_gated(db, language=language):
         whole = not article.audience_rule.is_public
-        sections = len(body_cache.block_audiences(article.body))
+        # A whole article counts as one; its own blocks are no sections "inside open articles".
+        sections = 0 if whole else len(body_cache.block_audiences(article.body))
         if not (whole or sections):
             continue  # `::: professional` written inside code, say: no block
         topic = topics.setdefault(article.category_id, Topic(article.category))
