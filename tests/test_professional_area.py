@@ -153,3 +153,9 @@ def test_one_persons_profession_reads_in_the_singular(app: FastAPI, db: Session,
     physician.__exit__(None, None, None)
     facts = {dt.get_text(): dt.find_next("dd").get_text() for dt in page.select(".facts dt")}
     assert facts["Profession"] == "Physician"
+
+
+def test_the_header_and_the_home_page_lead_visitors_to_the_area(client: TestClient) -> None:
+    page = soup(client.get("/").text)
+    assert page.select_one('.site-nav a[href="/professional"]').get_text() == "Professional area"
+    assert page.select_one('.hero a[href="/professional"]') is not None
