@@ -103,6 +103,7 @@ def site_routes() -> tuple[BaseRoute, ...]:
         api_views.router,
         media_views.router,
         contact_views.router,
+        hub.router,
     ):
         site.include_router(
             router, dependencies=[Depends(public), Depends(numbers_in_range), Depends(current_viewer)]
@@ -122,7 +123,6 @@ def site_routes() -> tuple[BaseRoute, ...]:
         admin_taxonomy.router,
         admin_articles.router,
         admin_article_revisions.router,
-        hub.router,
         password_views.router,
         consent_views.router,
         privacy_views.router,

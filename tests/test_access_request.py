@@ -76,7 +76,7 @@ def test_the_form_has_every_field_with_its_stable_name(client: TestClient) -> No
     ]
     assert (
         html.select_one('select[name="profession"] option[value="psychotherapist"]').get_text()
-        == "Psychotherapists"
+        == "Psychotherapist"
     )
     for label in html.select("form label"):
         assert html.select_one(f"#{label['for']}") is not None

@@ -180,7 +180,7 @@ def test_ending_a_session_logs_that_browser_out_and_is_audited(
     with TestClient(app) as laptop, TestClient(app) as phone:
         login(laptop, item.user.email, factories.PASSWORD)
         login(phone, item.user.email, factories.PASSWORD)
-        assert laptop.get("/professional").status_code == 200
+        assert laptop.get("/account").status_code == 200
         reviewer = as_reviewer(client, db, settings)
         page = f"/admin/users/{item.user_id}"
         forms = soup(client.get(page).text).select('form[action$="/end"]')
@@ -192,8 +192,8 @@ def test_ending_a_session_logs_that_browser_out_and_is_audited(
         done = submit(client, page, {}, action=f"{page}/sessions/{newest.id}/end", follow=True)
         assert "That session of Pat Professional has ended" in page_text(done.text)
         assert "1 open session" in page_text(done.text)
-        assert phone.get("/professional", follow_redirects=False).headers["location"].startswith("/login")
-        assert laptop.get("/professional").status_code == 200, "the other browser stays logged in"
+        assert phone.get("/account", follow_redirects=False).headers["location"].startswith("/login")
+        assert laptop.get("/account").status_code == 200, "the other browser stays logged in"
         (event,) = events(db, "account.session_ended")
         assert (event.actor_id, event.target_type, event.target_id) == (reviewer.id, "user", item.user_id)
 
@@ -204,7 +204,7 @@ def test_ending_a_session_logs_that_browser_out_and_is_audited(
         everywhere = submit(client, page, {}, action=f"{page}/sessions/end", follow=True)
         assert "1 session of Pat Professional ended" in page_text(everywhere.text)
         assert "logged out everywhere" in page_text(everywhere.text)
-        assert laptop.get("/professional", follow_redirects=False).headers["location"].startswith("/login")
+        assert laptop.get("/account", follow_redirects=False).headers["location"].startswith("/login")
         (event,) = events(db, "account.sessions_ended")
         assert (event.actor_id, event.target_id, event.after_state) == (reviewer.id, item.user_id, "1 ended")
 

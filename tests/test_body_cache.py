@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
 
 from app.articles import body_cache, markdown
 from app.core.config import Settings
 from tests import factories
-from tests.conftest import page_text
+from tests.conftest import page_text, soup
 from tests.viewers import browser_for
 
 BODY = """Open to everyone.
@@ -100,3 +101,13 @@ def test_a_body_larger_than_the_whole_cache_is_served_but_not_kept() -> None:
     cache: body_cache._Lru[str] = body_cache._Lru(10, len)
     assert cache.get("big", lambda: "x" * 11) == "x" * 11
     assert cache.weight == 0
+
+
+def test_every_locked_block_of_one_audience_gets_its_panel_from_the_cache(
+    client: TestClient, db: Session
+) -> None:
+    body = "::: professional dentist\nOne.\n:::\n\nOpen.\n\n::: professional dentist\nTwo.\n:::\n"
+    factories.article(db, slug="twice", body=body)
+    for _ in range(2):  # rendered, then from the cache
+        page = client.get("/articles/twice").text
+        assert len(soup(page).select(".prose .locked-panel")) == 2 and "locked-panel-" not in page

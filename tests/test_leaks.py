@@ -211,18 +211,19 @@ def test_the_hub_lists_what_a_professional_may_read(app: FastAPI, db: Session, s
     assert sorted(titles) == ["For clinicians", "For prescribers", "Immunity and mood"]
 
 
-def test_the_hub_sends_others_to_login_or_their_status(app: FastAPI, db: Session, settings: Settings) -> None:
-    visitor = browser_for("visitor", app, db, settings)
-    assert (
-        visitor.get("/de/professional", follow_redirects=False).headers["location"]
-        == "/de/login?next=%2Fde%2Fprofessional"
-    )
-    pending = browser_for("pending", app, db, settings)
-    response = pending.get("/en/professional")
-    assert response.url.path == "/en/account"
-    assert "opens once your access request has been approved" in response.text
-    for client in (visitor, pending):
+def test_others_find_what_the_area_holds_and_none_of_its_text(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    plant(db)
+    # The articles are in English: the German page names the German ones only.
+    for kind, language in (("visitor", "en"), ("pending", "en"), ("unconsented", "en")):
+        client = browser_for(kind, app, db, settings)
+        response = client.get(f"/{language}/professional", follow_redirects=False)
         client.__exit__(None, None, None)
+        assert response.status_code == 200, kind
+        assert MARKER.findall(response.text) == [], kind
+        titles = {a.get_text() for a in _soup(response.text).select(".area__topic a")}
+        assert titles == {"Immunity and mood", "For clinicians", "For prescribers"}, kind
 
 
 def _soup(html: str):  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.articles.markdown import ReferenceData, check_body, render_body
+from app.articles.markdown import LockedPart, ReferenceData, check_body, render_body, whole_part
 from app.core.image_size import static_size, svg_size
 from app.core.policy import VISITOR, Audience, Profession, Viewer
 from tests.conftest import page_text, soup
@@ -12,8 +12,8 @@ from tests.conftest import page_text, soup
 REFS = [ReferenceData("a", "Alpha A", "First"), ReferenceData("b", "Beta B", "Second")]
 
 
-def panel(audience: Audience) -> str:
-    return f'<aside class="locked-panel">Reserved for {audience.label}</aside>'
+def panel(part: LockedPart) -> str:
+    return f'<aside class="locked-panel">Reserved for {part.audience.label}</aside>'
 
 
 def render(source: str, viewer: Viewer = VISITOR, references: list[ReferenceData] = REFS):  # type: ignore[no-untyped-def]
@@ -268,9 +268,9 @@ def test_repeated_headings_get_numbered_anchors() -> None:
 def test_each_locked_block_gets_the_panel_of_its_audience_in_order() -> None:
     made: list[str] = []
 
-    def counting_panel(audience: Audience) -> str:
-        made.append(audience.label)
-        return panel(audience)
+    def counting_panel(part: LockedPart) -> str:
+        made.append(part.audience.label)
+        return panel(part)
 
     source = "".join(
         f"::: professional {who}\nFor {who}.\n:::\n\nOpen {n}.\n\n"
@@ -296,3 +296,44 @@ def test_german_headings_spell_umlauts_out_in_their_anchors() -> None:
         "inflammation-and-the-brain",
         "muller-s-findings",
     ]
+
+
+def test_a_readable_gated_block_is_a_box_labelled_with_its_audience() -> None:
+    html = soup(render(GATED, Viewer(profession=Profession.PHYSICIAN)).html)
+    boxes = html.select("section.gated")
+    labels = [html.select_one(f"#{box['aria-labelledby']}").get_text() for box in boxes]
+    assert labels == ["For prescribers", "For health professionals"]
+    assert "SECRET-PRESCRIBERS" in page_text(str(boxes[0])) and "SECRET-ALL" in page_text(str(boxes[1]))
+    assert "Public intro." not in page_text(str(boxes[0]))
+
+
+def test_the_box_adds_no_words_to_the_reading_time_or_headings() -> None:
+    source = "## Open\n\n" + "word " * 190 + "\n\n::: professional\n" + "more " * 15 + "\n:::\n"
+    body = render(source, Viewer(profession=Profession.PHYSICIAN))
+    assert body.reading_minutes == 2
+    assert [e.text for e in body.toc] == []
+    assert render(source.replace("::: professional\n", "").replace(":::\n", ""), VISITOR).reading_minutes == 2
+
+
+def test_a_panel_is_told_how_many_blocks_and_words_its_audience_holds_never_the_text() -> None:
+    told: list[LockedPart] = []
+
+    def telling(part: LockedPart) -> str:
+        told.append(part)
+        return f"<aside>{part.sections} {part.about_words}</aside>"
+
+    source = (
+        "::: professional dentist\n" + "one " * 14 + "\n:::\n\nOpen.\n\n"
+        "::: professional pharmacist\nshort\n:::\n\n"
+        "::: professional dentist\n```\n" + "two " * 20 + "\n```\n:::\n"
+    )
+    body = render_body(source, viewer=VISITOR, references=[], panel=telling)
+    dentist, pharmacist = told
+    assert (dentist.sections, dentist.words, dentist.about_words) == (2, 34, 30)
+    assert (pharmacist.sections, pharmacist.words, pharmacist.about_words) == (1, 1, 10)
+    assert [a.get_text() for a in soup(body.html).select("aside")] == ["2 30", "1 10", "2 30"]
+
+
+def test_a_closed_article_is_told_as_a_whole_with_all_its_words() -> None:
+    part = whole_part("## Heading words\n\n" + "word " * 44, Audience(frozenset({Profession.DENTIST})))
+    assert (part.whole, part.words, part.about_words) == (True, 46, 50)

@@ -259,9 +259,11 @@ def test_new_terms_are_asked_for_at_the_next_login_before_anything_else(
     page = new_terms.get(response.headers["location"])
     assert "Our terms and privacy notice have changed" in page_text(page.text)
     assert f"You last accepted version {settings.terms_version}" in page_text(page.text)
-    for path in ("/account", "/professional"):
-        moved = new_terms.get(path, follow_redirects=False)
-        assert moved.status_code == 303 and moved.headers["location"].startswith("/account/consent?next=")
+    moved = new_terms.get("/account", follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"].startswith("/account/consent?next=")
+    # The professional area is open to all: until they accept, it shows them what it holds and the way back.
+    landing = soup(new_terms.get("/professional").text).select_one(".area__next a.button")
+    assert landing["href"] == "/account/consent?next=/professional"
     assert new_terms.get("/account/export").status_code == 200  # their data stays theirs meanwhile
     refused = submit(new_terms, "/account/consent?next=/professional", {"next": "/professional"},
                      action="/account/consent")  # fmt: skip

@@ -56,6 +56,7 @@ def test_an_article_in_german_has_german_dates_and_names_who_may_read_its_locked
     assert links == {
         "Anmelden": "/de/login?next=/de/articles/dosing",
         "Zugang beantragen": "/de/request-access",
+        "Was der Fachbereich enthält und wie Sie Zugang erhalten": "/de/professional",
     }
 
 
@@ -74,11 +75,9 @@ def test_an_applicant_waiting_for_review_reads_why_a_part_is_closed_and_the_area
     login(browser, request.user.email, factories.PASSWORD)
     panel = page_text(str(soup(browser.get("/de/articles/dosing").text).select_one(".locked-panel")))
     assert "Ihr Antrag wird noch geprüft" in panel and "Ihren Antrag ansehen" in panel
-    turned_away = browser.get("/de/professional", follow_redirects=False)
-    assert (turned_away.status_code, turned_away.headers["location"]) == (303, "/de/account")
-    note = soup(browser.get("/de/account").text).select_one(".flash")
-    assert note is not None
-    assert note.get_text() == "Der Fachbereich steht Ihnen offen, sobald Ihr Antrag auf Zugang genehmigt ist."
+    landing = soup(browser.get("/de/professional").text)
+    assert landing.select_one("#area-holds").get_text() == "Was der Fachbereich enthält"
+    assert landing.select_one('main a.button[href="/de/account"]').get_text() == "Ihren Antrag ansehen"
 
 
 def test_search_counts_and_pages_in_german(browser: TestClient, bilingual_app: FastAPI) -> None:
@@ -160,3 +159,17 @@ def test_pydantics_own_checks_read_as_the_sites_messages_in_each_language() -> N
         _, german = validate(ContactForm, {"name": "x" * 201})
         assert german["email"] == "Füllen Sie dieses Feld aus"
         assert friendly(german)["name"] == "Geben Sie Ihren Namen ein (bis zu 200 Zeichen)"
+
+
+def test_the_box_around_a_readable_part_names_its_readers_in_the_pages_language(
+    browser: TestClient, content: Session, settings: Settings
+) -> None:
+    request = factories.applicant(content, settings, state=RequestState.APPROVED)
+    login(browser, request.user.email, factories.PASSWORD)
+    english = soup(browser.get("/en/articles/dosing").text).select_one(".prose section.gated")
+    german = soup(browser.get("/de/articles/dosing").text).select_one(".prose section.gated")
+    assert english is not None and german is not None
+    assert english.select_one(".gated__label").get_text() == "For dentists, physicians"
+    readers = "Für Zahnärztinnen und Zahnärzte, Ärztinnen und Ärzte"
+    assert german.select_one(".gated__label").get_text() == readers
+    assert "Dosing for physicians and dentists." in page_text(str(german))

@@ -82,6 +82,7 @@ PAGES = [
     "/api/v1/articles",
     *(f"/api/v1/articles/{slug}" for slug in SLUGS),
     "/privacy",
+    "/professional",
 ]
 MARKER = re.compile(r"MARKER[A-Z]+")
 

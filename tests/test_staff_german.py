@@ -70,6 +70,11 @@ def test_a_german_reviewer_reads_the_queue_and_a_request_and_decides_it_in_germa
     text = page_text(detail.text)
     assert "Angaben der antragstellenden Person" in text and "Prüfungen" in text
     assert "Gültige NPI (10 Ziffern, Prüfziffer korrekt)" in text
+    # One person's profession reads in the singular, in the queue and on the request.
+    assert html.select_one("tbody td:nth-of-type(2)") is not None
+    assert "Ärztin/Arzt" in page_text(queue.text) and "Ärztinnen und Ärzte" not in page_text(str(html.tbody))
+    facts = {dt.get_text(): dt.find_next("dd").get_text() for dt in soup(detail.text).select("dt")}
+    assert facts["Beruf"] == "Ärztin/Arzt"
     assert soup(detail.text).find("button", string="Genehmigen") is not None
 
     revision = soup(detail.text).select_one('input[name="revision"]')["value"]  # type: ignore[index]

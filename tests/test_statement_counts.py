@@ -48,6 +48,7 @@ PAGES = [
     "/sitemap.xml",
     "/api/v1/articles",
     "/api/v1/articles/topic-1",
+    "/professional",
 ]
 
 

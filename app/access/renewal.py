@@ -22,7 +22,7 @@ from app.core.countries import country_choices
 from app.core.db import utcnow
 from app.core.forms import Country, Required, validate
 from app.core.i18n import gettext as _
-from app.core.policy import PROFESSION_LABELS, Profession
+from app.core.policy import PROFESSION_NAMES, Profession
 
 _SEPARATORS = re.compile(r"[\s-]+")
 
@@ -71,7 +71,7 @@ def form_context(
         "renewal_open": lifecycle.renewal_open(latest),
         "renewal_values": {**current, **(values or {})},
         "renewal_errors": errors or {},
-        "professions": [(p.value, _(label)) for p, label in PROFESSION_LABELS.items()],
+        "professions": [(p.value, _(label)) for p, label in PROFESSION_NAMES.items()],
         "countries": country_choices(),
     }
 

@@ -22,7 +22,7 @@ from app.core import malware
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.i18n import gettext as _
-from app.core.policy import PROFESSION_LABELS, Profession
+from app.core.policy import PROFESSION_NAMES, Profession
 from app.core.security import hash_password
 
 # A reviewer's outcome: the audit action it records and the email the applicant receives.
@@ -164,7 +164,7 @@ def _tell_reviewers(db: Session, settings: Settings, request: AccessRequest) -> 
             reviewer,
             "new_request",
             applicant=request.user.full_name,
-            profession=PROFESSION_LABELS[request.profession],  # translated in the template
+            profession=PROFESSION_NAMES[request.profession],  # translated in the template
             link=accounts_service.mail_link(settings, reviewer, f"/admin/requests/{request.id}"),
         )
 

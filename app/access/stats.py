@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,10 @@ from app.access.transitions import REVIEWABLE
 WINDOW = timedelta(days=30)
 # Far more decisions than a month brings; the median is taken over the newest this many.
 MAX_DECISIONS = 20_000
+# What applicants are told of the wait: the median over the last half-year, once it rests on
+# enough decisions to mean something.
+USUAL_WINDOW = timedelta(days=182)
+MIN_DECISIONS = 5
 
 
 @dataclass(frozen=True)
@@ -68,3 +73,11 @@ def decision_times(db: Session, *, start: datetime, end: datetime) -> list[timed
     )
     rows = db.execute(query).all()
     return [_utc(decided) - _utc(submitted) for submitted, decided in rows if submitted and decided]
+
+
+def usual_review_days(db: Session, *, now: datetime) -> int | None:
+    """Within how many days a request is usually decided (the recent median, rounded up); None
+    while there are too few recent decisions to say."""
+    durations = decision_times(db, start=now - USUAL_WINDOW, end=now)
+    median = _median(durations) if len(durations) >= MIN_DECISIONS else None
+    return None if median is None else max(1, math.ceil(median / timedelta(days=1)))

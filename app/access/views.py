@@ -20,7 +20,7 @@ from app.core.countries import country_choices
 from app.core.db import Db
 from app.core.forms import BodyTooLarge, password_owner, text_fields, validate, without_nul
 from app.core.i18n import gettext as _
-from app.core.policy import PROFESSION_LABELS, public
+from app.core.policy import PROFESSION_NAMES, public
 from app.core.proxies import client_ip
 from app.core.web import render
 
@@ -34,7 +34,7 @@ def _form_page(
     context = {
         "values": values,
         "errors": errors,
-        "professions": [(p.value, _(label)) for p, label in PROFESSION_LABELS.items()],
+        "professions": [(p.value, _(label)) for p, label in PROFESSION_NAMES.items()],
         "countries": country_choices(),
         "max_mb": request.app.state.settings.upload_max_bytes // (1024 * 1024),
     }

@@ -10,13 +10,13 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from app.articles import listing, translations, visibility
-from app.articles.markdown import RenderedBody
+from app.articles import listing, panels, translations, visibility
+from app.articles.markdown import LockedPart, RenderedBody
 from app.articles.models import Article
 from app.articles.translations import ALIGNED
 from app.core import i18n
 from app.core.i18n import gettext as _
-from app.core.policy import PROFESSION_LABELS, VISITOR, Audience, Profession, Viewer
+from app.core.policy import PROFESSION_LABELS, VISITOR, Profession, Viewer
 from app.core.web import render
 from app.media import library as media_library
 from app.media import service as media_service
@@ -158,13 +158,12 @@ def render_preview(
 
 
 def _pane(request: Request, draft: Article, viewer: Viewer, heading: str) -> Pane:
-    def panel(audience: Audience) -> str:
-        template = request.app.state.templates.get_template("articles/_locked_panel.html")
-        return str(template.render(audience=audience, viewer=viewer, request=request))
+    def panel(part: LockedPart) -> str:
+        return panels.locked_panel(request, part, viewer)
 
     # The same rule and renderer as the public page, for a reader who is not the one asking.
     body = visibility.readable_body(draft, viewer, panel=panel)
-    locked = None if body else Markup(panel(draft.audience_rule))  # noqa: S704
+    locked = None if body else Markup(panel(visibility.closed_part(draft)))  # noqa: S704
     return Pane(heading, body, locked)
 
 

@@ -19,15 +19,15 @@ from app.api.schemas import (
     TocEntryOut,
 )
 from app.articles import visibility
-from app.articles.markdown import CitedReference
+from app.articles.markdown import CitedReference, LockedPart
 from app.articles.models import Article
 from app.core.pagination import Page
-from app.core.policy import Audience, Viewer
+from app.core.policy import Viewer
 
 
-def locked_marker(audience: Audience) -> str:
+def locked_marker(part: LockedPart) -> str:
     """What stands in a body where a gated block was cut out: who may read it, never the text."""
-    return f'<div class="locked" data-audience="{escape(audience.label)}"></div>'
+    return f'<div class="locked" data-audience="{escape(part.audience.label)}"></div>'
 
 
 def _absolute(request: Request, path: str) -> str:

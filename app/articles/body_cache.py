@@ -2,7 +2,8 @@
 
 What a viewer reads of a body depends only on which of its gated blocks `may_read` lets them
 read, so the variant is exactly that set of block audiences: two viewers share a rendering only
-when the rule agrees for every block of that article. The panel in place of a locked block fits
+when the rule agrees for every block of that article. The box around a readable block names its
+readers in the page's language, so the key holds the language too. The panel in place of a locked block fits
 each viewer (log in, pending, other professions), so it is filled in per request, never cached.
 A save raises the article's version, which retires every variant of the old text; the key also
 holds a digest of the text and the time of the save, so a reused id never meets an old entry.
@@ -22,8 +23,16 @@ from markupsafe import Markup
 from sqlalchemy import inspect
 
 from app.articles import figures
-from app.articles.markdown import ReferenceData, RenderedBody, gated_audiences, render_body
+from app.articles.markdown import (
+    LockedPart,
+    ReferenceData,
+    RenderedBody,
+    gated_audiences,
+    render_body,
+    whole_part,
+)
 from app.articles.models import Article
+from app.core import i18n
 from app.core.policy import Audience, Viewer, may_read
 
 # Bounded by size, not count: a body may hold 200 KB of Markdown, so 1,024 of them could take
@@ -76,7 +85,7 @@ class _Variant:
 
     body: RenderedBody
     markers: tuple[str, ...]
-    locked: tuple[Audience, ...]
+    locked: tuple[LockedPart, ...]
 
 
 def _size(variant: _Variant) -> int:
@@ -91,6 +100,7 @@ def _size(variant: _Variant) -> int:
 
 _bodies: _Lru[_Variant] = _Lru(MAX_BODY_BYTES, _size)
 _audiences: _Lru[tuple[Audience, ...]] = _Lru(MAX_AUDIENCE_LISTS)
+_whole: _Lru[LockedPart] = _Lru(MAX_AUDIENCE_LISTS)
 
 
 def variant_key(viewer: Viewer, audiences: tuple[Audience, ...]) -> frozenset[Audience]:
@@ -103,7 +113,7 @@ def body_for(
     viewer: Viewer,
     *,
     references: Callable[[], Sequence[ReferenceData]],
-    panel: Callable[[Audience], str],
+    panel: Callable[[LockedPart], str],
 ) -> RenderedBody:
     """The article's body for this viewer, rendered once per variant and filled with their panels."""
     if not _is_stored_unchanged(article):
@@ -116,24 +126,27 @@ def body_for(
             sizes=figures.sizes_for(article),
             language=article.language,
         )
-    digest = hashlib.blake2b(article.body.encode(), digest_size=16).digest()
-    audiences = _audiences.get(digest, lambda: tuple(gated_audiences(article.body)))
-    key = (article.id, article.version, article.updated_at, digest, variant_key(viewer, audiences))
-    variant = _bodies.get(key, lambda: _render_variant(article, viewer, references()))
-    html = str(variant.body.html)
-    for marker, audience in zip(variant.markers, variant.locked, strict=True):
-        html = html.replace(marker, panel(audience), 1)
+    digest = _digest(article.body)
+    audiences = block_audiences(article.body, digest)
+    # The boxes around readable blocks name their readers in the page's language.
+    variant = variant_key(viewer, audiences)
+    key = (article.id, article.version, article.updated_at, digest, i18n.current(), variant)
+    rendered = _bodies.get(key, lambda: _render_variant(article, viewer, references()))
+    html = str(rendered.body.html)
+    for marker, part in zip(rendered.markers, rendered.locked, strict=True):
+        # One panel per audience, so one marker may stand in several slots.
+        html = html.replace(marker, panel(part))
     # The cached HTML was sanitised when rendered; the panels come from our own templates.
-    return replace(variant.body, html=Markup(html))  # noqa: S704
+    return replace(rendered.body, html=Markup(html))  # noqa: S704
 
 
 def _render_variant(article: Article, viewer: Viewer, references: Sequence[ReferenceData]) -> _Variant:
     # The marker is secret, so no text an author writes can be mistaken for a slot.
     nonce = secrets.token_hex(12)
-    locked: list[Audience] = []
+    locked: list[LockedPart] = []
 
-    def marker(audience: Audience) -> str:
-        locked.append(audience)
+    def marker(part: LockedPart) -> str:
+        locked.append(part)
         return f"locked-panel-{nonce}-{len(locked)}"
 
     body = render_body(
@@ -146,6 +159,24 @@ def _render_variant(article: Article, viewer: Viewer, references: Sequence[Refer
     )
     markers = tuple(f"locked-panel-{nonce}-{n}" for n in range(1, len(locked) + 1))
     return _Variant(body, markers, tuple(locked))
+
+
+def block_audiences(body: str, digest: bytes = b"") -> tuple[Audience, ...]:
+    """The audience of every gated block of a body, parsed once per text."""
+    digest = digest or _digest(body)
+    return _audiences.get(digest, lambda: tuple(gated_audiences(body)))
+
+
+def _digest(body: str) -> bytes:
+    return hashlib.blake2b(body.encode(), digest_size=16).digest()
+
+
+def whole_locked(article: Article) -> LockedPart:
+    """What the panel in place of a closed article stands for: its audience and how long it is."""
+    if not _is_stored_unchanged(article):
+        return whole_part(article.body, article.audience_rule)
+    key = (_digest(article.body), article.audience)
+    return _whole.get(key, lambda: whole_part(article.body, article.audience_rule))
 
 
 def _is_stored_unchanged(article: Article) -> bool:

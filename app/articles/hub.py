@@ -1,31 +1,43 @@
-"""The professional area's hub: the gated articles a logged-in professional may read."""
+"""The professional area: its articles for those who may read them, and for everyone else a page
+that says what it holds (counts and public titles, never gated text) and how to join."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
 
+from app.access import stats as access_stats
 from app.access.dependencies import CurrentViewer
-from app.accounts.dependencies import LoggedIn
-from app.articles import service
+from app.articles import area, service
 from app.core import i18n
-from app.core.db import Db
-from app.core.i18n import gettext as _
+from app.core.db import Db, utcnow
 from app.core.pagination import Page
-from app.core.policy import may_read_gated
-from app.core.web import flash, page_number, render
+from app.core.policy import PROFESSION_LABELS, Viewer, may_read_gated
+from app.core.reader_cache import shared_per_variant
+from app.core.web import page_number, render
 
-router = APIRouter()
+# Both pages learn nothing of their reader but the viewer: stored per variant for logged-in readers.
+router = APIRouter(dependencies=[Depends(shared_per_variant)])
 
 
 @router.get("/professional", name="articles.professional", response_class=HTMLResponse)
-def hub(request: Request, db: Db, user: LoggedIn, viewer: CurrentViewer, page: str | None = None) -> Response:
-    """List, newest first, the gated articles and gated parts this professional may read."""
+def hub(request: Request, db: Db, viewer: CurrentViewer, page: str | None = None) -> Response:
+    """List the gated articles this professional may read; show anyone else what the area holds."""
     if not may_read_gated(viewer):
-        flash(request, _("The professional area opens once your access request has been approved."), "info")
-        return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+        return _landing(request, db, viewer)
     readable = service.professional_articles(db, viewer, language=i18n.current())
     size = request.app.state.settings.page_size
     number = page_number(page)
     items = readable[(number - 1) * size : number * size]
     return render(request, "articles/professional.html", {"page": Page(items, number, size, len(readable))})
+
+
+def _landing(request: Request, db: Db, viewer: Viewer) -> Response:
+    """What the area holds, who may join, what a request needs and how long review usually takes."""
+    context = {
+        "viewer": viewer,
+        "holdings": area.holdings(db, language=i18n.current()),
+        "review_days": access_stats.usual_review_days(db, now=utcnow()),
+        "professions": [PROFESSION_LABELS[profession] for profession in PROFESSION_LABELS],
+    }
+    return render(request, "articles/professional_landing.html", context)

@@ -24,8 +24,9 @@ from markupsafe import Markup, escape
 from mdit_py_plugins.container import container_plugin
 
 from app.articles import body_limits
+from app.core.i18n import gettext as _
 from app.core.image_size import Size, static_sizes
-from app.core.policy import Audience, AudienceError, Viewer, may_read, parse_audience
+from app.core.policy import Audience, AudienceError, Viewer, audience_in_text, may_read, parse_audience
 from app.core.text import slugify
 
 GATE = "professional"
@@ -85,7 +86,8 @@ ALLOWED_ATTRIBUTES = {
     "h5": {"id"},
     "h6": {"id"},
     "sup": {"id", "class"},
-    "section": {"class"},
+    "p": {"id", "class"},
+    "section": {"class", "aria-labelledby"},
     "div": {"class"},
     "figure": {"class"},
     "ol": {"start"},
@@ -135,6 +137,25 @@ class RenderedBody:
     references: list[CitedReference]
     reading_minutes: int
     locked_blocks: int
+
+
+@dataclass(frozen=True)
+class LockedPart:
+    """What a panel stands for: whom the text is for and how much of it there is, never the text.
+
+    `sections` counts the blocks of this audience the reader may not read in the article, `words`
+    their words; `whole` is an article whose whole body is for that audience.
+    """
+
+    audience: Audience
+    sections: int = 1
+    words: int = 0
+    whole: bool = False
+
+    @property
+    def about_words(self) -> int:
+        """The words in tens: an idea of the length, not a measure of the text."""
+        return max(10, round(self.words, -1))
 
 
 @dataclass
@@ -209,24 +230,39 @@ def gated_audiences(source: str) -> list[Audience]:
     return [block_audience(t) for t in parse(source) if t.type == f"container_{GATE}_open"]
 
 
-def _cut_gated(tokens: list[Token], viewer: Viewer) -> tuple[list[Token], list[Audience]]:
-    """Replace each block the viewer may not read by a single `locked` token."""
+def _cut_gated(tokens: list[Token], viewer: Viewer) -> tuple[list[Token], list[LockedPart]]:
+    """Replace each block the viewer may not read by a single `locked` token; mark the others as
+    `gated_open`/`gated_close`, which become a box labelled with their audience."""
     kept: list[Token] = []
-    locked: list[Audience] = []
+    locked: list[LockedPart] = []
     i = 0
     while i < len(tokens):
         token = tokens[i]
         if token.type == f"container_{GATE}_open":
             audience = block_audience(token)
-            if not may_read(viewer, audience):
-                i = _matching_close(tokens, i)
+            if may_read(viewer, audience):
+                kept.append(Token("gated_open", "section", 1, meta={"audience": audience}))
+            else:
+                close = _matching_close(tokens, i)
                 slot = Token("locked", "", 0, meta={"index": len(locked)})
-                locked.append(audience)
+                locked.append(LockedPart(audience, words=_words(tokens[i:close])))
                 kept.append(slot)
+                i = close
+        elif token.type == f"container_{GATE}_close":
+            kept.append(Token("gated_close", "section", -1))
         else:
             kept.append(token)
         i += 1
-    return [t for t in kept if not t.type.startswith(f"container_{GATE}")], locked
+    return kept, locked
+
+
+def _by_audience(locked: Sequence[LockedPart]) -> dict[Audience, LockedPart]:
+    """Each audience's locked blocks taken together: how many, and how many words."""
+    parts: dict[Audience, LockedPart] = {}
+    for part in locked:
+        before = parts.get(part.audience, LockedPart(part.audience, sections=0))
+        parts[part.audience] = LockedPart(part.audience, before.sections + 1, before.words + part.words)
+    return parts
 
 
 def _matching_close(tokens: list[Token], start: int) -> int:
@@ -302,6 +338,13 @@ def _render_figure(image: Token, size: Size | None) -> str:
     )
 
 
+def gated_label(audience: Audience) -> str:
+    """What the box around a gated block says it is for (the locked panel's own wording)."""
+    if audience.is_every_profession:
+        return _("For health professionals")
+    return _("For %(readers)s") % {"readers": audience_in_text(audience)}
+
+
 def _render(
     tokens: list[Token],
     state: _RenderState,
@@ -309,9 +352,19 @@ def _render(
     sizes: Mapping[str, Size],
 ) -> str:
     parts: list[str] = []
+    boxes = 0
     for index, token in enumerate(tokens):
         if token.type == "locked":
             parts.append(f'<div class="locked-slot">{slot_marker(token.meta["index"])}</div>\n')
+        elif token.type == "gated_open":
+            boxes += 1
+            label = escape(gated_label(token.meta["audience"]))
+            parts.append(
+                f'<section class="gated" aria-labelledby="gated-part-{boxes}">'
+                f'<p class="gated__label" id="gated-part-{boxes}">{label}</p>\n'
+            )
+        elif token.type == "gated_close":
+            parts.append("</section>\n")
         elif token.type == "figure":
             parts.append(_render_figure(token.meta["image"], sizes.get(_figure_source(token))))
         elif token.type == "inline":
@@ -365,9 +418,17 @@ def _toc(tokens: Sequence[Token]) -> list[TocEntry]:
     return entries if sum(e.level == 2 for e in entries) >= TOC_MIN_HEADINGS else []
 
 
+def _words(tokens: Sequence[Token]) -> int:
+    return sum(len(t.content.split()) for t in tokens if t.type in ("inline", "fence", "code_block"))
+
+
 def _reading_minutes(tokens: Sequence[Token]) -> int:
-    words = sum(len(t.content.split()) for t in tokens if t.type in ("inline", "fence", "code_block"))
-    return max(1, math.ceil(words / WORDS_PER_MINUTE))
+    return max(1, math.ceil(_words(tokens) / WORDS_PER_MINUTE))
+
+
+def whole_part(source: str, audience: Audience) -> LockedPart:
+    """What the panel in place of a whole body stands for: its audience and all its words."""
+    return LockedPart(audience, sections=0, words=_words(parse(source)), whole=True)
 
 
 def sanitize(html: str) -> str:
@@ -385,12 +446,13 @@ def render_body(
     *,
     viewer: Viewer,
     references: Sequence[ReferenceData] = (),
-    panel: Callable[[Audience], str],
+    panel: Callable[[LockedPart], str],
     sizes: Callable[[Sequence[str]], Mapping[str, Size]] = static_sizes,
     language: str = "",
 ) -> RenderedBody:
     """Render Markdown for one viewer, with each block they may not read replaced by `panel`.
 
+    A panel is made once per audience and told how much of the article that audience holds.
     `sizes` measures the figures the viewer sees (asked once, with all their addresses).
     """
     tokens, locked = _cut_gated(parse(source, language), viewer)
@@ -404,11 +466,12 @@ def render_body(
     html = sanitize(_render(tokens, state, lambda i: f"locked-{nonce}-{i}", measured))
     # One pass over the HTML, and one panel per audience, however many blocks are locked.
     panels: dict[Audience, str] = {}
+    by_audience = _by_audience(locked)
 
     def fill(slot: re.Match[str]) -> str:
-        audience = locked[int(slot.group(1))]
+        audience = locked[int(slot.group(1))].audience
         if audience not in panels:
-            panels[audience] = panel(audience)
+            panels[audience] = panel(by_audience[audience])
         return panels[audience]
 
     html = re.sub(f'<div class="locked-slot">locked-{nonce}-([0-9]+)</div>', fill, html)

@@ -251,11 +251,20 @@ def _related_candidates(tag_count: int, in_category: bool) -> CompoundSelect[int
 
 def professional_articles(db: Session, viewer: Viewer, *, language: str | None = None) -> list[Article]:
     """Published articles with content for professionals that this viewer may read, newest first."""
+    candidates = maybe_gated(db, language=language)
+    return [article for article in candidates if _has_readable_gated_part(article, viewer)]
+
+
+def maybe_gated(db: Session, *, language: str | None = None) -> Sequence[Article]:
+    """Published articles, newest first, whose audience or body may hold content for professionals.
+
+    With their bodies: whether a `::: professional` line opens a block only the parser can tell.
+    """
     gated = or_(Article.audience != "", Article.body.contains(f"::: {GATE}"))
     query = _published(with_body=True).where(gated)
     if language is not None:
         query = query.where(Article.language == language)
-    return [article for article in db.scalars(query).unique() if _has_readable_gated_part(article, viewer)]
+    return db.scalars(query).unique().all()
 
 
 def _has_readable_gated_part(article: Article, viewer: Viewer) -> bool:

@@ -8,10 +8,11 @@ from markupsafe import Markup
 
 from app.access.dependencies import CurrentViewer
 from app.articles import service, taxonomy_queries, translations, visibility
+from app.articles.markdown import LockedPart
 from app.articles.models import Article
+from app.articles.panels import locked_panel
 from app.core import i18n
 from app.core.db import Db
-from app.core.policy import Audience, Viewer
 from app.core.reader_cache import shared_per_variant
 from app.core.text import is_slug
 from app.core.web import page_number, page_or_404, render
@@ -47,14 +48,14 @@ def detail(request: Request, slug: str, db: Db, viewer: CurrentViewer) -> Respon
         if version is not None:
             return RedirectResponse(request.app.url_path_for("articles.detail", slug=version.slug), 302)
 
-    def panel(audience: Audience) -> str:
-        return _locked_panel(request, audience, viewer)
+    def panel(part: LockedPart) -> str:
+        return locked_panel(request, part, viewer)
 
     body = visibility.readable_body(article, viewer, panel=panel)
     context = {
         "article": article,
         "body": body,
-        "locked_panel": None if body else Markup(panel(article.audience_rule)),  # noqa: S704
+        "locked_panel": None if body else Markup(panel(visibility.closed_part(article))),  # noqa: S704
         "related": service.related(db, article),
         "article_versions": _versions(request, db, article),
         "untranslated": _untranslated(request, article) if article.language != here else None,
@@ -95,11 +96,6 @@ def _untranslated(request: Request, article: Article) -> dict[str, str]:
         "url": _canonical(request, article) if article.language in spoken else "",
         "list": str(request.app.url_path_for("articles.index")),
     }
-
-
-def _locked_panel(request: Request, audience: Audience, viewer: Viewer) -> str:
-    template = request.app.state.templates.get_template("articles/_locked_panel.html")
-    return str(template.render(audience=audience, viewer=viewer, request=request))
 
 
 def _moved(request: Request, route: str, slug: str) -> Response:

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from functools import partial
 
 from app.articles import body_cache, service
-from app.articles.markdown import RenderedBody
+from app.articles.markdown import LockedPart, RenderedBody
 from app.articles.models import Article
-from app.core.policy import VISITOR, Audience, Viewer, may_read
+from app.core.policy import VISITOR, Viewer, may_read
 
 
 def may_read_article(viewer: Viewer, article: Article) -> bool:
@@ -20,7 +20,7 @@ def may_read_article(viewer: Viewer, article: Article) -> bool:
 
 
 def readable_body(
-    article: Article, viewer: Viewer, *, panel: Callable[[Audience], str] = lambda _audience: ""
+    article: Article, viewer: Viewer, *, panel: Callable[[LockedPart], str] = lambda _part: ""
 ) -> RenderedBody | None:
     """The body as this viewer may read it, gated blocks replaced by `panel`; None if closed."""
     if not may_read_article(viewer, article):
@@ -33,3 +33,8 @@ def readable_body(
 def public_body(article: Article) -> RenderedBody | None:
     """The body as an anonymous visitor reads it: for feeds, metadata and anything cached."""
     return readable_body(article, VISITOR)
+
+
+def closed_part(article: Article) -> LockedPart:
+    """What a closed article's panel says of it: for whom, and about how long (never the text)."""
+    return body_cache.whole_locked(article)

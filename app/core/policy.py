@@ -26,7 +26,7 @@ class Profession(StrEnum):
     OTHER = "other"
 
 
-# Each profession's name as a heading, a badge or a choice shows it (translated where it is read).
+# Each profession's name as a heading, a badge or a filter shows it (translated where it is read).
 PROFESSION_LABELS = Labels(
     {
         Profession.PHYSICIAN: N_("Physicians"),
@@ -38,6 +38,20 @@ PROFESSION_LABELS = Labels(
         Profession.PHYSIOTHERAPIST: N_("Physiotherapists"),
         Profession.THERAPIST: N_("Therapists"),
         Profession.OTHER: N_("Other health professionals"),
+    }
+)
+# One person's profession, where a page or an email names it ("Profession: Physician").
+PROFESSION_NAMES = Labels(
+    {
+        Profession.PHYSICIAN: N_("Physician"),
+        Profession.DENTIST: N_("Dentist"),
+        Profession.PHARMACIST: N_("Pharmacist"),
+        Profession.VETERINARIAN: N_("Veterinarian"),
+        Profession.PSYCHOTHERAPIST: N_("Psychotherapist"),
+        Profession.NATUROPATH: N_("Naturopath"),
+        Profession.PHYSIOTHERAPIST: N_("Physiotherapist"),
+        Profession.THERAPIST: N_("Therapist"),
+        Profession.OTHER: N_("Other health professional"),
     }
 )
 # The same names inside a sentence ("reserved for physicians"). English writes them in lower case

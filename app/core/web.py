@@ -25,6 +25,7 @@ from app.core.i18n import N_
 from app.core.pagination import Page
 from app.core.policy import (
     PROFESSION_LABELS,
+    PROFESSION_NAMES,
     PROFESSION_NAMES_IN_TEXT,
     Capability,
     audience_in_text,
@@ -130,11 +131,6 @@ def signed_in_user(request: Request) -> Any:
     return getattr(request.state, "user", None)
 
 
-def signed_in_viewer(request: Request) -> Any:
-    """The viewer class of this request (visitor, applicant, professional, staff), for the header."""
-    return getattr(request.state, "viewer", None)
-
-
 def other_language(code: str) -> Markup:
     """` lang="en"` for text in language `code` on a page in another one; nothing for the page's own.
 
@@ -181,10 +177,10 @@ def build_templates() -> Jinja2Templates:
     env.globals["csrf_token"] = csrf_token
     env.globals["pop_flashes"] = pop_flashes
     env.globals["signed_in_user"] = signed_in_user
-    env.globals["signed_in_viewer"] = signed_in_viewer
     env.globals["waiting_time"] = waiting_time
     env.globals["history_labels"] = HISTORY_LABELS
     env.globals["profession_labels"] = PROFESSION_LABELS
+    env.globals["profession_name"] = PROFESSION_NAMES
     env.globals["profession_names"] = PROFESSION_NAMES_IN_TEXT
     env.globals["audience_label"] = audience_label
     env.globals["audience_in_text"] = audience_in_text

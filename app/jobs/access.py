@@ -22,7 +22,7 @@ from app.accounts import service as accounts_service
 from app.audit import service as audit
 from app.core.config import Settings
 from app.core.db import claim
-from app.core.policy import PROFESSION_LABELS
+from app.core.policy import PROFESSION_NAMES
 from app.core.web import waiting_time
 
 log = structlog.get_logger(__name__)
@@ -76,7 +76,7 @@ def send_review_digest(db: Session, settings: Settings, now: datetime) -> int:
         items = [
             {
                 "applicant": r.user.full_name,
-                "profession": PROFESSION_LABELS[r.profession],  # translated in the template
+                "profession": PROFESSION_NAMES[r.profession],  # translated in the template
                 "waited": waiting_time(r.submitted_at or r.created_at, now),
                 "link": accounts_service.mail_link(settings, reviewer, f"/admin/requests/{r.id}"),
             }

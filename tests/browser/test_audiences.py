@@ -37,6 +37,26 @@ def test_each_person_sees_what_their_access_allows(browser, live_server: str, pe
     else:
         assert GATED_TEXT in body.inner_text()
         assert body.locator(".locked-panel").count() == 0
+        # The part they may read is a region named by its visible label.
+        box = body.get_by_role("region", name="For prescribers")
+        assert GATED_TEXT in box.inner_text() and box.locator(".gated__label").is_visible()
     snap(page.locator(".prose"), f"article-as-{person}.png")
     assert_accessible(page)
+    context.close()
+
+
+def test_a_visitor_finds_what_the_professional_area_holds_and_how_to_join(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=VIEWPORTS["phone"])
+    page = context.new_page()
+    page.goto(live_server + "/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Professional area").click()
+    page.wait_for_url("**/professional")
+    assert page.locator("h1").inner_text() == "For health professionals"
+    holds = page.get_by_role("region", name="What the area holds")
+    assert "Preparing for a medicines review" in holds.inner_text()
+    assert GATED_TEXT not in page.content()
+    snap(page, "professional-area-visitor-phone.png", full_page=True)
+    assert_accessible(page)
+    page.get_by_role("link", name="Request access").last.click()
+    page.wait_for_url("**/request-access")
     context.close()

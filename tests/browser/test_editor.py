@@ -164,6 +164,8 @@ def preview(page) -> None:  # type: ignore[no-untyped-def]
     assert professional.locator("h3").inner_text() == "What pharmacists see"
     assert GATED_TEXT in professional.inner_text()
     assert professional.locator(".locked-panel").count() == 0
+    # The preview marks the gated part as the page does: a box named by its audience.
+    assert GATED_TEXT in professional.get_by_role("region", name="For health professionals").inner_text()
     # The typed form comes back with the preview, the inserted image still in the body.
     assert page.get_by_label("Title", exact=True).input_value() == TITLE
     assert_accessible(page)
