@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from fastapi import Request
@@ -34,8 +35,8 @@ class Pane:
     locked: Markup | None
 
 
-def typed_from(article: Article) -> forms.EditorForm:
-    """The editor form as it shows the stored article."""
+def typed_from(article: Article, zone: tzinfo) -> forms.EditorForm:
+    """The editor form as it shows the stored article, its publish time in the society's `zone`."""
     choice, professions = forms.audience_fields(article.audience)
     match = media_service.MEDIA_PATH.match(article.hero_image or "")
     values = {
@@ -49,7 +50,7 @@ def typed_from(article: Article) -> forms.EditorForm:
         "author_name": article.author_name,
         "hero_image": match.group(1) if match else (editing.KEEP_HERO if article.hero_image else ""),
         "hero_alt": article.hero_alt,
-        "published_at": forms.format_time(article.published_at),
+        "published_at": forms.format_time(article.published_at, zone),
         "version": str(article.version),
     }
     rows = [
@@ -139,7 +140,7 @@ def render_preview(
     request: Request, db: Session, *, article: Article | None, typed: forms.EditorForm
 ) -> HTMLResponse:
     """Render the editor again with the typed values and the panes of two readers beside it."""
-    draft, errors = editing.preview(db, typed, article=article)
+    draft, errors = editing.preview(db, typed, article=article, zone=request.app.state.settings.zone)
     chosen = typed.values.get("preview_profession", "")
     profession = Profession(chosen) if chosen in Profession.__members__.values() else Profession.PHYSICIAN
     panes = []

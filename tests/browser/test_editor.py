@@ -171,7 +171,7 @@ def preview(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def schedule(page, base: str) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_label("Publish time (UTC)").fill("2035-06-01T09:30")
+    page.get_by_label("Publish time (Europe/Berlin) (optional)").fill("2035-06-01T11:30")
     # Submit with the keyboard: focus the Schedule button and press Enter.
     page.get_by_role("button", name="Schedule for the publish time").focus()
     assert focus_is_visible(page)
@@ -183,7 +183,7 @@ def schedule(page, base: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(base + "/admin/articles?q=" + SLUG)
     row = page.locator("tbody tr", has=page.get_by_role("link", name=TITLE))
     assert row.locator(".state-label").inner_text().lower() == "scheduled"
-    # Entered in UTC, listed in the society's zone (Europe/Berlin, summer time: UTC+2).
+    # Entered and listed in the society's zone (Europe/Berlin), stored as UTC.
     assert "1 June 2035, 11:30" in row.inner_text()
     assert_accessible(page)
     shoot(page, "editor-walk-06-list-scheduled")
