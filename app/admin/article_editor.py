@@ -86,6 +86,7 @@ def render_editor(
         "reference_fields": forms.REFERENCE_FIELDS,
         "reference_labels": {name: _(label) for name, label in forms.REFERENCE_LABELS.items()},
         "preview": None,
+        "preview_readers": preview_readers(),
         "conflict": None,
         **(_translation_context(request, db, article) if article is not None else {}),
         **(extra or {}),
@@ -144,21 +145,46 @@ def render_preview(
     chosen = typed.values.get("preview_profession", "")
     profession = Profession(chosen) if chosen in Profession.__members__.values() else Profession.PHYSICIAN
     panes = []
-    # Lower-case inside the sentence in English; German nouns keep their capital.
-    label = _(PROFESSION_LABELS[profession])
-    label = label.lower() if i18n.current() == i18n.SOURCE_LANGUAGE else label
     if draft is not None:
-        professional = Viewer(profession=profession, logged_in=True, request_state="approved")
-        panes = [
-            _pane(request, draft, VISITOR, _("What a visitor sees")),
-            _pane(request, draft, professional, _("What %(profession)s see") % {"profession": label}),
-        ]
+        panes = [_pane(request, draft, "visitor"), _pane(request, draft, profession.value)]
     typed.values["preview_profession"] = profession.value
     extra = {"preview": {"draft": draft, "panes": panes}}
     return render_editor(request, db, article=article, typed=typed, errors=errors, extra=extra)
 
 
-def _pane(request: Request, draft: Article, viewer: Viewer, heading: str) -> Pane:
+def preview_readers() -> list[tuple[str, str]]:
+    """The readers the live preview can show the article as: a visitor, each profession, staff."""
+    professions = [(p.value, _(PROFESSION_LABELS[p])) for p in Profession]
+    return [("visitor", _("A visitor")), *professions, ("staff", _("Staff"))]
+
+
+def render_live_pane(request: Request, typed: forms.EditorForm) -> HTMLResponse:
+    """Render the typed article as the chosen reader would see it: a fragment for the live preview."""
+    draft, problems = editing.draft_of(typed)
+    chosen = typed.values.get("viewer", "")
+    known = {value for value, _label in preview_readers()}
+    pane = _pane(request, draft, chosen if chosen in known else "visitor") if draft else None
+    context = {"pane": pane, "draft": draft, "problems": problems}
+    return render(request, "admin/articles/_live_preview.html", context)
+
+
+def _reader(chosen: str) -> tuple[Viewer, str]:
+    """The viewer a preview reader stands for, and the pane's heading."""
+    if chosen == "visitor":
+        return VISITOR, _("What a visitor sees")
+    if chosen == "staff":
+        return Viewer(is_staff=True, logged_in=True), _("What staff see")
+    profession = Profession(chosen)
+    # Lower-case inside the sentence in English; German nouns keep their capital.
+    label = _(PROFESSION_LABELS[profession])
+    label = label.lower() if i18n.current() == i18n.SOURCE_LANGUAGE else label
+    viewer = Viewer(profession=profession, logged_in=True, request_state="approved")
+    return viewer, _("What %(profession)s see") % {"profession": label}
+
+
+def _pane(request: Request, draft: Article, chosen: str) -> Pane:
+    viewer, heading = _reader(chosen)
+
     def panel(audience: Audience) -> str:
         template = request.app.state.templates.get_template("articles/_locked_panel.html")
         return str(template.render(audience=audience, viewer=viewer, request=request))

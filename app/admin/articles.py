@@ -73,6 +73,12 @@ def preview_new(request: Request, db: Db, user: Editor, form: EditorForm) -> Res
     return editor_page.render_preview(request, db, article=None, typed=forms.read(form))
 
 
+@router.post("/articles/preview/pane", name="admin.article_preview_pane", response_class=HTMLResponse)
+def preview_pane(request: Request, user: Editor, form: EditorForm) -> Response:
+    """Show the typed article as one chosen reader would see it, as a fragment; store nothing."""
+    return editor_page.render_live_pane(request, forms.read(form))
+
+
 @router.get("/articles/{article_id}", name="admin.article", response_class=HTMLResponse)
 def edit(request: Request, db: Db, user: Editor, article_id: int) -> Response:
     """Show the editor filled with the article as it is now."""

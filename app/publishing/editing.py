@@ -268,16 +268,27 @@ def preview(
         errors: dict[str, str] = {}
     except EditRefused as refused:
         errors = refused.errors
+    draft, _problems = draft_of(form)
+    return draft, errors
+
+
+def draft_of(form: forms.EditorForm) -> tuple[Article | None, dict[str, str]]:
+    """An unsaved article holding the typed text, and what a save would refuse in its body,
+    references or audience; no database needed, so it can follow every pause in typing.
+
+    No article comes back while the audience is unclear or the body past its limits.
+    """
     audience, audience_error = forms.audience_text(form)
-    if audience_error or limit_problem(form.values.get("body", "")):
+    references, errors = forms.references(form)
+    if audience_error:
+        errors["audience"] = audience_error
+    body = form.values.get("body", "")
+    if body_error := _body_problem(body, {str(r["key"]) for r in references}):
+        errors["body"] = body_error
+    if audience_error or limit_problem(body):
         return None, errors
-    references, _ = forms.references(form)
-    draft = Article(
-        title=form.values.get("title", ""),
-        summary=form.values.get("summary", ""),
-        body=form.values.get("body", ""),
-        audience=audience,
-    )
+    title, summary = form.values.get("title", ""), form.values.get("summary", "")
+    draft = Article(title=title, summary=summary, body=body, audience=audience)
     draft.references = [Reference(**fields) for fields in references]
     return draft, errors
 
