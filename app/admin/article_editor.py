@@ -155,7 +155,7 @@ def render_preview(
 def preview_readers() -> list[tuple[str, str]]:
     """The readers the live preview can show the article as: a visitor, each profession, staff."""
     professions = [(p.value, _(PROFESSION_LABELS[p])) for p in Profession]
-    return [("visitor", _("A visitor")), *professions, ("staff", _("Staff"))]
+    return [("visitor", _("Visitors (not logged in)")), *professions, ("staff", _("Staff"))]
 
 
 def render_live_pane(request: Request, typed: forms.EditorForm) -> HTMLResponse:
