@@ -155,7 +155,7 @@ def render_preview(
 def preview_readers() -> list[tuple[str, str]]:
     """The readers the live preview can show the article as: a visitor, each profession, staff."""
     professions = [(p.value, _(PROFESSION_LABELS[p])) for p in Profession]
-    return [("visitor", _("Visitors (not logged in)")), *professions, ("staff", _("Staff"))]
+    return [("visitor", _("Visitors (not logged in)")), *professions, ("staff", _("Staff of the society"))]
 
 
 def render_live_pane(request: Request, typed: forms.EditorForm) -> HTMLResponse:
@@ -173,7 +173,7 @@ def _reader(chosen: str) -> tuple[Viewer, str]:
     if chosen == "visitor":
         return VISITOR, _("What a visitor sees")
     if chosen == "staff":
-        return Viewer(is_staff=True, logged_in=True), _("What staff see")
+        return Viewer(is_staff=True, logged_in=True), _("What the society's staff see")
     profession = Profession(chosen)
     # Lower-case inside the sentence in English; German nouns keep their capital.
     label = _(PROFESSION_LABELS[profession])
