@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from starlette.testclient import TestClient
 from app.articles.models import Article
 from app.core.config import Settings
 from tests.browsing import submit
-from tests.conftest import page_text, soup
+from tests.conftest import SharedEngines, page_text, soup
 from tests.test_admin_articles import count, editor_client, form
 
 PANE = "/admin/articles/preview/pane"
@@ -32,6 +33,14 @@ WALKER = {
     "ref-0-doi": "10.1000/sleep.1",
     "ref-0-pmid": "123456",
 }
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, shared_engines: SharedEngines) -> Iterator[str]:
+    """SQLite alone: the live preview reads nothing from the database (only the login does)."""
+    url: str = request.getfixturevalue("sqlite_database")
+    yield url
+    shared_engines.empty(url)
 
 
 @pytest.fixture
