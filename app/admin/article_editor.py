@@ -202,7 +202,9 @@ def render_conflict(
     assert article is not None  # only an existing article has versions to conflict
     started = revisions.find(db, article, typed.version) if typed.version else None
     latest = editing.latest_revision(db, article)
-    changes = revisions.diff(started, latest) if started and latest else []
+    changes = (
+        revisions.diff(started, latest, zone=request.app.state.settings.zone) if started and latest else []
+    )
     conflict = {"latest": latest, "started": typed.version, "changes": changes}
     # Saving again from this page means: I have merged the other change.
     typed.values["version"] = str(article.version)
