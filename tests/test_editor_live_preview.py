@@ -96,3 +96,21 @@ def test_what_a_save_would_refuse_in_the_body_is_named_above_the_pane(editor: Te
 def test_the_live_preview_needs_the_forms_token(editor: TestClient) -> None:
     response = editor.post(PANE, data={"body": PHYSICIANS, "viewer": "staff"})
     assert response.status_code == 403 and PHYSICIANS not in response.text
+
+
+def test_each_reference_is_a_row_of_labelled_fields_that_names_its_citation(editor: TestClient) -> None:
+    # Refused for its empty summary: the page comes back with the reference as typed.
+    response = submit(editor, "/admin/articles/new", form(summary="", body=BODY, **WALKER))
+    assert response.status_code == 422
+    row = soup(response.text).select(".reference-row")[0]
+    assert row.legend.get_text() == "Reference 1"
+    labels = {label.get_text(" ", strip=True): label["for"] for label in row.select("label")}
+    assert labels["Reference 1: DOI"] == "ref-0-doi" and labels["Reference 1: PubMed ID"] == "ref-0-pmid"
+    assert row.select_one("#ref-0-doi")["value"] == "10.1000/sleep.1"
+    assert row.select_one("#ref-0-pmid")["value"] == "123456"
+    # Without scripts the citation is there to copy; the script shows the button that inserts it.
+    assert (
+        row.select_one(".reference-row__cite").get_text(" ", strip=True)
+        == "Cite it as [^walker] Insert citation"
+    )
+    assert row.select_one("button[data-cite='ref-0-key']").has_attr("hidden")
