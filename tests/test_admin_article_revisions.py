@@ -223,3 +223,15 @@ def test_an_imported_hero_outside_the_media_library_is_kept_by_a_save(
     submit(client, f"/admin/articles/{article.id}", {**values, "title": "Renamed"})
     article = stored(db, "with-hero")
     assert (article.title, article.hero_image) == ("Renamed", "https://images.example/sleep.jpg")
+
+
+def test_compared_publish_times_are_in_the_societys_zone(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    client = editor_client(app, db, settings)
+    create(client, action="schedule", published_at="2035-07-01T09:30")
+    article = stored(db, "sleep-and-mood")
+    values = {**editor_values(client, article), "published_at": "2035-01-15T09:30", "action": "schedule"}
+    submit(client, f"/admin/articles/{article.id}", values)
+    text = page_text(client.get(f"/admin/articles/{article.id}/revisions/compare?old=1&new=2").text)
+    assert "2035-07-01 09:30 CEST" in text and "2035-01-15 09:30 CET" in text

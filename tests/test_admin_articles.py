@@ -320,3 +320,33 @@ def test_tags_of_one_slug_are_attached_once_and_long_ones_are_refused(
     long_volume = {"ref-0-key": "k", "ref-0-authors": "A", "ref-0-title": "T", "ref-0-volume": "9" * 41}
     refused = create(client, title="Other", body="x[^k]", **long_volume)
     assert refused.status_code == 422 and soup(refused.text).select_one("#ref-0-volume-error") is not None
+
+
+def test_a_publish_time_is_typed_and_shown_in_the_societys_zone_summer_and_winter(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    client = editor_client(app, db, settings)
+    create(client, action="schedule", published_at="2035-07-01T09:30")
+    summer = stored(db, "sleep-and-mood")
+    create(client, title="Winter", action="schedule", published_at="2035-01-15T09:30")
+    winter = stored(db, "winter")
+    # Europe/Berlin is two hours ahead of UTC in summer, one in winter.
+    assert [(t.month, t.hour, t.minute) for t in (summer.published_at, winter.published_at)] == [
+        (7, 7, 30),
+        (1, 8, 30),
+    ]
+    for article, shown in ((summer, "1 July 2035, 09:30 CEST"), (winter, "15 January 2035, 09:30 CET")):
+        page = soup(client.get(f"/admin/articles/{article.id}").text)
+        assert page.select_one("#published_at")["value"] == article.published_at.strftime("%Y-%m-%dT09:30")
+        assert "Publish time (Europe/Berlin)" in page.select_one("label[for=published_at]").get_text()
+        assert shown in page.select_one(".editor-status").get_text(" ", strip=True)
+
+
+def test_a_publish_time_the_clocks_skip_is_refused(app: FastAPI, db: Session, settings: Settings) -> None:
+    client = editor_client(app, db, settings)
+    # On 25 March 2035 Berlin's clocks go from 02:00 straight to 03:00.
+    response = create(client, action="schedule", published_at="2035-03-25T02:30")
+    assert response.status_code == 422
+    message = soup(response.text).select_one("#published_at-error").get_text()
+    assert "2035-03-25 02:30 does not exist in Europe/Berlin" in message
+    assert count(db, Article) == 0

@@ -206,6 +206,7 @@ MATRIX = [
     ("POST", "/admin/media/{media_id}/delete", "/admin/media/0/delete", NO_SUCH_MEDIA),
     ("POST", "/admin/articles/new", "/admin/articles/new", expect(EDITORS, editor=422, admin=422)),
     ("POST", "/admin/articles/new/preview", "/admin/articles/new/preview", EDITORS),
+    ("POST", "/admin/articles/preview/pane", "/admin/articles/preview/pane", EDITORS),
     ("POST", "/admin/articles/{article_id}", "/admin/articles/1", expect(EDITORS, editor=422, admin=422)),
     ("POST", "/admin/articles/{article_id}/preview", "/admin/articles/1/preview", EDITORS),
     # Without a language, starting a translation is refused and leads back to the editor.

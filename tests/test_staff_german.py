@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime
 
 import pytest
 from fastapi import FastAPI
@@ -104,7 +104,7 @@ def test_the_article_editor_speaks_german_and_names_the_time_zone(
         title="Schlaf und Stimmung",
         status=ArticleStatus.SCHEDULED,
         audience="prescribers",
-        published_at=utcnow() + timedelta(days=2),
+        published_at=datetime(2035, 1, 15, 8, 30, tzinfo=UTC),
     )
     log_in_german(browser, factories.staff(session, settings, role=Role.EDITOR))
 
@@ -115,8 +115,16 @@ def test_the_article_editor_speaks_german_and_names_the_time_zone(
     assert html.h1 is not None and html.h1.get_text() == "„Schlaf und Stimmung“ bearbeiten"
     assert html.find("label", attrs={"for": "title"}).get_text(" ", strip=True) == "Titel"  # type: ignore[union-attr]
     assert html.find("button", string="Änderungen speichern") is not None
-    assert "Veröffentlichung am" in text and "(Europe/Berlin)" in text
-    assert "Veröffentlichungszeitpunkt (UTC)" in text  # entry stays in UTC, and says so
+    # Typed and shown in the society's zone, named as German writes it (winter: MEZ, UTC+1).
+    assert "Veröffentlichung am 15. Januar 2035, 09:30 MEZ." in text
+    assert html.select_one("#published_at")["value"] == "2035-01-15T09:30"  # type: ignore[index]
+    assert (
+        html.find("label", attrs={"for": "published_at"})
+        .get_text(" ", strip=True)
+        .startswith(  # type: ignore[union-attr]
+            "Veröffentlichung (Europe/Berlin)"
+        )
+    )
 
     listing = page_text(browser.get("/de/admin/articles").text)
     assert "Für Verschreibungsberechtigte" in listing and "geplant" in listing

@@ -83,8 +83,8 @@ KIND = {
     ),
     **dict.fromkeys(["published_at", "from", "to"], "date"),
     **dict.fromkeys(
-        ["audience", "professions", "action", "preview_profession", "role", "state", "status", "kind",
-         "sort", "profession", "licence_country", "country", "format", "confirm", "target_type"],
+        ["audience", "professions", "action", "preview_profession", "viewer", "role", "state", "status",
+         "kind", "sort", "profession", "licence_country", "country", "format", "confirm", "target_type"],
         "choice",
     ),
     **dict.fromkeys(["consent", "accept_terms", "handled"], "flag"),
@@ -174,6 +174,7 @@ def posts(n: dict[str, int]) -> list[tuple[str, dict[str, str]]]:
     return [
         ("/admin/articles/new", EDITOR),
         ("/admin/articles/new/preview", EDITOR),
+        ("/admin/articles/preview/pane", {**EDITOR, "viewer": "dentist"}),
         (article, EDITOR),
         (f"{article}/preview", EDITOR),
         (f"{article}/revisions/1/restore", {"version": "1"}),

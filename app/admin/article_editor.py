@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from fastapi import Request
@@ -34,8 +35,8 @@ class Pane:
     locked: Markup | None
 
 
-def typed_from(article: Article) -> forms.EditorForm:
-    """The editor form as it shows the stored article."""
+def typed_from(article: Article, zone: tzinfo) -> forms.EditorForm:
+    """The editor form as it shows the stored article, its publish time in the society's `zone`."""
     choice, professions = forms.audience_fields(article.audience)
     match = media_service.MEDIA_PATH.match(article.hero_image or "")
     values = {
@@ -49,7 +50,7 @@ def typed_from(article: Article) -> forms.EditorForm:
         "author_name": article.author_name,
         "hero_image": match.group(1) if match else (editing.KEEP_HERO if article.hero_image else ""),
         "hero_alt": article.hero_alt,
-        "published_at": forms.format_time(article.published_at),
+        "published_at": forms.format_time(article.published_at, zone),
         "version": str(article.version),
     }
     rows = [
@@ -85,6 +86,7 @@ def render_editor(
         "reference_fields": forms.REFERENCE_FIELDS,
         "reference_labels": {name: _(label) for name, label in forms.REFERENCE_LABELS.items()},
         "preview": None,
+        "preview_readers": preview_readers(),
         "conflict": None,
         **(_translation_context(request, db, article) if article is not None else {}),
         **(extra or {}),
@@ -139,25 +141,50 @@ def render_preview(
     request: Request, db: Session, *, article: Article | None, typed: forms.EditorForm
 ) -> HTMLResponse:
     """Render the editor again with the typed values and the panes of two readers beside it."""
-    draft, errors = editing.preview(db, typed, article=article)
+    draft, errors = editing.preview(db, typed, article=article, zone=request.app.state.settings.zone)
     chosen = typed.values.get("preview_profession", "")
     profession = Profession(chosen) if chosen in Profession.__members__.values() else Profession.PHYSICIAN
     panes = []
-    # Lower-case inside the sentence in English; German nouns keep their capital.
-    label = _(PROFESSION_LABELS[profession])
-    label = label.lower() if i18n.current() == i18n.SOURCE_LANGUAGE else label
     if draft is not None:
-        professional = Viewer(profession=profession, logged_in=True, request_state="approved")
-        panes = [
-            _pane(request, draft, VISITOR, _("What a visitor sees")),
-            _pane(request, draft, professional, _("What %(profession)s see") % {"profession": label}),
-        ]
+        panes = [_pane(request, draft, "visitor"), _pane(request, draft, profession.value)]
     typed.values["preview_profession"] = profession.value
     extra = {"preview": {"draft": draft, "panes": panes}}
     return render_editor(request, db, article=article, typed=typed, errors=errors, extra=extra)
 
 
-def _pane(request: Request, draft: Article, viewer: Viewer, heading: str) -> Pane:
+def preview_readers() -> list[tuple[str, str]]:
+    """The readers the live preview can show the article as: a visitor, each profession, staff."""
+    professions = [(p.value, _(PROFESSION_LABELS[p])) for p in Profession]
+    return [("visitor", _("Visitors (not logged in)")), *professions, ("staff", _("Staff of the society"))]
+
+
+def render_live_pane(request: Request, typed: forms.EditorForm) -> HTMLResponse:
+    """Render the typed article as the chosen reader would see it: a fragment for the live preview."""
+    draft, problems = editing.draft_of(typed)
+    chosen = typed.values.get("viewer", "")
+    known = {value for value, _label in preview_readers()}
+    pane = _pane(request, draft, chosen if chosen in known else "visitor") if draft else None
+    context = {"pane": pane, "draft": draft, "problems": problems}
+    return render(request, "admin/articles/_live_preview.html", context)
+
+
+def _reader(chosen: str) -> tuple[Viewer, str]:
+    """The viewer a preview reader stands for, and the pane's heading."""
+    if chosen == "visitor":
+        return VISITOR, _("What a visitor sees")
+    if chosen == "staff":
+        return Viewer(is_staff=True, logged_in=True), _("What the society's staff see")
+    profession = Profession(chosen)
+    # Lower-case inside the sentence in English; German nouns keep their capital.
+    label = _(PROFESSION_LABELS[profession])
+    label = label.lower() if i18n.current() == i18n.SOURCE_LANGUAGE else label
+    viewer = Viewer(profession=profession, logged_in=True, request_state="approved")
+    return viewer, _("What %(profession)s see") % {"profession": label}
+
+
+def _pane(request: Request, draft: Article, chosen: str) -> Pane:
+    viewer, heading = _reader(chosen)
+
     def panel(part: LockedPart) -> str:
         return panels.locked_panel(request, part, viewer)
 
@@ -174,7 +201,9 @@ def render_conflict(
     assert article is not None  # only an existing article has versions to conflict
     started = revisions.find(db, article, typed.version) if typed.version else None
     latest = editing.latest_revision(db, article)
-    changes = revisions.diff(started, latest) if started and latest else []
+    changes = (
+        revisions.diff(started, latest, zone=request.app.state.settings.zone) if started and latest else []
+    )
     conflict = {"latest": latest, "started": typed.version, "changes": changes}
     # Saving again from this page means: I have merged the other change.
     typed.values["version"] = str(article.version)

@@ -51,7 +51,7 @@ def compare(
         "article": article,
         "old": older,
         "new": newer,
-        "changes": revisions.diff(older, newer),
+        "changes": revisions.diff(older, newer, zone=request.app.state.settings.zone),
     }
     return render(request, "admin/articles/compare.html", context)
 

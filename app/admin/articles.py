@@ -73,11 +73,19 @@ def preview_new(request: Request, db: Db, user: Editor, form: EditorForm) -> Res
     return editor_page.render_preview(request, db, article=None, typed=forms.read(form))
 
 
+@router.post("/articles/preview/pane", name="admin.article_preview_pane", response_class=HTMLResponse)
+def preview_pane(request: Request, user: Editor, form: EditorForm) -> Response:
+    """Show the typed article as one chosen reader would see it, as a fragment; store nothing."""
+    return editor_page.render_live_pane(request, forms.read(form))
+
+
 @router.get("/articles/{article_id}", name="admin.article", response_class=HTMLResponse)
 def edit(request: Request, db: Db, user: Editor, article_id: int) -> Response:
     """Show the editor filled with the article as it is now."""
     article = get_or_404(db, Article, article_id, NO_ARTICLE)
-    return editor_page.render_editor(request, db, article=article, typed=editor_page.typed_from(article))
+    return editor_page.render_editor(
+        request, db, article=article, typed=editor_page.typed_from(article, request.app.state.settings.zone)
+    )
 
 
 @router.post("/articles/{article_id}", name="admin.article_save", response_class=HTMLResponse)
@@ -128,7 +136,7 @@ def _action(typed: forms.EditorForm) -> editing.Action:
 
 def _save(request: Request, db: Db, user: User, article: Article | None, typed: forms.EditorForm) -> Response:
     try:
-        checked = editing.check(db, typed, article=article)
+        checked = editing.check(db, typed, article=article, zone=request.app.state.settings.zone)
         saved = editing.save(
             db,
             article=article,

@@ -144,6 +144,15 @@ def format_time(value: datetime | None, *, zone: tzinfo | None = None) -> str:
     return babel_time(_in_zone(value, zone), format="short", tzinfo=zone, locale=_format_locale())
 
 
+def format_zone_name(value: datetime | None, *, zone: tzinfo | None = None) -> str:
+    """The zone's short name at that moment, as the current language writes it ("MESZ", "CET")."""
+    if value is None:
+        return ""
+    from babel.dates import format_datetime as babel_datetime
+
+    return babel_datetime(_in_zone(value, zone), format="z", tzinfo=zone, locale=_format_locale())
+
+
 def format_number(value: float) -> str:
     """A number with the current language's separators ("1.234,5" in German)."""
     from babel.numbers import format_decimal

@@ -93,6 +93,12 @@ def time_filter(context: Any, value: datetime | None) -> str:
 
 
 @jinja2.pass_context
+def zone_name_filter(context: Any, value: datetime | None) -> str:
+    """`{{ moment | zone_name }}`: the society's time zone at that moment ("CET", "CEST")."""
+    return i18n.format_zone_name(value, zone=_zone(context))
+
+
+@jinja2.pass_context
 def url_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
     """The site-relative path of a named route, so links work behind any proxy."""
     request: Request = context["request"]
@@ -171,6 +177,7 @@ def build_templates() -> Jinja2Templates:
     env.filters["date"] = date_filter
     env.filters["datetime"] = datetime_filter
     env.filters["time"] = time_filter
+    env.filters["zone_name"] = zone_name_filter
     env.filters["number"] = i18n.format_number
     env.globals["static_version"] = static_version
     env.globals["url_for"] = url_for

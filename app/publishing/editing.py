@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 
 from sqlalchemy import delete, select
@@ -68,12 +68,15 @@ class Checked:
     published_at: datetime | None
 
 
-def check(db: Session, form: forms.EditorForm, *, article: Article | None) -> Checked:
-    """Turn the typed form into content, or raise EditRefused with every problem found."""
+def check(db: Session, form: forms.EditorForm, *, article: Article | None, zone: tzinfo) -> Checked:
+    """Turn the typed form into content, or raise EditRefused with every problem found.
+
+    The publish time is typed in the society's `zone`.
+    """
     fields, errors = validate(forms.ArticleFields, form.values)
     audience, audience_error = forms.audience_text(form)
     references, reference_errors = forms.references(form)
-    published_at, time_error = forms.publish_time(form.values.get("published_at", ""))
+    published_at, time_error = forms.publish_time(form.values.get("published_at", ""), zone)
     errors |= reference_errors
     if audience_error:
         errors["audience"] = audience_error
@@ -253,7 +256,7 @@ def audit_save(
 
 
 def preview(
-    db: Session, form: forms.EditorForm, *, article: Article | None
+    db: Session, form: forms.EditorForm, *, article: Article | None, zone: tzinfo
 ) -> tuple[Article | None, dict[str, str]]:
     """An unsaved article holding the typed text, and what a save would refuse; stores nothing.
 
@@ -261,20 +264,31 @@ def preview(
     Nor while the body is past its limits: it is not rendered until it is within them.
     """
     try:
-        check(db, form, article=article)
+        check(db, form, article=article, zone=zone)
         errors: dict[str, str] = {}
     except EditRefused as refused:
         errors = refused.errors
+    draft, _problems = draft_of(form)
+    return draft, errors
+
+
+def draft_of(form: forms.EditorForm) -> tuple[Article | None, dict[str, str]]:
+    """An unsaved article holding the typed text, and what a save would refuse in its body,
+    references or audience; no database needed, so it can follow every pause in typing.
+
+    No article comes back while the audience is unclear or the body past its limits.
+    """
     audience, audience_error = forms.audience_text(form)
-    if audience_error or limit_problem(form.values.get("body", "")):
+    references, errors = forms.references(form)
+    if audience_error:
+        errors["audience"] = audience_error
+    body = form.values.get("body", "")
+    if body_error := _body_problem(body, {str(r["key"]) for r in references}):
+        errors["body"] = body_error
+    if audience_error or limit_problem(body):
         return None, errors
-    references, _ = forms.references(form)
-    draft = Article(
-        title=form.values.get("title", ""),
-        summary=form.values.get("summary", ""),
-        body=form.values.get("body", ""),
-        audience=audience,
-    )
+    title, summary = form.values.get("title", ""), form.values.get("summary", "")
+    draft = Article(title=title, summary=summary, body=body, audience=audience)
     draft.references = [Reference(**fields) for fields in references]
     return draft, errors
 

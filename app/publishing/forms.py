@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.datastructures import FormData
@@ -175,14 +175,23 @@ def references(form: EditorForm) -> tuple[list[dict[str, object]], dict[str, str
     return checked, errors
 
 
-def publish_time(text: str) -> tuple[datetime | None, str]:
-    """Read a `datetime-local` value as UTC."""
+def publish_time(text: str, zone: tzinfo) -> tuple[datetime | None, str]:
+    """Read a `datetime-local` value as a time in the society's `zone`, and give it as UTC.
+
+    A time the clocks skip when summer time starts is refused; a time they pass twice when it
+    ends is the first of the two (still summer time), as the zone name shown beside it says.
+    """
     if not text:
         return None, ""
     try:
-        return datetime.strptime(text[:16], PUBLISH_TIME_FORMAT).replace(tzinfo=UTC), ""
+        local = datetime.strptime(text[:16], PUBLISH_TIME_FORMAT).replace(tzinfo=zone)
     except ValueError:
         return None, _("Give the publish time as a date and a time, e.g. 2027-01-31T09:00.")
+    moment = local.astimezone(UTC)
+    if moment.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        message = _("%(time)s does not exist in %(zone)s: the clocks skip that hour. Choose another time.")
+        return None, message % {"time": text[:16].replace("T", " "), "zone": str(zone)}
+    return moment, ""
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -190,9 +199,10 @@ def aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
 
 
-def format_time(value: datetime | None) -> str:
+def format_time(value: datetime | None, zone: tzinfo) -> str:
+    """A stored time as the `datetime-local` field shows it, in the society's `zone`."""
     moment = aware(value)
-    return moment.astimezone(UTC).strftime(PUBLISH_TIME_FORMAT) if moment else ""
+    return moment.astimezone(zone).strftime(PUBLISH_TIME_FORMAT) if moment else ""
 
 
 def tag_names(text: str) -> list[str]:

@@ -6,6 +6,7 @@ import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,10 +14,11 @@ from sqlalchemy.orm import Session
 from app.accounts.models import User
 from app.articles import service as articles_service
 from app.articles.models import Article, ArticleRevision, Category
+from app.core import i18n
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
 from app.core.pagination import Page, paginate
-from app.publishing import editing, service
+from app.publishing import editing, forms, service
 from app.publishing.forms import REFERENCE_FIELDS
 
 # (attribute, label) in the order a person reads the editor form; labels translated when compared.
@@ -63,14 +65,16 @@ def find(db: Session, article: Article, number: int) -> ArticleRevision | None:
     return db.scalar(query)
 
 
-def _text(revision: ArticleRevision, name: str) -> str:
+def _text(revision: ArticleRevision, name: str, zone: tzinfo) -> str:
     if name == "tags":
         return ", ".join(json.loads(revision.tags_json))
     if name == "references":
         return "\n".join(_reference_line(r) for r in json.loads(revision.references_json))
     if name == "published_at":
-        value = revision.published_at
-        return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+        value = forms.aware(revision.published_at)
+        if value is None:
+            return ""
+        return f"{value.astimezone(zone):%Y-%m-%d %H:%M} {i18n.format_zone_name(value, zone=zone)}"
     if name == "audience":
         return revision.audience or "public"
     return str(getattr(revision, name) or "")
@@ -80,11 +84,12 @@ def _reference_line(fields: dict[str, object]) -> str:
     return " | ".join(f"{name}: {fields[name]}" for name in REFERENCE_FIELDS if fields.get(name))
 
 
-def diff(old: ArticleRevision, new: ArticleRevision) -> list[FieldDiff]:
-    """Compare two revisions: each changed field, its text line by line (three lines of context)."""
+def diff(old: ArticleRevision, new: ArticleRevision, *, zone: tzinfo) -> list[FieldDiff]:
+    """Compare two revisions: each changed field, its text line by line (three lines of context);
+    publish times in the society's `zone`."""
     changes = []
     for name, label in FIELDS:
-        before, after = _text(old, name).splitlines(), _text(new, name).splitlines()
+        before, after = _text(old, name, zone).splitlines(), _text(new, name, zone).splitlines()
         if before != after:
             changes.append(FieldDiff(_(label), _lines(before, after)))
     return changes

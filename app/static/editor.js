@@ -1,6 +1,8 @@
-// Article editor: "Insert" buttons put a file's Markdown where the cursor is in the body, and a new
-// article's address is suggested from its title. Without this script the buttons stay hidden and
-// the Markdown is shown to copy; an empty address is made from the title when the article is saved.
+// Article editor: "Insert" buttons put a file's Markdown, and "Insert citation" a reference's
+// citation, where the cursor is in the body; the live preview follows what is typed; a new
+// article's address is suggested from its title. Without this script the buttons and the live
+// preview stay hidden, the Markdown and citations are shown to copy, the Preview button shows the
+// typed article, and an empty address is made from the title when the article is saved.
 (function () {
   "use strict";
   var body = document.getElementById("body");
@@ -43,6 +45,92 @@
       body.dispatchEvent(new Event("input", { bubbles: true }));
     });
   });
+
+  // A citation goes where the cursor is, inside the sentence: no line breaks around it.
+  document.querySelectorAll("[data-cite]").forEach(function (button) {
+    var key = document.getElementById(button.getAttribute("data-cite"));
+    var hint = document.getElementById(button.getAttribute("aria-describedby"));
+    function follow() {
+      var value = key.value.trim();
+      hint.querySelector("code").textContent = "[^" + value + "]";
+      hint.hidden = value === "";
+      button.hidden = value === "";
+    }
+    follow();
+    key.addEventListener("input", follow);
+    button.addEventListener("click", function () {
+      var start = placed ? body.selectionStart : body.value.length;
+      var end = placed ? body.selectionEnd : start;
+      body.setRangeText("[^" + key.value.trim() + "]", start, end, "end");
+      body.focus();
+      body.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+  });
+
+  // The live preview: the form as typed, posted (with its CSRF token) a moment after typing
+  // pauses; only the answer to the newest post is shown.
+  var live = document.getElementById("live-preview");
+  var form = document.getElementById("editor-form");
+  if (live && form && window.fetch) {
+    var reader = document.getElementById("live-preview-reader");
+    var output = live.querySelector(".live-preview__output");
+    var status = live.querySelector(".live-preview__status");
+    var timer = 0;
+    var pending = null;
+    var refresh = function () {
+      var data = new URLSearchParams(new FormData(form));
+      data.set("viewer", reader.value);
+      if (pending) {
+        pending.abort();
+      }
+      var current = (pending = new AbortController());
+      live.setAttribute("aria-busy", "true");
+      fetch(live.getAttribute("data-url"), {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        redirect: "manual",
+        signal: current.signal,
+      })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error("preview " + response.status);
+          }
+          return response.text();
+        })
+        .then(function (html) {
+          if (pending !== current) {
+            return;
+          }
+          // Sanitised by the server's Markdown pipeline; innerHTML runs no scripts.
+          output.innerHTML = html;
+          status.textContent = "";
+        })
+        .catch(function (error) {
+          if (error.name !== "AbortError") {
+            status.textContent = status.getAttribute("data-failed");
+          }
+        })
+        .then(function () {
+          if (pending === current) {
+            pending = null;
+            live.removeAttribute("aria-busy");
+          }
+        });
+    };
+    var later = function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(refresh, 350);
+    };
+    live.hidden = false;
+    live.closest(".editor").classList.add("editor--live");
+    // The live preview does what the Preview button does without scripts.
+    form.querySelector(".editor__preview-controls").hidden = true;
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+    reader.addEventListener("change", refresh);
+    refresh();
+  }
 
   // The same rule as app/core/text.py slugify, so the suggestion is what the server would make.
   function slugify(text) {

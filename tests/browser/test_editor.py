@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory
@@ -149,31 +150,45 @@ def write_article(page, base: str, markdown: str) -> None:  # type: ignore[no-un
     shoot(page, "editor-walk-04-new-article")
 
 
-def preview(page) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_label("Preview as a professional of this profession").select_option("pharmacist")
-    page.get_by_role("button", name="Preview").click()
-    panes = page.locator(".preview-pane")
-    assert panes.count() == 2
-    visitor, professional = panes.nth(0), panes.nth(1)
-    assert visitor.locator("h3").inner_text() == "What a visitor sees"
-    assert PUBLIC_TEXT in visitor.inner_text()
-    assert CLOSING_TEXT in visitor.inner_text()
-    assert GATED_TEXT not in visitor.inner_text()
-    assert visitor.locator(".locked-panel").count() == 1
-    assert image_loaded(visitor.get_by_role("img", name=ALT))
-    assert professional.locator("h3").inner_text() == "What pharmacists see"
-    assert GATED_TEXT in professional.inner_text()
-    assert professional.locator(".locked-panel").count() == 0
+def live_preview(page) -> None:  # type: ignore[no-untyped-def]
+    """The preview beside the body follows typing, the reader chosen, and a citation put in."""
+    live = page.locator("#live-preview")
+    pane = live.locator(".preview-pane")
+    expect(pane).to_contain_text(CLOSING_TEXT)
+    assert pane.locator("h3").inner_text() == "What a visitor sees"
+    assert PUBLIC_TEXT in pane.inner_text() and GATED_TEXT not in pane.inner_text()
+    assert pane.locator(".locked-panel").count() == 1
+    assert image_loaded(pane.get_by_role("img", name=ALT))
+    page.get_by_label("Preview for", exact=True).select_option(label="Pharmacists")
+    expect(pane).to_contain_text(GATED_TEXT)
+    assert pane.locator("h3").inner_text() == "What pharmacists see"
+    assert pane.locator(".locked-panel").count() == 0
     # The preview marks the gated part as the page does: a box named by its audience.
-    assert GATED_TEXT in professional.get_by_role("region", name="For health professionals").inner_text()
-    # The typed form comes back with the preview, the inserted image still in the body.
-    assert page.get_by_label("Title", exact=True).input_value() == TITLE
+    assert GATED_TEXT in pane.get_by_role("region", name="For health professionals").inner_text()
+    # A reference's citation goes where the cursor is, and the preview numbers and lists it.
+    page.get_by_label("Reference 1: Key").fill("walker")
+    page.get_by_label("Reference 1: Authors").fill("Walker M")
+    page.get_by_label("Reference 1: Title").fill("Why we sleep")
+    body = page.get_by_label("Body (Markdown)")
+    body.evaluate("(el, at) => { el.focus(); el.setSelectionRange(at, at); }", len(PUBLIC_TEXT))
+    page.get_by_role("button", name="Insert citation").first.click()
+    assert body.input_value().startswith(f"{PUBLIC_TEXT}[^walker]\n\n::: professional")
+    assert page.evaluate("document.activeElement.id") == "body"
+    expect(live.locator(".references li")).to_contain_text("Walker M. Why we sleep.")
+    assert live.locator(".live-preview__problems").count() == 0
+    # Deep in the body, the save buttons and the preview beside it are still in view.
+    body.evaluate("el => { el.setSelectionRange(el.value.length, el.value.length); el.scrollIntoView(); }")
+    in_view = (
+        "el => { const box = el.getBoundingClientRect(); return box.top >= 0 && box.bottom <= innerHeight; }"
+    )
+    assert page.locator(".editor__actions").evaluate(in_view)
+    assert live.evaluate(in_view)
     assert_accessible(page)
-    shoot(page, "editor-walk-05-preview")
+    shoot(page, "editor-walk-05-live-preview")
 
 
 def schedule(page, base: str) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_label("Publish time (UTC)").fill("2035-06-01T09:30")
+    page.get_by_label("Publish time (Europe/Berlin) (optional)").fill("2035-06-01T11:30")
     # Submit with the keyboard: focus the Schedule button and press Enter.
     page.get_by_role("button", name="Schedule for the publish time").focus()
     assert focus_is_visible(page)
@@ -185,7 +200,7 @@ def schedule(page, base: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(base + "/admin/articles?q=" + SLUG)
     row = page.locator("tbody tr", has=page.get_by_role("link", name=TITLE))
     assert row.locator(".state-label").inner_text().lower() == "scheduled"
-    # Entered in UTC, listed in the society's zone (Europe/Berlin, summer time: UTC+2).
+    # Entered and listed in the society's zone (Europe/Berlin), stored as UTC.
     assert "1 June 2035, 11:30" in row.inner_text()
     assert_accessible(page)
     shoot(page, "editor-walk-06-list-scheduled")
@@ -229,7 +244,7 @@ def test_an_editor_writes_an_article_around_an_image_and_previews_it(
     markdown = stored_image(live_settings, tmp_path, "night-window.png", alt=ALT, caption=CAPTION)
     page = editor_page(browser, live_server)
     write_article(page, live_server, markdown)
-    preview(page)
+    live_preview(page)
     page.context.close()
 
 
@@ -242,9 +257,6 @@ def test_a_scheduled_article_is_hidden_until_published_then_a_visitor_reads_it(
     page.get_by_label("Title", exact=True).fill(TITLE)
     fill_details(page)
     page.get_by_label("Body (Markdown)").fill(BODY + markdown + "\n\n")
-    # Scheduled from the form as the preview gives it back, as an editor checks before saving.
-    page.get_by_role("button", name="Preview").click()
-    assert page.locator(".preview-pane").count() == 2
     schedule(page, live_server)
     # A visitor, in a browser of their own, finds nothing at the address before the publish time.
     visitor = browser.new_context(viewport=VIEWPORTS["phone"])
@@ -316,12 +328,13 @@ def test_insert_puts_a_file_on_a_paragraph_of_its_own(
     body = page.get_by_label("Body (Markdown)")
     insert = page.locator(f"[data-insert='{markdown}']")
 
-    # The page comes back from the preview with the body filled, and nobody has put the cursor in
+    # The page comes back from a save with the body filled, and nobody has put the cursor in
     # it since: the file goes at the end, not before the first word.
     page.get_by_label("Title", exact=True).fill("Insert test")
+    page.get_by_label("Summary", exact=True).fill("Where an inserted file goes.")
     body.fill("First words.")
-    page.get_by_role("button", name="Preview").click()
-    assert page.locator(".preview-pane").count() == 2
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_url(re.compile(r"/admin/articles/\d+$"))
     insert.click()
     assert body.input_value() == f"First words.\n\n{markdown}\n\n"
 
