@@ -102,10 +102,10 @@ def test_a_decision_leads_to_the_next_waiting_request(
     as_reviewer(client, db, settings)
 
     after_second = decide(client, second, "approve")
-    assert after_second.headers["location"] == f"/admin/requests/{third.id}"
+    assert after_second.headers["location"] == f"/admin/requests/{third.id}#main"
     after_third = decide(client, third, "reject", reason="No licence.")
     # The one skipped before comes next; then the queue, with nothing left to wait.
-    assert after_third.headers["location"] == f"/admin/requests/{first.id}"
+    assert after_third.headers["location"] == f"/admin/requests/{first.id}#main"
     after_first = decide(client, first, "request-info", question="Which clinic?")
     assert after_first.headers["location"] == "/admin/requests"
     db.expire_all()

@@ -160,7 +160,9 @@ def decide(request: Request, db: Db, user: Reviewer, form: Form, request_id: int
     following = access_service.next_waiting(db, item) or access_service.first_waiting(db)
     if following is None:
         return RedirectResponse(request.app.url_path_for("admin.requests"), 303)
-    return RedirectResponse(request.app.url_path_for("admin.request", request_id=following), 303)
+    # At its content: the fragment also replaces the approve form's #override, which a browser keeps.
+    path = request.app.url_path_for("admin.request", request_id=following)
+    return RedirectResponse(f"{path}#main", 303)
 
 
 def _overridden(text: str) -> tuple[str, ...]:
