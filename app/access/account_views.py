@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.access import lifecycle, renewal
+from app.access import documents, lifecycle, renewal
 from app.access import service as access_service
 from app.access.models import RequestState
 from app.accounts import people
@@ -13,7 +15,7 @@ from app.accounts.dependencies import LoggedIn, home_path
 from app.accounts.forms import LanguageChoice
 from app.accounts.models import User
 from app.audit import service as audit
-from app.core import i18n, language_links, languages
+from app.core import i18n, language_links, languages, malware
 from app.core.db import Db
 from app.core.forms import Form, text_fields, validate
 from app.core.i18n import gettext as _
@@ -58,7 +60,7 @@ def language(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
 
 
 def _account_page(
-    request: Request, db: Db, user: User, extra: dict[str, str], *, status_code: int
+    request: Request, db: Db, user: User, extra: Mapping[str, object], *, status_code: int
 ) -> Response:
     latest = access_service.latest_request(db, user.id)
     history = audit.history(db, "access_request", latest.id) if latest else []
@@ -70,26 +72,26 @@ def _account_page(
 
 @router.post("/account/request", name="accounts.answer", response_class=HTMLResponse)
 def answer(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
-    """Answer the reviewer's question; the request goes back into the queue."""
+    """Answer the reviewer's question, with a document if need be; the request goes back into the queue."""
     settings = request.app.state.settings
     latest = access_service.latest_request(db, user.id)
     text = str(form.get("answer", "")).strip()
     if latest is None or latest.state != RequestState.NEEDS_INFO:
         flash(request, _("There is no question waiting for an answer."), "warning")
         return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+    errors: dict[str, str] = {}
     if not text or len(text) > 5000:
-        history = audit.history(db, "access_request", latest.id)
-        context = {
-            "person": user,
-            "access": latest,
-            "history": history,
-            "states": RequestState,
-            "answer_error": _("Write your answer (at most 5000 characters)."),
-            "answer": text,
-            **renewal.form_context(latest),
-        }
-        return render(request, "accounts/account.html", context, status_code=422)
-    access_service.answer(db, settings, latest, text=text, ip=client_ip(request))
+        errors["answer"] = _("Write your answer (at most 5000 characters).")
+    try:
+        document = documents.checked(form.get("document"))
+        if not errors:
+            access_service.answer(db, settings, latest, text=text, document=document, ip=client_ip(request))
+    except (documents.DocumentRefused, malware.Refused) as refused:
+        db.rollback()
+        errors["document"] = refused.message if isinstance(refused, malware.Refused) else str(refused)
+    if errors:
+        extra = {"answer_errors": errors, "answer": text}
+        return _account_page(request, db, user, extra, status_code=422)
     db.commit()
     flash(request, _("Thank you. Your answer has been sent to the reviewers."), "success")
     return RedirectResponse(request.app.url_path_for("accounts.account"), 303)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -223,13 +224,43 @@ def decide(
     )
 
 
-def answer(db: Session, settings: Settings, request: AccessRequest, *, text: str, ip: str) -> None:
-    """Record the applicant's answer and put the request back in the queue."""
-    if not move(db, request, Transition.ANSWER, answer=text):
+def answer(
+    db: Session,
+    settings: Settings,
+    request: AccessRequest,
+    *,
+    text: str,
+    document: documents.Document | None = None,
+    ip: str,
+) -> None:
+    """Record the applicant's answer, and the document sent with it, and put the request back in the queue.
+
+    The request keeps one document: one sent with an answer takes the place of an earlier one
+    (whose file `portal tick` then removes), and the history names it.
+    """
+    values: dict[str, Any] = {"answer": text}
+    if document:
+        malware.scan(settings.malware_scanner, document.content)
+        values |= {
+            "document_path": documents.keep(db, document, settings.upload_dir / "requests"),
+            "document_name": document.name,
+            "document_type": document.content_type,
+        }
+    if not move(db, request, Transition.ANSWER, **values):
         raise TransitionRefused(request)
     lifecycle.record(
         db, request, request.user, "request.answered", RequestState.NEEDS_INFO, reason=text, ip=ip
     )
+    if document:
+        audit.record(
+            db,
+            actor=request.user,
+            action="request.document_added",
+            target_type="access_request",
+            target_id=request.id,
+            reason=document.name,
+            ip=ip,
+        )
     _tell_reviewers(db, settings, request)
 
 
