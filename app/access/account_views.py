@@ -31,10 +31,7 @@ def account(request: Request, db: Db, user: LoggedIn) -> Response:
     """Show the person's request, its state and its history."""
     if user.is_staff:
         return RedirectResponse(home_path(user), 303)
-    latest = access_service.latest_request(db, user.id)
-    history = audit.history(db, "access_request", latest.id) if latest else []
-    context = {"person": user, "access": latest, "history": history, "states": RequestState}
-    return render(request, "accounts/account.html", {**context, **renewal.form_context(latest)})
+    return _account_page(request, db, user, {}, status_code=200)
 
 
 @router.post("/account/language", name="accounts.language", response_class=HTMLResponse)
@@ -60,14 +57,22 @@ def language(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
 
 
 def _account_page(
-    request: Request, db: Db, user: User, extra: Mapping[str, object], *, status_code: int
+    request: Request,
+    db: Db,
+    user: User,
+    extra: Mapping[str, object],
+    *,
+    status_code: int,
+    renewal_values: dict[str, str] | None = None,
+    renewal_errors: dict[str, str] | None = None,
 ) -> Response:
+    """The account page again, with what the person typed and what to fix."""
+    settings = request.app.state.settings
     latest = access_service.latest_request(db, user.id)
     history = audit.history(db, "access_request", latest.id) if latest else []
     context = {"person": user, "access": latest, "history": history, "states": RequestState, **extra}
-    return render(
-        request, "accounts/account.html", {**context, **renewal.form_context(latest)}, status_code=status_code
-    )
+    context |= renewal.form_context(settings, latest, renewal_values, renewal_errors)
+    return render(request, "accounts/account.html", context, status_code=status_code)
 
 
 @router.post("/account/request", name="accounts.answer", response_class=HTMLResponse)
@@ -120,27 +125,35 @@ def renew(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
     if latest is None or not lifecycle.renewal_open(latest):
         flash(request, _("There is nothing to renew at the moment."), "warning")
         return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+    settings = request.app.state.settings
     values = text_fields(form)
     details, errors = renewal.parse_form(values)
     if details is None:
-        history = audit.history(db, "access_request", latest.id)
-        context = {"person": user, "access": latest, "history": history, "states": RequestState}
-        context |= renewal.form_context(latest, values, errors)
-        return render(request, "accounts/account.html", context, status_code=422)
+        return _account_page(
+            request, db, user, {}, status_code=422, renewal_values=values, renewal_errors=errors
+        )
     typed = row_number(values.get("revision", ""))
     revision = -1 if typed is None else typed  # no revision matches: refused as changed meanwhile
-    settings, ip = request.app.state.settings, client_ip(request)
+    ip = client_ip(request)
     try:
-        result = renewal.renew(db, settings, latest, details, revision=revision, ip=ip)
+        document = documents.checked(form.get("document"))
+        result = renewal.renew(db, settings, latest, details, document=document, revision=revision, ip=ip)
     except lifecycle.AccessChangeRefused:
         db.rollback()
         flash(request, _("Your access changed meanwhile; please look at it again."), "warning")
         return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+    except (documents.DocumentRefused, renewal.EvidenceMissing, malware.Refused) as refused:
+        db.rollback()
+        message = refused.message if isinstance(refused, malware.Refused) else str(refused)
+        errors = {"document": message}
+        return _account_page(
+            request, db, user, {}, status_code=422, renewal_values=values, renewal_errors=errors
+        )
     db.commit()
     if result.id == latest.id and result.access_until:
         until = lifecycle.day(settings, result.access_until)
         message = _("Thank you. Your access now runs until %(day)s.") % {"day": until}
     else:
-        message = _("Thank you. Your changed details are with the reviewers; we will email you.")
+        message = _("Thank you. Your renewal is with the reviewers; we will email you.")
     flash(request, message, "success")
     return RedirectResponse(request.app.url_path_for("accounts.account"), 303)

@@ -54,7 +54,7 @@ HISTORY_LABELS = i18n.Labels(
         "request.approved": N_("Approved"),
         "request.rejected": N_("Not approved"),
         "request.withdrawn": N_("Request withdrawn"),
-        "request.renewal_submitted": N_("Renewal with changed details sent for review"),
+        "request.renewal_submitted": N_("Renewal sent for review"),
         "request.document_added": N_("Credential document sent with the answer"),
         "request.document_deleted": N_("Credential document deleted"),
         "request.document_downloaded": N_("Credential document downloaded by a reviewer"),
