@@ -144,3 +144,22 @@ def test_the_request_page_lists_its_shortcuts_and_neighbours(
     queue = soup(client.get("/admin/requests").text)
     start = queue.select_one('a[aria-keyshortcuts="N J"]')
     assert start["href"] == f"/admin/requests/{first.id}"
+
+
+def test_the_approve_key_never_confirms_an_approval_against_a_failed_check(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    request = factories.applicant(db, settings, full_name="Dr. Bad Digit", licence_number=BAD_NPI)
+    as_reviewer(client, db, settings)
+
+    first = decide(client, request, "approve")
+
+    assert first.status_code == 409
+    page = soup(first.text)
+    confirm = page.select_one("form.decision--override button")
+    assert confirm.get_text(strip=True) == "Approve despite: Licence number not valid"
+    assert not confirm.has_attr("aria-keyshortcuts")
+    assert "A" not in [k.get_text() for k in page.select(".shortcuts kbd")]
+    assert page.select('[aria-keyshortcuts="A"]') == []
+    db.expire_all()
+    assert request.state == RequestState.PENDING
