@@ -1,6 +1,6 @@
 // Reviewer shortcuts: a single key named in an element's aria-keyshortcuts activates it.
 // Never while a field takes typing, never with Ctrl, Alt or Cmd. A decision that needs words
-// (a rejection's reason, a question) puts the cursor in its box first; the button then sends it.
+// (a rejection's reason, a question) puts the cursor in its box; its button then sends it.
 (function () {
   "use strict";
 
@@ -36,8 +36,9 @@
       return;
     }
     event.preventDefault();
+    // Even a reason filled in already is read once more: the key never sends a rejection by itself.
     var box = target.form ? target.form.querySelector("textarea") : null;
-    if (box && !box.value.trim()) {
+    if (box) {
       box.focus();
       return;
     }
