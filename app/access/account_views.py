@@ -85,6 +85,7 @@ def answer(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
         flash(request, _("There is no question waiting for an answer."), "warning")
         return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
     errors: dict[str, str] = {}
+    status = 422
     if not text or len(text) > 5000:
         errors["answer"] = _("Write your answer (at most 5000 characters).")
     try:
@@ -93,10 +94,10 @@ def answer(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
             access_service.answer(db, settings, latest, text=text, document=document, ip=client_ip(request))
     except (documents.DocumentRefused, malware.Refused) as refused:
         db.rollback()
-        errors["document"] = refused.message if isinstance(refused, malware.Refused) else str(refused)
+        errors["document"], status = _refusal(refused)
     if errors:
         extra = {"answer_errors": errors, "answer": text}
-        return _account_page(request, db, user, extra, status_code=422)
+        return _account_page(request, db, user, extra, status_code=status)
     db.commit()
     flash(request, _("Thank you. Your answer has been sent to the reviewers."), "success")
     return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
@@ -144,10 +145,10 @@ def renew(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
         return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
     except (documents.DocumentRefused, renewal.EvidenceMissing, malware.Refused) as refused:
         db.rollback()
-        message = refused.message if isinstance(refused, malware.Refused) else str(refused)
+        message, status = _refusal(refused)
         errors = {"document": message}
         return _account_page(
-            request, db, user, {}, status_code=422, renewal_values=values, renewal_errors=errors
+            request, db, user, {}, status_code=status, renewal_values=values, renewal_errors=errors
         )
     db.commit()
     if result.id == latest.id and result.access_until:
@@ -157,3 +158,10 @@ def renew(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
         message = _("Thank you. Your renewal is with the reviewers; we will email you.")
     flash(request, message, "success")
     return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+
+
+def _refusal(refused: Exception) -> tuple[str, int]:
+    """What to tell the person about a document that was not accepted, and the status to answer."""
+    if isinstance(refused, malware.Refused):
+        return refused.message, refused.status  # 503 while the virus scanner cannot answer
+    return str(refused), 422
