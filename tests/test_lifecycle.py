@@ -30,6 +30,7 @@ from tests.conftest import page_text, soup
 
 GATED = "Public part.\n\n::: professional\nMARKER-GATED\n:::\n"
 OTHER_NPI = "1245319599"  # a valid NPI that is not the factories' default
+PROOF = {"document": ("licence.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")}
 
 
 @pytest.fixture
@@ -100,9 +101,14 @@ def renewal_form(client: TestClient) -> dict[str, str]:
     return values
 
 
-def renew(client: TestClient, form: dict[str, str] | None = None, **changes: str) -> Any:
+def renew(
+    client: TestClient,
+    form: dict[str, str] | None = None,
+    files: dict[str, Any] | None = None,
+    **changes: str,
+) -> Any:
     data = {**(form or renewal_form(client)), "confirm": "on", **changes}
-    return submit(client, "/account", data, action="/account/renew", follow=True)
+    return submit(client, "/account", data, action="/account/renew", files=files, follow=True)
 
 
 # The access period
@@ -252,7 +258,7 @@ def test_older_requests_of_a_person_offer_no_access_buttons(
     with browser(app, reviewer.email) as staff:
         assert "Suspend access" in reviewer_page(staff, request).get_text()
         with clock.travel(timedelta(days=725)), browser(app, request.user.email) as professional:
-            renew(professional, licence_number=OTHER_NPI)
+            renew(professional, files=PROOF, licence_number=OTHER_NPI)
             text = reviewer_page(staff, request).get_text()
     assert "Suspend access" not in text and "Extend access" not in text
 
@@ -345,7 +351,11 @@ def test_renewal_with_a_changed_licence_goes_back_to_review(
     reviewer = factories.staff(db, settings, role=Role.REVIEWER)
     with clock.travel(timedelta(days=720)), browser(app, request.user.email) as client:
         assert reads_gated(client, gated)
-        done = renew(client, licence_number=OTHER_NPI, profession="pharmacist")
+        unproven = renew(client, licence_number=OTHER_NPI, profession="pharmacist")
+        assert unproven.status_code == 422
+        assert "Attach a current proof of your licence" in page_text(unproven.text)
+        assert reads_gated(client, gated)  # refused: nothing changed
+        done = renew(client, files=PROOF, licence_number=OTHER_NPI, profession="pharmacist")
         assert "with the reviewers" in page_text(done.text)
         assert not reads_gated(client, gated)  # the old approval was for the old licence
         assert "Pending review" in page_text(client.get("/account").text)
@@ -353,10 +363,11 @@ def test_renewal_with_a_changed_licence_goes_back_to_review(
         old = fresh(db, request)
         assert old.state == RequestState.EXPIRED
         new = db.scalars(select(AccessRequest).where(AccessRequest.id != request.id)).one()
-        assert (new.state, new.licence_number, new.profession) == (
+        assert (new.state, new.licence_number, new.profession, new.document_name) == (
             RequestState.PENDING,
             OTHER_NPI,
             "pharmacist",
+            "licence.pdf",
         )
         assert len(mails(db, reviewer.email, "new_request")) == 1
         assert len(mails(db, request.user.email, "request_received")) == 2

@@ -20,8 +20,11 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.access.models import AccessRequest
+from app.accounts.models import User
 from app.core.config import Settings
 from tests import factories
+from tests.conftest import soup
 from tests.viewers import browser_for
 
 VISITOR_LIMIT = 4
@@ -144,3 +147,48 @@ def test_a_physician_page_from_the_readers_cache_costs_two_statements(
     statements = statements_for(app, physician, path)
     # Who is asking (session, user, request, consent), and the page stored for their variant.
     assert len(statements) == 2, summary(statements)
+
+
+REVIEW_QUEUE_LIMIT = 3
+
+
+def waiting_requests(db: Session, settings: Settings, count: int) -> None:
+    """`count` pending requests: one through the real lifecycle, the rest copies of its rows.
+
+    Every fifth shares a licence number with another account, every third has a document.
+    """
+    model = factories.applicant(db, settings)
+    for n in range(1, count):
+        user = User(
+            email=f"copy{n}@clinic.example",
+            password_hash=model.user.password_hash,
+            full_name=f"Dr. Copy {n}",
+            profession=model.profession,
+            language=model.user.language,
+        )
+        db.add(user)
+        db.flush()
+        fields = {c.key: getattr(model, c.key) for c in AccessRequest.__table__.columns if c.key != "id"}
+        fields |= {
+            "user_id": user.id,
+            "licence_number": model.licence_number if n % 5 == 0 else factories.npi(),
+        }
+        fields["document_path"] = f"/nowhere/{n}.pdf" if n % 3 == 0 else None
+        db.add(AccessRequest(**fields))
+    db.commit()
+
+
+def test_the_review_queue_of_fifty_requests_costs_a_few_statements(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    waiting_requests(db, settings, 50)
+    reviewer = browser_for("reviewer", app, db, settings)
+    for path in ("/admin/requests", "/admin/requests?checks=failed&document=attached&waiting=0"):
+        statements = statements_for(app, reviewer, path)
+        # Who is asking, the requests with their people, and the licence numbers other accounts use.
+        assert len(statements) <= REVIEW_QUEUE_LIMIT, summary(statements)
+    page = soup(reviewer.get("/admin/requests").text)
+    assert len(page.select("tbody tr")) == 50
+    assert len(page.select("tbody .check--invalid")) == 10  # the model and its nine copies
+    failed = soup(reviewer.get("/admin/requests?checks=failed&document=attached").text)
+    assert len(failed.select("tbody tr")) == 3  # copies 15, 30 and 45

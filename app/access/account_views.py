@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.access import lifecycle, renewal
+from app.access import documents, lifecycle, renewal
 from app.access import service as access_service
 from app.access.models import RequestState
 from app.accounts import people
@@ -13,7 +15,7 @@ from app.accounts.dependencies import LoggedIn, home_path
 from app.accounts.forms import LanguageChoice
 from app.accounts.models import User
 from app.audit import service as audit
-from app.core import i18n, language_links, languages
+from app.core import i18n, language_links, languages, malware
 from app.core.db import Db
 from app.core.forms import Form, text_fields, validate
 from app.core.i18n import gettext as _
@@ -29,10 +31,7 @@ def account(request: Request, db: Db, user: LoggedIn) -> Response:
     """Show the person's request, its state and its history."""
     if user.is_staff:
         return RedirectResponse(home_path(user), 303)
-    latest = access_service.latest_request(db, user.id)
-    history = audit.history(db, "access_request", latest.id) if latest else []
-    context = {"person": user, "access": latest, "history": history, "states": RequestState}
-    return render(request, "accounts/account.html", {**context, **renewal.form_context(latest)})
+    return _account_page(request, db, user, {}, status_code=200)
 
 
 @router.post("/account/language", name="accounts.language", response_class=HTMLResponse)
@@ -58,38 +57,47 @@ def language(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
 
 
 def _account_page(
-    request: Request, db: Db, user: User, extra: dict[str, str], *, status_code: int
+    request: Request,
+    db: Db,
+    user: User,
+    extra: Mapping[str, object],
+    *,
+    status_code: int,
+    renewal_values: dict[str, str] | None = None,
+    renewal_errors: dict[str, str] | None = None,
 ) -> Response:
+    """The account page again, with what the person typed and what to fix."""
+    settings = request.app.state.settings
     latest = access_service.latest_request(db, user.id)
     history = audit.history(db, "access_request", latest.id) if latest else []
     context = {"person": user, "access": latest, "history": history, "states": RequestState, **extra}
-    return render(
-        request, "accounts/account.html", {**context, **renewal.form_context(latest)}, status_code=status_code
-    )
+    context |= renewal.form_context(settings, latest, renewal_values, renewal_errors)
+    return render(request, "accounts/account.html", context, status_code=status_code)
 
 
 @router.post("/account/request", name="accounts.answer", response_class=HTMLResponse)
 def answer(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
-    """Answer the reviewer's question; the request goes back into the queue."""
+    """Answer the reviewer's question, with a document if need be; the request goes back into the queue."""
     settings = request.app.state.settings
     latest = access_service.latest_request(db, user.id)
     text = str(form.get("answer", "")).strip()
     if latest is None or latest.state != RequestState.NEEDS_INFO:
         flash(request, _("There is no question waiting for an answer."), "warning")
         return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+    errors: dict[str, str] = {}
+    status = 422
     if not text or len(text) > 5000:
-        history = audit.history(db, "access_request", latest.id)
-        context = {
-            "person": user,
-            "access": latest,
-            "history": history,
-            "states": RequestState,
-            "answer_error": _("Write your answer (at most 5000 characters)."),
-            "answer": text,
-            **renewal.form_context(latest),
-        }
-        return render(request, "accounts/account.html", context, status_code=422)
-    access_service.answer(db, settings, latest, text=text, ip=client_ip(request))
+        errors["answer"] = _("Write your answer (at most 5000 characters).")
+    try:
+        document = documents.checked(form.get("document"))
+        if not errors:
+            access_service.answer(db, settings, latest, text=text, document=document, ip=client_ip(request))
+    except (documents.DocumentRefused, malware.Refused) as refused:
+        db.rollback()
+        errors["document"], status = _refusal(refused)
+    if errors:
+        extra = {"answer_errors": errors, "answer": text}
+        return _account_page(request, db, user, extra, status_code=status)
     db.commit()
     flash(request, _("Thank you. Your answer has been sent to the reviewers."), "success")
     return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
@@ -118,27 +126,42 @@ def renew(request: Request, db: Db, user: LoggedIn, form: Form) -> Response:
     if latest is None or not lifecycle.renewal_open(latest):
         flash(request, _("There is nothing to renew at the moment."), "warning")
         return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+    settings = request.app.state.settings
     values = text_fields(form)
     details, errors = renewal.parse_form(values)
     if details is None:
-        history = audit.history(db, "access_request", latest.id)
-        context = {"person": user, "access": latest, "history": history, "states": RequestState}
-        context |= renewal.form_context(latest, values, errors)
-        return render(request, "accounts/account.html", context, status_code=422)
+        return _account_page(
+            request, db, user, {}, status_code=422, renewal_values=values, renewal_errors=errors
+        )
     typed = row_number(values.get("revision", ""))
     revision = -1 if typed is None else typed  # no revision matches: refused as changed meanwhile
-    settings, ip = request.app.state.settings, client_ip(request)
+    ip = client_ip(request)
     try:
-        result = renewal.renew(db, settings, latest, details, revision=revision, ip=ip)
+        document = documents.checked(form.get("document"))
+        result = renewal.renew(db, settings, latest, details, document=document, revision=revision, ip=ip)
     except lifecycle.AccessChangeRefused:
         db.rollback()
         flash(request, _("Your access changed meanwhile; please look at it again."), "warning")
         return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+    except (documents.DocumentRefused, renewal.EvidenceMissing, malware.Refused) as refused:
+        db.rollback()
+        message, status = _refusal(refused)
+        errors = {"document": message}
+        return _account_page(
+            request, db, user, {}, status_code=status, renewal_values=values, renewal_errors=errors
+        )
     db.commit()
     if result.id == latest.id and result.access_until:
         until = lifecycle.day(settings, result.access_until)
         message = _("Thank you. Your access now runs until %(day)s.") % {"day": until}
     else:
-        message = _("Thank you. Your changed details are with the reviewers; we will email you.")
+        message = _("Thank you. Your renewal is with the reviewers; we will email you.")
     flash(request, message, "success")
     return RedirectResponse(request.app.url_path_for("accounts.account"), 303)
+
+
+def _refusal(refused: Exception) -> tuple[str, int]:
+    """What to tell the person about a document that was not accepted, and the status to answer."""
+    if isinstance(refused, malware.Refused):
+        return refused.message, refused.status  # 503 while the virus scanner cannot answer
+    return str(refused), 422

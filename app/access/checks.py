@@ -8,13 +8,13 @@ confirms each failed check by name.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Literal
 
-from sqlalchemy import exists, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from app.access.models import AccessRequest
@@ -80,24 +80,56 @@ FAILED_CHECKS = {
 }
 
 
+@dataclass(frozen=True)
+class RowChecks:
+    """One request's checks as the queue shows them: each verdict, the document, the failures."""
+
+    licence: LicenceCheck
+    licence_shared: bool
+    domain: DomainCheck
+    document: bool
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        """The checks this request fails, as keys of FAILED_CHECKS."""
+        found = {
+            "licence_invalid": self.licence.status == "invalid",
+            "licence_shared": self.licence_shared,
+            "email_disposable": self.domain.status == "disposable",
+        }
+        return tuple(name for name in FAILED_CHECKS if found[name])
+
+
+def row_checks(db: Session, settings: Settings, requests: Sequence[AccessRequest]) -> dict[int, RowChecks]:
+    """Check every request at once: the licence numbers other accounts use are one statement."""
+    shared = _shared_licences(db, {request.licence_number for request in requests})
+    return {
+        request.id: RowChecks(
+            licence=check_licence(request.licence_number, request.licence_country),
+            licence_shared=request.licence_number in shared,
+            domain=domain_verdict(request.user.email, settings.trusted_domains),
+            document=request.document_path is not None,
+        )
+        for request in requests
+    }
+
+
 def failed_checks(db: Session, settings: Settings, request: AccessRequest) -> tuple[str, ...]:
     """Name the checks this request fails, as keys of FAILED_CHECKS."""
-    licence = check_licence(request.licence_number, request.licence_country)
-    domain = domain_verdict(request.user.email, settings.trusted_domains)
-    failed = {
-        "licence_invalid": licence.status == "invalid",
-        "licence_shared": _licence_shared(db, request),
-        "email_disposable": domain.status == "disposable",
-    }
-    return tuple(name for name in FAILED_CHECKS if failed[name])
+    return row_checks(db, settings, [request])[request.id].failed
 
 
-def _licence_shared(db: Session, request: AccessRequest) -> bool:
-    """Whether another account has asked for access with the same licence number."""
-    same = exists().where(
-        AccessRequest.licence_number == request.licence_number, AccessRequest.user_id != request.user_id
+def _shared_licences(db: Session, numbers: Collection[str]) -> set[str]:
+    """The licence numbers among `numbers` that more than one account has asked for access with."""
+    if not numbers:
+        return set()
+    query = (
+        select(AccessRequest.licence_number)
+        .where(AccessRequest.licence_number.in_(numbers))
+        .group_by(AccessRequest.licence_number)
+        .having(func.count(distinct(AccessRequest.user_id)) > 1)
     )
-    return bool(db.scalar(select(same)))
+    return set(db.scalars(query))
 
 
 def luhn_check_digit(payload: str) -> int:

@@ -1,22 +1,25 @@
-"""Renewal by the professional: confirm the details and renew at once, or, when the licence or
-the profession changed (or access was suspended), send a new request to the review queue."""
+"""Renewal by the professional: confirm the details and renew at once, or send a new request to
+the review queue: when the licence or the profession changed, or the set number of years has passed
+since a reviewer last approved it (both with a current proof attached), or access was suspended."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from app.access import lifecycle, transitions
+from app.access import documents, lifecycle, transitions
 from app.access import service as access_service
 from app.access.forms import friendly
 from app.access.models import AccessRequest, RequestState
 from app.access.transitions import Transition
 from app.accounts import service as accounts_service
 from app.audit import service as audit
+from app.core import malware
 from app.core.config import Settings
 from app.core.countries import country_choices
 from app.core.db import utcnow
@@ -61,7 +64,10 @@ def parse_form(values: dict[str, str]) -> tuple[Renewal | None, dict[str, str]]:
 
 
 def form_context(
-    latest: AccessRequest | None, values: dict[str, str] | None = None, errors: dict[str, str] | None = None
+    settings: Settings,
+    latest: AccessRequest | None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """What the account page needs beside the request: its state now, and renewal filled in."""
     fields = ("profession", "licence_number", "licence_country", "institution")
@@ -69,6 +75,8 @@ def form_context(
     return {
         "access_state": lifecycle.state_now(latest) if latest else None,
         "renewal_open": lifecycle.renewal_open(latest),
+        # Years since the last review: even unchanged details go to a reviewer, with a proof.
+        "review_due": latest is not None and review_due(settings, latest),
         "renewal_values": {**current, **(values or {})},
         "renewal_errors": errors or {},
         "professions": [(p.value, _(label)) for p, label in PROFESSION_NAMES.items()],
@@ -76,15 +84,41 @@ def form_context(
     }
 
 
-def needs_review(request: AccessRequest, details: Renewal) -> bool:
-    """Whether a person must look again: a new licence (number or issuing country), a new
-    profession, or access that a reviewer suspended."""
-    return (
-        request.state == RequestState.SUSPENDED
-        or details.profession != request.profession
+class EvidenceMissing(ValueError):
+    """A renewal a reviewer looks at needs a current proof of the licence, and none was attached."""
+
+
+# Why a renewal goes to a reviewer, as the audit trail records it.
+REVIEW_NOTES = {
+    "suspended": "Renewal of suspended access.",
+    "changed": "Renewed with changed details.",
+    "due": "Renewed after the years set between reviews.",
+}
+# Reviewed on a current proof of the licence, not on the person's word alone.
+NEEDS_EVIDENCE = frozenset({"changed", "due"})
+
+
+def review_reason(
+    settings: Settings, request: AccessRequest, details: Renewal, now: datetime | None = None
+) -> str | None:
+    """Why a person must look again (a key of REVIEW_NOTES), or None to renew at once."""
+    if (
+        details.profession != request.profession
         or details.licence_country != request.licence_country
         or _licence_key(details.licence_number) != _licence_key(request.licence_number)
-    )
+    ):
+        return "changed"
+    if request.state == RequestState.SUSPENDED:
+        return "suspended"
+    return "due" if review_due(settings, request, now) else None
+
+
+def review_due(settings: Settings, request: AccessRequest, now: datetime | None = None) -> bool:
+    """Whether the years set between reviews have passed since this access was last approved."""
+    if request.decided_at is None:
+        return True
+    years = timedelta(days=365.25 * settings.renewal_review_years)
+    return lifecycle.aware(request.decided_at) + years <= (now or utcnow())
 
 
 def _licence_key(number: str) -> str:
@@ -92,17 +126,29 @@ def _licence_key(number: str) -> str:
 
 
 def renew(
-    db: Session, settings: Settings, request: AccessRequest, details: Renewal, *, revision: int, ip: str = ""
+    db: Session,
+    settings: Settings,
+    request: AccessRequest,
+    details: Renewal,
+    *,
+    document: documents.Document | None = None,
+    revision: int,
+    ip: str = "",
 ) -> AccessRequest:
-    """Renew with confirmed details at once, or open a new request for review if they changed.
+    """Renew with confirmed details at once, or open a new request for review, with its proof.
 
     Returns the request that now stands for the person's access: the same one renewed, or the
     new pending one.
     """
     if not lifecycle.renewal_open(request):
         raise lifecycle.AccessChangeRefused(request)
-    if needs_review(request, details):
-        return _send_to_review(db, settings, request, details, revision=revision, ip=ip)
+    reason = review_reason(settings, request, details)
+    if reason in NEEDS_EVIDENCE and document is None:
+        raise EvidenceMissing(
+            _("Attach a current proof of your licence: a reviewer looks at this renewal first.")
+        )
+    if reason is not None:
+        return _send_to_review(db, settings, request, details, reason, document, revision=revision, ip=ip)
     now = utcnow()
     # Renewing early loses nothing: the new period starts where the current one ends.
     start = max(now, lifecycle.aware(request.access_until)) if request.access_until else now
@@ -123,16 +169,26 @@ def renew(
 
 
 def _send_to_review(
-    db: Session, settings: Settings, old: AccessRequest, details: Renewal, *, revision: int, ip: str
+    db: Session,
+    settings: Settings,
+    old: AccessRequest,
+    details: Renewal,
+    reason: str,
+    document: documents.Document | None,
+    *,
+    revision: int,
+    ip: str,
 ) -> AccessRequest:
-    """The changed details need a reviewer: access stops, and a new request enters the queue."""
+    """A reviewer looks first: access stops, and a new request with its proof enters the queue."""
+    if document:
+        malware.scan(settings.malware_scanner, document.content)
     now = utcnow()
     if old.state == RequestState.APPROVED:
-        # The approval was for the old licence or profession; it does not carry over.
+        # The approval was for the old details, or is too old to carry over.
         if not transitions.move(db, old, Transition.EXPIRE, revision=revision, access_until=now):
             raise lifecycle.AccessChangeRefused(old)
-        reason = "Renewed with changed details, which are under review."
-        lifecycle.record(db, old, old.user, "access.expired", RequestState.APPROVED, reason=reason, ip=ip)
+        note = f"{REVIEW_NOTES[reason]} Under review."
+        lifecycle.record(db, old, old.user, "access.expired", RequestState.APPROVED, reason=note, ip=ip)
     else:
         # The old request stays as it is; its revision still stops a second click opening two.
         unchanged = AccessRequest.revision == revision
@@ -148,7 +204,9 @@ def _send_to_review(
         institution=details.institution,
         country=old.country,
         group_membership=old.group_membership,
-        document_path=None,
+        document_path=documents.keep(db, document, settings.upload_dir / "requests") if document else None,
+        document_name=document.name if document else "",
+        document_type=document.content_type if document else "",
         terms_version=old.terms_version,
         terms_accepted_at=old.terms_accepted_at,
         submitted_at=now,
@@ -162,7 +220,7 @@ def _send_to_review(
         target_type="access_request",
         target_id=new.id,
         after=RequestState.PENDING,
-        reason=f"Renewal of request #{old.id}",
+        reason=f"Renewal of request #{old.id}. {REVIEW_NOTES[reason]}",
         ip=ip,
     )
     accounts_service.email_person(db, settings, old.user, "request_received")

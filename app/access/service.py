@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.access import checks, documents, lifecycle
@@ -223,13 +224,43 @@ def decide(
     )
 
 
-def answer(db: Session, settings: Settings, request: AccessRequest, *, text: str, ip: str) -> None:
-    """Record the applicant's answer and put the request back in the queue."""
-    if not move(db, request, Transition.ANSWER, answer=text):
+def answer(
+    db: Session,
+    settings: Settings,
+    request: AccessRequest,
+    *,
+    text: str,
+    document: documents.Document | None = None,
+    ip: str,
+) -> None:
+    """Record the applicant's answer, and the document sent with it, and put the request back in the queue.
+
+    The request keeps one document: one sent with an answer takes the place of an earlier one
+    (whose file `portal tick` then removes), and the history names it.
+    """
+    values: dict[str, Any] = {"answer": text}
+    if document:
+        malware.scan(settings.malware_scanner, document.content)
+        values |= {
+            "document_path": documents.keep(db, document, settings.upload_dir / "requests"),
+            "document_name": document.name,
+            "document_type": document.content_type,
+        }
+    if not move(db, request, Transition.ANSWER, **values):
         raise TransitionRefused(request)
     lifecycle.record(
         db, request, request.user, "request.answered", RequestState.NEEDS_INFO, reason=text, ip=ip
     )
+    if document:
+        audit.record(
+            db,
+            actor=request.user,
+            action="request.document_added",
+            target_type="access_request",
+            target_id=request.id,
+            reason=document.name,
+            ip=ip,
+        )
     _tell_reviewers(db, settings, request)
 
 
@@ -241,17 +272,50 @@ def withdraw(db: Session, request: AccessRequest, *, ip: str) -> None:
     lifecycle.record(db, request, request.user, "request.withdrawn", before, ip=ip)
 
 
+# The queue's order: oldest first, by when the request reached it.
+_queued_at: ColumnElement[datetime] = func.coalesce(AccessRequest.submitted_at, AccessRequest.created_at)
+
+
 def queue(
-    db: Session, *, state: RequestState | None, profession: Profession | None
+    db: Session,
+    *,
+    state: RequestState | None,
+    profession: Profession | None,
+    document: bool | None = None,
+    waiting_since: datetime | None = None,
 ) -> Sequence[AccessRequest]:
-    """Requests for review, oldest first, filtered by state and profession."""
+    """Requests for review, oldest first, by state, profession, document and time in the queue."""
     query = select(AccessRequest).where(AccessRequest.state != RequestState.UNVERIFIED)
     if state:
         query = query.where(AccessRequest.state == state)
     if profession:
         query = query.where(AccessRequest.profession == profession)
-    order = func.coalesce(AccessRequest.submitted_at, AccessRequest.created_at)
-    return db.scalars(query.order_by(order, AccessRequest.id).limit(500)).all()
+    if document is not None:
+        attached = AccessRequest.document_path.is_not(None)
+        query = query.where(attached if document else ~attached)
+    if waiting_since is not None:
+        query = query.where(waiting_since >= _queued_at)
+    return db.scalars(query.order_by(_queued_at, AccessRequest.id).limit(500)).all()
+
+
+def next_waiting(db: Session, request: AccessRequest, *, backwards: bool = False) -> int | None:
+    """The id of the pending request after this one in the queue's order (before it, backwards)."""
+    since = request.submitted_at or request.created_at
+    same_time = _queued_at == since
+    if backwards:
+        beyond = or_(_queued_at < since, and_(same_time, AccessRequest.id < request.id))
+        order = (_queued_at.desc(), AccessRequest.id.desc())
+    else:
+        beyond = or_(_queued_at > since, and_(same_time, AccessRequest.id > request.id))
+        order = (_queued_at.asc(), AccessRequest.id.asc())
+    query = select(AccessRequest.id).where(AccessRequest.state == RequestState.PENDING, beyond)
+    return db.scalar(query.order_by(*order).limit(1))
+
+
+def first_waiting(db: Session) -> int | None:
+    """The id of the pending request that has waited longest."""
+    query = select(AccessRequest.id).where(AccessRequest.state == RequestState.PENDING)
+    return db.scalar(query.order_by(_queued_at, AccessRequest.id).limit(1))
 
 
 def others_with_licence(db: Session, request: AccessRequest) -> Sequence[AccessRequest]:

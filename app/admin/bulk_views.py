@@ -19,13 +19,13 @@ from app.access import service as access_service
 from app.access.models import AccessRequest, RequestState
 from app.accounts.dependencies import Reviewer
 from app.accounts.models import User
+from app.admin import review_queue
 from app.admin.review_forms import BulkDecisionForm
 from app.admin.views import PRESET_REASONS
-from app.core.db import Db, utcnow
+from app.core.db import Db
 from app.core.forms import Form, text_fields, validate
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
-from app.core.policy import Profession
 from app.core.proxies import client_ip
 from app.core.web import flash, render
 
@@ -138,35 +138,16 @@ def _summary(tally: Tally, outcome: RequestState) -> str:
 
 
 def _queue_page(
-    request: Request,
-    db: Db,
-    status: str,
-    profession: str,
-    values: dict[str, str],
-    errors: dict[str, str],
-    chosen: set[str],
+    request: Request, db: Db, values: dict[str, str], errors: dict[str, str], chosen: set[str]
 ) -> Response:
     """The queue page again, as the reviewer filtered it, with their choices and what to fix."""
-    state = RequestState(status) if status in RequestState.__members__.values() else None
-    picked = Profession(profession) if profession in Profession.__members__.values() else None
-    context = {
-        "items": access_service.queue(db, state=state, profession=picked),
-        "status": status if state else "",
-        "profession": profession if picked else "",
-        "states": [s for s in RequestState if s != RequestState.UNVERIFIED],
-        "now": utcnow(),
-        "reasons": PRESET_REASONS,
-        "values": values,
-        "errors": errors,
-        "chosen": chosen,
-    }
+    context = review_queue.context(request, db, review_queue.QueueFilters.of(request))
+    context |= {"reasons": PRESET_REASONS, "values": values, "errors": errors, "chosen": chosen}
     return render(request, "admin/requests.html", context, status_code=422)
 
 
 @router.post("/requests", name="admin.requests_decide", response_class=HTMLResponse)
-def decide_selected(
-    request: Request, db: Db, user: Reviewer, form: Form, status: str = "pending", profession: str = ""
-) -> Response:
+def decide_selected(request: Request, db: Db, user: Reviewer, form: Form) -> Response:
     """Approve or reject the ticked requests with one reason; skip any that changed meanwhile."""
     values = text_fields(form)
     chosen = _selection(form)
@@ -176,10 +157,11 @@ def decide_selected(
     errors = _errors(chosen, decision, reason) | errors
     if errors:
         ticked = {str(value) for value in form.getlist("selected")}
-        return _queue_page(request, db, status, profession, values, errors, ticked)
+        return _queue_page(request, db, values, errors, ticked)
     outcome = OUTCOMES[decision]
     tally = _decide_each(request, db, user, chosen, outcome, reason)
     db.commit()
     flash(request, _summary(tally, outcome), "warning" if tally.skipped or tally.unconfirmed else "success")
     back = request.app.url_path_for("admin.requests")
-    return RedirectResponse(f"{back}?{urlencode({'status': status, 'profession': profession})}", 303)
+    filters = review_queue.QueueFilters.of(request)
+    return RedirectResponse(f"{back}?{urlencode(filters.query())}", 303)

@@ -12,7 +12,7 @@ from app.access import checks, lifecycle
 from app.access import service as access_service
 from app.access.models import AccessRequest, RequestState
 from app.accounts.dependencies import OutboxReader, Reviewer
-from app.admin import audit_sentences
+from app.admin import audit_sentences, review_queue
 from app.admin.review_forms import AccessChangeForm, DecisionForm, future_date
 from app.audit import service as audit
 from app.audit.models import AuditEvent
@@ -23,7 +23,7 @@ from app.core.forms import Form, text_fields, validate
 from app.core.headers import DOWNLOAD_POLICY, attachment
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
-from app.core.policy import Capability, Profession, can
+from app.core.policy import Capability, can
 from app.core.proxies import client_ip
 from app.core.text import row_number
 from app.core.web import flash, get_or_404, render
@@ -55,22 +55,10 @@ DECISIONS = {
 
 
 @router.get("/requests", name="admin.requests", response_class=HTMLResponse)
-def requests(
-    request: Request, db: Db, user: Reviewer, status: str = "pending", profession: str = ""
-) -> Response:
-    """List access requests, oldest first, by state and profession."""
-    state = RequestState(status) if status in RequestState.__members__.values() else None
-    chosen = Profession(profession) if profession in Profession.__members__.values() else None
-    items = access_service.queue(db, state=state, profession=chosen)
-    context = {
-        "items": items,
-        "status": status if state else "",
-        "profession": profession if chosen else "",
-        "states": [s for s in RequestState if s != RequestState.UNVERIFIED],
-        "now": utcnow(),
-        "reasons": PRESET_REASONS,
-    }
-    return render(request, "admin/requests.html", context)
+def requests(request: Request, db: Db, user: Reviewer) -> Response:
+    """List access requests, oldest first, with their checks, filtered as the reviewer chose."""
+    context = review_queue.context(request, db, review_queue.QueueFilters.of(request))
+    return render(request, "admin/requests.html", {**context, "reasons": PRESET_REASONS})
 
 
 def _history(db: Db, settings: Settings, item: AccessRequest) -> list[tuple[AuditEvent, Markup]]:
@@ -114,6 +102,8 @@ def _detail(
         "errors": errors or {},
         "values": values or {},
         "now": utcnow(),
+        "previous_waiting": access_service.next_waiting(db, item, backwards=True),
+        "next_waiting": access_service.next_waiting(db, item),
         **_access_context(request, db, item),
     }
     return render(request, "admin/request.html", context, status_code=status)
@@ -176,7 +166,13 @@ def decide(request: Request, db: Db, user: Reviewer, form: Form, request_id: int
         ),
     }[outcome]
     flash(request, _(done) % {"name": item.user.full_name}, "success")
-    return RedirectResponse(request.app.url_path_for("admin.requests"), 303)
+    # On to the next waiting request, or the one skipped before it, or the queue when none is left.
+    following = access_service.next_waiting(db, item) or access_service.first_waiting(db)
+    if following is None:
+        return RedirectResponse(request.app.url_path_for("admin.requests"), 303)
+    # At its content: the fragment also replaces the approve form's #override, which a browser keeps.
+    path = request.app.url_path_for("admin.request", request_id=following)
+    return RedirectResponse(f"{path}#main", 303)
 
 
 def _overridden(text: str) -> tuple[str, ...]:

@@ -122,6 +122,9 @@ class Settings(BaseSettings):
 
     # Access lifecycle and scheduled work (`portal tick`)
     access_valid_days: int = Field(default=730, ge=1)
+    # Years after a reviewer's approval from which a renewal goes to a reviewer again, with a
+    # current proof of the licence, even when the details are unchanged.
+    renewal_review_years: int = Field(default=5, ge=1)
     # Comma-separated email domains whose confirmed applicants with a valid licence number are
     # approved at once, as decided by the system. Empty: every request is reviewed by a person.
     auto_approve_domains: str = ""

@@ -103,6 +103,11 @@ def _withdrawn(told: Told) -> Markup:
     return quoting(say(_("%(actor)s withdrew the request"), told), told.event.reason)
 
 
+@says("request.document_added")
+def _document_added(told: Told) -> Markup:
+    return quoting(say(_("%(actor)s sent a credential document with the answer"), told), told.event.reason)
+
+
 @says("request.document_downloaded")
 def _document_downloaded(told: Told) -> Markup:
     return say(_("%(actor)s downloaded %(person)s's credential document"), told)
