@@ -49,6 +49,7 @@ def test_a_visitor_finds_what_the_professional_area_holds_and_how_to_join(browse
     context = browser.new_context(viewport=VIEWPORTS["phone"])
     page = context.new_page()
     page.goto(live_server + "/")
+    page.get_by_role("button", name="Menu").click()  # on a phone, the navigation is in the menu
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Professional area").click()
     page.wait_for_url("**/professional")
     assert page.locator("h1").inner_text() == "For health professionals"
