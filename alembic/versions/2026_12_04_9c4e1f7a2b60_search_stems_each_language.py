@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from app.search.stemming import NO_STEMMING, TEXT_SEARCH_CONFIGS, stems
+from app.search.stemming import NO_STEMMING, stems, text_config
 
 # revision identifiers, used by Alembic.
 revision: str = "9c4e1f7a2b60"
@@ -132,5 +132,10 @@ def _sqlite_stems() -> None:
 
 def _config_of(language: str) -> str:
     """SQL naming the configuration of the language in column `language`, as `text_config` does."""
-    cases = " ".join(f"WHEN '{code}' THEN '{name}'" for code, name in TEXT_SEARCH_CONFIGS.items())
+    stored = op.get_bind().execute(sa.text("SELECT DISTINCT language FROM article")).scalars()
+    # Language codes are letters (the article form allows only the site's); anything else is skipped.
+    codes = [code for code in stored if code and code.isascii() and code.isalpha()]
+    if not codes:
+        return f"'{NO_STEMMING}'"
+    cases = " ".join(f"WHEN '{code}' THEN '{text_config(code)}'" for code in codes)
     return f"CASE {language} {cases} ELSE '{NO_STEMMING}' END"

@@ -1,9 +1,9 @@
 """Each language's words reduced to their stems, the same way at index time and in a query.
 
 A language is searched with its text search configuration: PostgreSQL's of that name, and on
-SQLite the Snowball stemmer PostgreSQL's is built from. A language without one here is searched
-with `simple` (words lowercased, not stemmed), so a new site language needs no code; giving it
-stems is a line in `TEXT_SEARCH_CONFIGS` and `portal db reindex`.
+SQLite the Snowball stemmer PostgreSQL's is built from. The configuration is found from the
+language's code ("fr": "french"), so a new site language is stemmed without code; a language
+neither knows is searched with `simple` (words lowercased, not stemmed).
 """
 
 from __future__ import annotations
@@ -15,8 +15,18 @@ from functools import lru_cache
 from typing import Protocol
 
 import snowballstemmer
+from babel import Locale, UnknownLocaleError
 
-TEXT_SEARCH_CONFIGS = {"de": "german", "en": "english"}
+# The configurations PostgreSQL (15 and later) ships, each built from the Snowball stemmer of the
+# same name: a language is stemmed only where both databases can.
+STEMMED = frozenset(
+    {
+        "arabic", "armenian", "basque", "catalan", "danish", "dutch", "english", "finnish", "french",
+        "german", "greek", "hindi", "hungarian", "indonesian", "irish", "italian", "lithuanian",
+        "nepali", "norwegian", "portuguese", "romanian", "russian", "serbian", "spanish", "swedish",
+        "tamil", "turkish", "yiddish",
+    }
+)  # fmt: skip
 NO_STEMMING = "simple"
 WORD = re.compile(r"[^\W_]+")
 
@@ -28,9 +38,15 @@ class _Stemmer(Protocol):
     def stemWord(self, word: str) -> str: ...  # noqa: N802 (the library's name)
 
 
+@lru_cache(maxsize=64)
 def text_config(language: str) -> str:
     """The text search configuration of a language: "german" for "de", "simple" if it has none."""
-    return TEXT_SEARCH_CONFIGS.get(language, NO_STEMMING)
+    try:
+        name = Locale.parse(language).english_name or ""
+    except (ValueError, UnknownLocaleError):
+        return NO_STEMMING
+    config = name.lower()
+    return config if config in STEMMED and config in snowballstemmer.algorithms() else NO_STEMMING
 
 
 def stems(text: str, config: str) -> list[str]:
