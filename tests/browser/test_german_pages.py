@@ -37,6 +37,11 @@ def test_german_pages_have_no_accessibility_violations(browser, bilingual_server
     check(page, base + "/de/login")
     # The English switch link names its language in English, and says so.
     assert page.locator(".language-switch a[hreflang=en]").get_attribute("lang") == "en"
+    # No German article says "sleep": the English ones that do are offered, marked as English.
+    check(page, base + "/de/search?q=sleep")
+    found = page.locator(".search-result .card__title")
+    assert found.count() > 0
+    assert {found.nth(n).get_attribute("lang") for n in range(found.count())} == {"en"}
 
     log_in_german(page, base, PHYSICIAN, seed.APPLICANT_PASSWORD, "account")
     assert_accessible(page)  # the account page
