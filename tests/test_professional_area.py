@@ -159,3 +159,20 @@ def test_the_header_and_the_home_page_lead_visitors_to_the_area(client: TestClie
     page = soup(client.get("/").text)
     assert page.select_one('.site-nav a[href="/professional"]').get_text() == "Professional area"
     assert page.select_one('.hero a[href="/professional"]') is not None
+
+
+def test_a_block_opened_without_a_space_after_the_fence_counts_and_is_listed(
+    app: FastAPI, db: Session, settings: Settings, client: TestClient
+) -> None:
+    # The parser opens a block for `:::professional` and `:::<tab>professional` too.
+    factories.article(db, slug="tight", title="Tight fence", body=f"Open.\n\n:::professional\n{SECRET}\n:::\n")
+    factories.article(db, slug="tab", title="Tab fence", body=f"Open.\n\n:::\tprofessional\n{SECRET}\n:::\n")
+    factories.article(db, slug="prose", title="About professionals", body="For every professional reader.")
+    landing = client.get("/professional").text
+    assert "2 articles have content for health professionals: 2 sections" in page_text(landing)
+    assert sorted(a.get_text() for a in soup(landing).select(".area__topic a")) == ["Tab fence", "Tight fence"]
+    assert SECRET not in landing
+    physician = browser_for("physician", app, db, settings)
+    hub = soup(physician.get("/professional").text)
+    physician.__exit__(None, None, None)
+    assert sorted(a.get_text() for a in hub.select(".card__title a")) == ["Tab fence", "Tight fence"]

@@ -259,8 +259,9 @@ def maybe_gated(db: Session, *, language: str | None = None) -> Sequence[Article
     """Published articles, newest first, whose audience or body may hold content for professionals.
 
     With their bodies: whether a `::: professional` line opens a block only the parser can tell.
+    The filter here only narrows: the fence opens a block with no space or a tab before the word.
     """
-    gated = or_(Article.audience != "", Article.body.contains(f"::: {GATE}"))
+    gated = or_(Article.audience != "", Article.body.contains(GATE))
     query = _published(with_body=True).where(gated)
     if language is not None:
         query = query.where(Article.language == language)
