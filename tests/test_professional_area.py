@@ -165,12 +165,13 @@ def test_a_block_opened_without_a_space_after_the_fence_counts_and_is_listed(
     app: FastAPI, db: Session, settings: Settings, client: TestClient
 ) -> None:
     # The parser opens a block for `:::professional` and `:::<tab>professional` too.
-    factories.article(db, slug="tight", title="Tight fence", body=f"Open.\n\n:::professional\n{SECRET}\n:::\n")
-    factories.article(db, slug="tab", title="Tab fence", body=f"Open.\n\n:::\tprofessional\n{SECRET}\n:::\n")
+    for slug, title, fence in (("tight", "Tight fence", ":::"), ("tab", "Tab fence", ":::\t")):
+        factories.article(db, slug=slug, title=title, body=f"Open.\n\n{fence}professional\n{SECRET}\n:::\n")
     factories.article(db, slug="prose", title="About professionals", body="For every professional reader.")
     landing = client.get("/professional").text
     assert "2 articles have content for health professionals: 2 sections" in page_text(landing)
-    assert sorted(a.get_text() for a in soup(landing).select(".area__topic a")) == ["Tab fence", "Tight fence"]
+    listed = sorted(a.get_text() for a in soup(landing).select(".area__topic a"))
+    assert listed == ["Tab fence", "Tight fence"]
     assert SECRET not in landing
     physician = browser_for("physician", app, db, settings)
     hub = soup(physician.get("/professional").text)
