@@ -177,3 +177,16 @@ def test_a_block_opened_without_a_space_after_the_fence_counts_and_is_listed(
     hub = soup(physician.get("/professional").text)
     physician.__exit__(None, None, None)
     assert sorted(a.get_text() for a in hub.select(".card__title a")) == ["Tab fence", "Tight fence"]
+
+
+def test_no_heading_can_take_the_label_of_a_readable_box(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    body = "## Gated part 1\n\nOpen.\n\n::: professional\nFor readers.\n:::\n"
+    factories.article(db, slug="named", body=body)
+    physician = browser_for("physician", app, db, settings)
+    page = soup(physician.get("/articles/named").text)
+    physician.__exit__(None, None, None)
+    box = page.select_one(".prose section.gated")
+    named = page.select(f"#{box['aria-labelledby']}")
+    assert [page_text(str(label)) for label in named] == ["For health professionals"]

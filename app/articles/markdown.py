@@ -359,9 +359,10 @@ def _render(
         elif token.type == "gated_open":
             boxes += 1
             label = escape(gated_label(token.meta["audience"]))
+            # An underscore, which no heading's anchor holds: no heading can take the box's label.
             parts.append(
-                f'<section class="gated" aria-labelledby="gated-part-{boxes}">'
-                f'<p class="gated__label" id="gated-part-{boxes}">{label}</p>\n'
+                f'<section class="gated" aria-labelledby="gated_part_{boxes}">'
+                f'<p class="gated__label" id="gated_part_{boxes}">{label}</p>\n'
             )
         elif token.type == "gated_close":
             parts.append("</section>\n")
