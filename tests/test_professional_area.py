@@ -190,3 +190,17 @@ def test_no_heading_can_take_the_label_of_a_readable_box(
     box = page.select_one(".prose section.gated")
     named = page.select(f"#{box['aria-labelledby']}")
     assert [page_text(str(label)) for label in named] == ["For health professionals"]
+
+
+def test_a_block_inside_a_block_of_another_profession_does_not_list_the_article_for_it(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    # The renderer shows the inner block only to readers of both: physicians read none of it.
+    body = "Open.\n\n:::: professional pharmacist\nOuter.\n\n::: professional physician\nInner.\n:::\n::::\n"
+    factories.article(db, slug="nested", title="Nested blocks", body=body)
+    listed = {}
+    for kind in ("physician", "pharmacist"):
+        reader = browser_for(kind, app, db, settings)
+        listed[kind] = [a.get_text() for a in soup(reader.get("/professional").text).select(".card__title a")]
+        reader.__exit__(None, None, None)
+    assert listed == {"physician": [], "pharmacist": ["Nested blocks"]}

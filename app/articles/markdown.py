@@ -256,6 +256,12 @@ def _cut_gated(tokens: list[Token], viewer: Viewer) -> tuple[list[Token], list[L
     return kept, locked
 
 
+def opens_for(source: str, viewer: Viewer) -> bool:
+    """Whether the viewer reads at least one gated block of the body, cut as the renderer cuts."""
+    kept, _locked = _cut_gated(parse(source), viewer)
+    return any(token.type == "gated_open" for token in kept)
+
+
 def _by_audience(locked: Sequence[LockedPart]) -> dict[Audience, LockedPart]:
     """Each audience's locked blocks taken together: how many, and how many words."""
     parts: dict[Audience, LockedPart] = {}

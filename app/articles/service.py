@@ -12,7 +12,7 @@ from sqlalchemy import BindParameter, CompoundSelect, Select, bindparam, func, o
 from sqlalchemy.orm import Session, defer, selectinload
 
 from app.articles import taxonomy_queries
-from app.articles.markdown import GATE, ReferenceData, gated_audiences
+from app.articles.markdown import GATE, ReferenceData, opens_for
 from app.articles.models import (
     Article,
     ArticleRevision,
@@ -271,7 +271,7 @@ def maybe_gated(db: Session, *, language: str | None = None) -> Sequence[Article
 def _has_readable_gated_part(article: Article, viewer: Viewer) -> bool:
     if not article.audience_rule.is_public:
         return may_read(viewer, article.audience_rule)
-    return any(may_read(viewer, audience) for audience in gated_audiences(article.body))
+    return opens_for(article.body, viewer)
 
 
 def find_published(db: Session, slug: str) -> Article | None:
