@@ -185,9 +185,8 @@ def _anchor_rule(state: StateCore) -> None:
     """
     taken: set[str] = set()
     last_suffix: dict[str, int] = {}
-    for index, token in enumerate(state.tokens):
-        if token.type != "heading_open" or token.tag not in ("h2", "h3"):
-            continue
+    for index in _headings_public_first(state.tokens):
+        token = state.tokens[index]
         children = state.tokens[index + 1].children or []
         text = "".join(c.content for c in children if c.type in ("text", "code_inline"))
         base = slugify(text, state.env.get("language", ""))
@@ -199,6 +198,21 @@ def _anchor_rule(state: StateCore) -> None:
         last_suffix[base] = suffix
         taken.add(slug)
         token.attrSet("id", slug)
+
+
+def _headings_public_first(tokens: list[Token]) -> list[int]:
+    """Where the h2 and h3 headings are: those outside gated blocks first, so that no public
+    heading's anchor (`dosing-1`) tells a visitor of a gated heading before it."""
+    headings: list[tuple[bool, int]] = []
+    depth = 0
+    for index, token in enumerate(tokens):
+        if token.type == f"container_{GATE}_open":
+            depth += 1
+        elif token.type == f"container_{GATE}_close":
+            depth -= 1
+        elif token.type == "heading_open" and token.tag in ("h2", "h3"):
+            headings.append((depth > 0, index))
+    return [index for _gated, index in sorted(headings)]
 
 
 def _build_parser() -> MarkdownIt:
