@@ -122,3 +122,29 @@ def test_the_audit_log_tells_each_event_with_links_to_the_people_and_a_readable_
     assert "Ada Admin hat die Rolle von Rita Reviewer von „Prüferin/Prüfer“ zu „Redaktion“ geändert" in german
     assert "Der Zugang von Dr Lee Lapsed ist abgelaufen" in german
     assert "Das System: „roster imported“, Konto" in german
+
+
+def test_what_people_wrote_is_shown_as_text_in_every_sentence(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    admin = factories.staff(db, settings, role=Role.ADMIN, name='Ada <i id="actor">Admin</i>')
+    secret = factories.second_factor(db, settings, admin)
+    item = factories.applicant(db, settings, full_name='Dr <i id="person">Pat</i>')
+    access_service.decide(
+        db,
+        settings,
+        item,
+        reviewer=admin,
+        outcome=RequestState.NEEDS_INFO,
+        revision=item.revision,
+        reason='Which <i id="reason">clinic</i>?',
+    )
+    odd = '<i id="odd">x</i>'
+    db.add(AuditEvent(action=odd, actor_label=odd, target_type=odd, target_id=1, after_state=odd, reason=odd))
+    db.commit()
+    login(client, admin.email, factories.PASSWORD, secret=secret)
+    for path in ("/admin/audit", f"/admin/requests/{item.id}", f"/admin/users/{item.user_id}"):
+        page = soup(client.get(path).text)
+        assert page.select("i[id]") == [], path
+    told = page_text(client.get(f"/admin/requests/{item.id}").text)
+    assert 'asked Dr <i id="person">Pat</i> for more information: “Which <i id="reason">clinic</i>?”' in told

@@ -111,3 +111,19 @@ def test_every_locked_block_of_one_audience_gets_its_panel_from_the_cache(
     for _ in range(2):  # rendered, then from the cache
         page = client.get("/articles/twice").text
         assert len(soup(page).select(".prose .locked-panel")) == 2 and "locked-panel-" not in page
+
+
+def test_the_tenth_audience_of_a_body_gets_its_own_panel(client: TestClient, db: Session) -> None:
+    # A slot's marker ends where its number does: the first slot's is no prefix of the tenth's.
+    nine = ["physician", "dentist", "pharmacist", "veterinarian", "psychotherapist", "naturopath"]
+    nine += ["physiotherapist", "therapist", "other"]
+    audiences = [*nine, "dentist pharmacist"]
+    body = "\n\n".join(
+        f"::: professional {audience}\nLocked text {n}.\n:::" for n, audience in enumerate(audiences)
+    )
+    factories.article(db, slug="ten", body=body)
+    for _ in range(2):  # rendered, then from the cache
+        prose = soup(client.get("/articles/ten").text).select_one(".prose")
+        titles = [page_text(str(title)) for title in prose.select(".locked-panel__title")]
+        assert titles[-1] == "🔒︎ For dentists, pharmacists" and titles.count("🔒︎ For physicians") == 1
+        assert not [text for text in prose.find_all(string=True, recursive=False) if text.strip()]

@@ -114,3 +114,15 @@ def test_each_reference_is_a_row_of_labelled_fields_that_names_its_citation(edit
         == "Cite it as [^walker] Insert citation"
     )
     assert row.select_one("button[data-cite='ref-0-key']").has_attr("hidden")
+
+
+def test_a_block_for_an_unknown_audience_is_named_not_rendered_in_either_preview(editor: TestClient) -> None:
+    # Half-typed while the live preview follows the typing: `::: professional phys`.
+    body = f"{PUBLIC}\n\n::: professional phys\n{PHYSICIANS}\n:::\n"
+    live = soup(pane(editor, "visitor", body=body))
+    assert "unknown audience 'phys'" in live.select_one(".live-preview__problems").get_text()
+    assert live.select_one(".preview-pane") is None and PHYSICIANS not in live.get_text()
+    full = submit(editor, "/admin/articles/new", form(body=body), action="/admin/articles/new/preview")
+    assert full.status_code == 200 and "unknown audience 'phys'" in page_text(full.text)
+    assert PHYSICIANS in soup(full.text).select_one("#body").get_text()  # kept where it was typed
+    assert soup(full.text).select_one(".preview-pane") is None

@@ -265,6 +265,14 @@ def test_repeated_headings_get_numbered_anchors() -> None:
     assert [h.get("id") for h in html.select("h2, h3, h4")] == ["a", "a-1", "a-1-1", "a-2", None]
 
 
+def test_a_public_headings_anchor_tells_nothing_of_a_gated_heading_before_it() -> None:
+    source = "::: professional\n## Dosing\n\nStart low.\n:::\n\n## Dosing\n\nOpen.\n"
+    visitor = soup(render(source).html)
+    staff = soup(render(source, Viewer(is_staff=True, logged_in=True)).html)
+    assert [h["id"] for h in visitor.select("h2")] == ["dosing"]
+    assert [h["id"] for h in staff.select("h2")] == ["dosing-1", "dosing"]
+
+
 def test_each_locked_block_gets_the_panel_of_its_audience_in_order() -> None:
     made: list[str] = []
 

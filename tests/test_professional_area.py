@@ -159,3 +159,48 @@ def test_the_header_and_the_home_page_lead_visitors_to_the_area(client: TestClie
     page = soup(client.get("/").text)
     assert page.select_one('.site-nav a[href="/professional"]').get_text() == "Professional area"
     assert page.select_one('.hero a[href="/professional"]') is not None
+
+
+def test_a_block_opened_without_a_space_after_the_fence_counts_and_is_listed(
+    app: FastAPI, db: Session, settings: Settings, client: TestClient
+) -> None:
+    # The parser opens a block for `:::professional` and `:::<tab>professional` too.
+    for slug, title, fence in (("tight", "Tight fence", ":::"), ("tab", "Tab fence", ":::\t")):
+        factories.article(db, slug=slug, title=title, body=f"Open.\n\n{fence}professional\n{SECRET}\n:::\n")
+    factories.article(db, slug="prose", title="About professionals", body="For every professional reader.")
+    landing = client.get("/professional").text
+    assert "2 articles have content for health professionals: 2 sections" in page_text(landing)
+    listed = sorted(a.get_text() for a in soup(landing).select(".area__topic a"))
+    assert listed == ["Tab fence", "Tight fence"]
+    assert SECRET not in landing
+    physician = browser_for("physician", app, db, settings)
+    hub = soup(physician.get("/professional").text)
+    physician.__exit__(None, None, None)
+    assert sorted(a.get_text() for a in hub.select(".card__title a")) == ["Tab fence", "Tight fence"]
+
+
+def test_no_heading_can_take_the_label_of_a_readable_box(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    body = "## Gated part 1\n\nOpen.\n\n::: professional\nFor readers.\n:::\n"
+    factories.article(db, slug="named", body=body)
+    physician = browser_for("physician", app, db, settings)
+    page = soup(physician.get("/articles/named").text)
+    physician.__exit__(None, None, None)
+    box = page.select_one(".prose section.gated")
+    named = page.select(f"#{box['aria-labelledby']}")
+    assert [page_text(str(label)) for label in named] == ["For health professionals"]
+
+
+def test_a_block_inside_a_block_of_another_profession_does_not_list_the_article_for_it(
+    app: FastAPI, db: Session, settings: Settings
+) -> None:
+    # The renderer shows the inner block only to readers of both: physicians read none of it.
+    body = "Open.\n\n:::: professional pharmacist\nOuter.\n\n::: professional physician\nInner.\n:::\n::::\n"
+    factories.article(db, slug="nested", title="Nested blocks", body=body)
+    listed = {}
+    for kind in ("physician", "pharmacist"):
+        reader = browser_for(kind, app, db, settings)
+        listed[kind] = [a.get_text() for a in soup(reader.get("/professional").text).select(".card__title a")]
+        reader.__exit__(None, None, None)
+    assert listed == {"physician": [], "pharmacist": ["Nested blocks"]}

@@ -147,7 +147,7 @@ def _render_variant(article: Article, viewer: Viewer, references: Sequence[Refer
 
     def marker(part: LockedPart) -> str:
         locked.append(part)
-        return f"locked-panel-{nonce}-{len(locked)}"
+        return _marker(nonce, len(locked))
 
     body = render_body(
         article.body,
@@ -157,8 +157,13 @@ def _render_variant(article: Article, viewer: Viewer, references: Sequence[Refer
         sizes=figures.sizes_for(article),
         language=article.language,
     )
-    markers = tuple(f"locked-panel-{nonce}-{n}" for n in range(1, len(locked) + 1))
+    markers = tuple(_marker(nonce, n) for n in range(1, len(locked) + 1))
     return _Variant(body, markers, tuple(locked))
+
+
+def _marker(nonce: str, number: int) -> str:
+    # Closed at both ends: the first slot's marker must not be the start of the tenth's.
+    return f"locked-panel-{nonce}-{number}-end"
 
 
 def block_audiences(body: str, digest: bytes = b"") -> tuple[Audience, ...]:

@@ -185,9 +185,8 @@ def _anchor_rule(state: StateCore) -> None:
     """
     taken: set[str] = set()
     last_suffix: dict[str, int] = {}
-    for index, token in enumerate(state.tokens):
-        if token.type != "heading_open" or token.tag not in ("h2", "h3"):
-            continue
+    for index in _headings_public_first(state.tokens):
+        token = state.tokens[index]
         children = state.tokens[index + 1].children or []
         text = "".join(c.content for c in children if c.type in ("text", "code_inline"))
         base = slugify(text, state.env.get("language", ""))
@@ -199,6 +198,21 @@ def _anchor_rule(state: StateCore) -> None:
         last_suffix[base] = suffix
         taken.add(slug)
         token.attrSet("id", slug)
+
+
+def _headings_public_first(tokens: list[Token]) -> list[int]:
+    """Where the h2 and h3 headings are: those outside gated blocks first, so that no public
+    heading's anchor (`dosing-1`) tells a visitor of a gated heading before it."""
+    headings: list[tuple[bool, int]] = []
+    depth = 0
+    for index, token in enumerate(tokens):
+        if token.type == f"container_{GATE}_open":
+            depth += 1
+        elif token.type == f"container_{GATE}_close":
+            depth -= 1
+        elif token.type == "heading_open" and token.tag in ("h2", "h3"):
+            headings.append((depth > 0, index))
+    return [index for _gated, index in sorted(headings)]
 
 
 def _build_parser() -> MarkdownIt:
@@ -254,6 +268,12 @@ def _cut_gated(tokens: list[Token], viewer: Viewer) -> tuple[list[Token], list[L
             kept.append(token)
         i += 1
     return kept, locked
+
+
+def opens_for(source: str, viewer: Viewer) -> bool:
+    """Whether the viewer reads at least one gated block of the body, cut as the renderer cuts."""
+    kept, _locked = _cut_gated(parse(source), viewer)
+    return any(token.type == "gated_open" for token in kept)
 
 
 def _by_audience(locked: Sequence[LockedPart]) -> dict[Audience, LockedPart]:
@@ -359,9 +379,10 @@ def _render(
         elif token.type == "gated_open":
             boxes += 1
             label = escape(gated_label(token.meta["audience"]))
+            # An underscore, which no heading's anchor holds: no heading can take the box's label.
             parts.append(
-                f'<section class="gated" aria-labelledby="gated-part-{boxes}">'
-                f'<p class="gated__label" id="gated-part-{boxes}">{label}</p>\n'
+                f'<section class="gated" aria-labelledby="gated_part_{boxes}">'
+                f'<p class="gated__label" id="gated_part_{boxes}">{label}</p>\n'
             )
         elif token.type == "gated_close":
             parts.append("</section>\n")

@@ -12,7 +12,7 @@ from sqlalchemy import BindParameter, CompoundSelect, Select, bindparam, func, o
 from sqlalchemy.orm import Session, defer, selectinload
 
 from app.articles import taxonomy_queries
-from app.articles.markdown import GATE, ReferenceData, gated_audiences
+from app.articles.markdown import GATE, ReferenceData, opens_for
 from app.articles.models import (
     Article,
     ArticleRevision,
@@ -259,8 +259,9 @@ def maybe_gated(db: Session, *, language: str | None = None) -> Sequence[Article
     """Published articles, newest first, whose audience or body may hold content for professionals.
 
     With their bodies: whether a `::: professional` line opens a block only the parser can tell.
+    The filter here only narrows: the fence opens a block with no space or a tab before the word.
     """
-    gated = or_(Article.audience != "", Article.body.contains(f"::: {GATE}"))
+    gated = or_(Article.audience != "", Article.body.contains(GATE))
     query = _published(with_body=True).where(gated)
     if language is not None:
         query = query.where(Article.language == language)
@@ -270,7 +271,7 @@ def maybe_gated(db: Session, *, language: str | None = None) -> Sequence[Article
 def _has_readable_gated_part(article: Article, viewer: Viewer) -> bool:
     if not article.audience_rule.is_public:
         return may_read(viewer, article.audience_rule)
-    return any(may_read(viewer, audience) for audience in gated_audiences(article.body))
+    return opens_for(article.body, viewer)
 
 
 def find_published(db: Session, slug: str) -> Article | None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.articles import translations
-from app.articles.markdown import check_body, limit_problem
+from app.articles.markdown import check_body, gated_audiences, limit_problem
 from app.articles.models import Article, ArticleRevision, ArticleStatus, Category, Reference, SlugRedirect
 from app.audit import service as audit
 from app.core import i18n
@@ -19,6 +19,7 @@ from app.core.db import claim as claim_row
 from app.core.db import utcnow
 from app.core.forms import validate
 from app.core.i18n import gettext as _
+from app.core.policy import AudienceError
 from app.core.text import is_slug, row_number, slugify
 from app.media import service as media_service
 from app.media.models import MediaFile
@@ -276,7 +277,8 @@ def draft_of(form: forms.EditorForm) -> tuple[Article | None, dict[str, str]]:
     """An unsaved article holding the typed text, and what a save would refuse in its body,
     references or audience; no database needed, so it can follow every pause in typing.
 
-    No article comes back while the audience is unclear or the body past its limits.
+    No article comes back while the audience of the article or of one of its blocks is unclear
+    (a preview must not guess who may read), or while the body is past its limits.
     """
     audience, audience_error = forms.audience_text(form)
     references, errors = forms.references(form)
@@ -285,12 +287,21 @@ def draft_of(form: forms.EditorForm) -> tuple[Article | None, dict[str, str]]:
     body = form.values.get("body", "")
     if body_error := _body_problem(body, {str(r["key"]) for r in references}):
         errors["body"] = body_error
-    if audience_error or limit_problem(body):
+    if audience_error or limit_problem(body) or _unclear_blocks(body):
         return None, errors
     title, summary = form.values.get("title", ""), form.values.get("summary", "")
     draft = Article(title=title, summary=summary, body=body, audience=audience)
     draft.references = [Reference(**fields) for fields in references]
     return draft, errors
+
+
+def _unclear_blocks(body: str) -> bool:
+    """Whether a `::: professional` block names an audience that does not parse."""
+    try:
+        gated_audiences(body)
+    except AudienceError:
+        return True
+    return False
 
 
 def latest_revision(db: Session, article: Article) -> ArticleRevision | None:
