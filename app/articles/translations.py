@@ -44,12 +44,7 @@ def published_slugs(db: Session, article: Article) -> list[tuple[str, str]]:
     if group is None:
         return [(article.language, article.slug)]
     # Two columns, not the articles: an article page asks this on every view.
-    query = select(Article.language, Article.slug).where(
-        Article.translation_group_id == group,
-        Article.status == ArticleStatus.PUBLISHED,
-        Article.published_at <= utcnow(),
-    )
-    return [(language, slug) for language, slug in db.execute(query.order_by(Article.language))]
+    return published_versions(db, [article])[group]
 
 
 def published_versions(db: Session, articles: Sequence[Article]) -> dict[int, list[tuple[str, str]]]:
