@@ -294,7 +294,7 @@ def test_merging_a_tag_moves_its_articles_without_duplicates_and_redirects_its_s
         assert client.get(f"/tags/{old}", follow_redirects=False).headers["location"] == "/tags/vaccination"
     assert sorted(titles_on(client, "/tags/vaccination")) == ["Both", "Only new", "Only old"]
     api = client.get(f"/api/v1/articles/{both.slug}").json()
-    assert api["tags"] == [{"slug": "vaccination", "name": "Vaccination"}]
+    assert api["tags"] == [{"slug": "vaccination", "name": "Vaccination", "names": {"en": "Vaccination"}}]
     assert actions(db) == ["tag.renamed", "tag.merged"]
     reserved = submit(client, "/admin/tags/new", {"name": "Flu jab", "slug": ""})
     assert reserved.status_code == 422

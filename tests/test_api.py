@@ -210,8 +210,16 @@ def test_an_article_lists_its_public_fields(client: TestClient, db: Session, set
     item = client.get("/api/v1/articles").json()["items"][0]
     assert item["slug"] == "open"
     assert item["url"] == f"{settings.base_url}/articles/open"
-    assert item["category"] == {"slug": "mental-health", "name": "Mental health"}
-    assert item["tags"] == [{"slug": "immunity", "name": "Immunity"}, {"slug": "mood", "name": "Mood"}]
+    assert item["category"] == {
+        "slug": "mental-health",
+        "name": "Mental health",
+        "names": {"en": "Mental health"},
+    }
+    assert item["tags"] == [
+        {"slug": "immunity", "name": "Immunity", "names": {"en": "Immunity"}},
+        {"slug": "mood", "name": "Mood", "names": {"en": "Mood"}},
+    ]
+    assert (item["language"], item["translations"]) == ("en", [])
     assert item["author"] == "Dr. Example"
     assert item["audience"] == {"public": True, "label": "Everyone"}
     assert item["published_at"].endswith(("Z", "+00:00"))
@@ -348,9 +356,10 @@ def test_the_openapi_document_describes_both_operations(client: TestClient) -> N
             assert viewer in operation["description"]
         content = operation["responses"]["200"]["content"]["application/json"]
         assert content["schema"] == {"$ref": f"#/components/schemas/{schema}"}
-    assert {p["name"]: p["schema"]["maximum"] for p in listing["parameters"]} == {
+    assert {p["name"]: p["schema"].get("maximum") for p in listing["parameters"]} == {
         "page": 1_000_000,
         "page_size": 50,
+        "language": None,
     }
     assert detail["responses"]["404"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ApiError"

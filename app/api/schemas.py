@@ -12,14 +12,26 @@ SUMMARY_EXAMPLE: JsonDict = {
     "slug": "sleep-and-immunity",
     "title": "Sleep and immunity",
     "summary": "How a night's sleep shapes the immune response.",
-    "category": {"slug": "healthy-lifestyle", "name": "Healthy lifestyle"},
-    "tags": [{"slug": "sleep", "name": "Sleep"}],
+    "category": {
+        "slug": "healthy-lifestyle",
+        "name": "Healthy lifestyle",
+        "names": {"en": "Healthy lifestyle", "de": "Gesunde Lebensweise"},
+    },
+    "tags": [{"slug": "sleep", "name": "Sleep", "names": {"en": "Sleep", "de": "Schlaf"}}],
     "author": "Dr. Jane Example",
     "published_at": "2026-03-01T09:00:00Z",
     "updated_at": "2026-03-04T12:30:00Z",
     "audience": {"public": True, "label": PUBLIC_LABEL},
     "readable": True,
-    "url": "https://portico.example/articles/sleep-and-immunity",
+    "url": "https://portico.example/en/articles/sleep-and-immunity",
+    "language": "en",
+    "translations": [
+        {
+            "language": "de",
+            "slug": "schlaf-und-immunabwehr",
+            "url": "https://portico.example/de/articles/schlaf-und-immunabwehr",
+        }
+    ],
 }
 
 
@@ -27,7 +39,27 @@ class Named(BaseModel):
     """A category or tag."""
 
     slug: str = Field(description="URL slug.", examples=["healthy-lifestyle"])
-    name: str = Field(description="Display name.", examples=["Healthy lifestyle"])
+    name: str = Field(
+        description="Display name, in the site's default language.", examples=["Healthy lifestyle"]
+    )
+    names: dict[str, str] = Field(
+        description="The name in each of the site's languages, by language code; the default "
+        "language's name where no translation was given.",
+        examples=[{"en": "Healthy lifestyle", "de": "Gesunde Lebensweise"}],
+    )
+
+
+class Translation(BaseModel):
+    """A published version of the article in another language."""
+
+    language: str = Field(description="Its language code.", examples=["de"])
+    slug: str = Field(
+        description="Its slug, for `/api/v1/articles/{slug}`.", examples=["schlaf-und-immunabwehr"]
+    )
+    url: str = Field(
+        description="Its page on the website, in its language.",
+        examples=["https://portico.example/de/articles/schlaf-und-immunabwehr"],
+    )
 
 
 class AudienceOut(BaseModel):
@@ -55,7 +87,13 @@ class ArticleSummary(BaseModel):
     updated_at: datetime = Field(description="When it was last changed (UTC).")
     audience: AudienceOut
     readable: bool = Field(description="Whether the viewer making this request may read the body.")
-    url: str = Field(description="The article's page on the website.")
+    url: str = Field(description="The article's page on the website, in the article's language.")
+    language: str = Field(description="The language the article is written in (a code).", examples=["en"])
+    translations: list[Translation] = Field(
+        default_factory=list,
+        description="Its published versions in the site's other languages, by language code; "
+        "empty when it has none. Drafts and scheduled versions are never named.",
+    )
 
 
 class TocEntryOut(BaseModel):
@@ -79,6 +117,12 @@ class ReferenceOut(BaseModel):
     doi: str = Field(default="", examples=["10.1000/xyz123"])
     pmid: str = ""
     url: str = ""
+    language: str = Field(
+        default="",
+        description="The language of its title and journal when not the article's (an English paper "
+        "cited in German); empty when it is the article's.",
+        examples=["", "en"],
+    )
 
 
 class ArticleDetail(ArticleSummary):

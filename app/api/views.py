@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.access.dependencies import CurrentViewer
-from app.api import present
+from app.api import filters, present
 from app.api.paging import OPENAPI_PARAMETERS, PagingQuery
 from app.api.schemas import ApiError, ArticleDetail, ArticleList
-from app.articles import service
+from app.articles import service, translations
 from app.core.db import Db
 from app.core.reader_cache import shared_per_variant
 from app.core.text import is_slug
@@ -45,17 +45,27 @@ Slug = Annotated[
     response_model=ArticleList,
     summary="List published articles",
     description="Published articles, newest first, one page at a time; never the body. `readable` "
-    "says whether this viewer may read an article's body.\n\nA `page` past the end gives an empty "
-    "`items`; a `page` or `page_size` out of range gives 422.\n" + ACCESS_RULE,
-    responses={422: {"model": ApiError, "description": "`page` or `page_size` out of range"}},
-    openapi_extra={"parameters": OPENAPI_PARAMETERS},
+    "says whether this viewer may read an article's body.\n\nEvery language's articles, each with "
+    "its `language` and its published `translations`; `language` keeps the list to one of them.\n\n"
+    "A `page` past the end gives an empty `items`; a `page` or `page_size` out of range, or a "
+    "`language` the site does not speak, gives 422.\n" + ACCESS_RULE,
+    responses={
+        422: {
+            "model": ApiError,
+            "description": "`page` or `page_size` out of range, or an unknown `language`",
+        }
+    },
+    openapi_extra={"parameters": [*OPENAPI_PARAMETERS, filters.OPENAPI_PARAMETER]},
 )
-def articles(request: Request, db: Db, viewer: CurrentViewer, paging: PagingQuery) -> ArticleList:
+def articles(
+    request: Request, db: Db, viewer: CurrentViewer, paging: PagingQuery, language: filters.LanguageQuery
+) -> ArticleList:
     """List published articles, newest first, with whether this viewer may read each."""
     page = service.list_published(
-        db, number=paging.page, size=paging.page_size, with_tags=True, count_all=True
+        db, number=paging.page, size=paging.page_size, with_tags=True, count_all=True, language=language
     )
-    return present.article_list(request, page, viewer)
+    versions = translations.published_versions(db, page.items)
+    return present.article_list(request, page, viewer, versions, language=language)
 
 
 @router.get(
@@ -84,4 +94,4 @@ def article(request: Request, slug: Slug, db: Db, viewer: CurrentViewer) -> Arti
         if new_slug and service.find_published(db, new_slug):
             return RedirectResponse(request.app.url_path_for("api.article", slug=new_slug), 301)
         raise HTTPException(404, NOT_FOUND)
-    return present.article_detail(request, found, viewer)
+    return present.article_detail(request, found, viewer, translations.published_versions(db, [found]))
