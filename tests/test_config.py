@@ -33,3 +33,8 @@ def test_settings_come_from_portal_environment_variables(monkeypatch: pytest.Mon
     monkeypatch.setenv("PORTAL_PAGE_SIZE", "7")
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert (settings.site_name, settings.page_size) == ("Example Society Portal", 7)
+
+
+def test_the_base_address_is_kept_without_a_trailing_slash() -> None:
+    settings = Settings(**{**SAFE, "base_url": "https://portal.example/"})  # type: ignore[arg-type]
+    assert settings.base_url == "https://portal.example"

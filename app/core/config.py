@@ -149,6 +149,12 @@ class Settings(BaseSettings):
                 raise ValueError(f"PORTAL_CONTACT_EMAILS: {address!r} is not a plain email address")
         return value
 
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        # Links are the base followed by a path that starts with "/": "https://x.org/" would make "//".
+        return value.rstrip("/")
+
     @field_validator("allowed_hosts")
     @classmethod
     def _host_names(cls, value: str) -> str:
