@@ -109,6 +109,10 @@ class Article(Base):
     author_name: Mapped[str] = mapped_column(String(200), default="")
     hero_image: Mapped[str | None] = mapped_column(String(500))
     hero_alt: Mapped[str] = mapped_column(String(500), default="")
+    # What the body and audience hold for professionals, set with them at every save
+    # (app/articles/gating.py): the professional area counts and lists from these, not from bodies.
+    gated_sections: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    gated_professions: Mapped[str] = mapped_column(String(200), default="", server_default="")
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
     # One of the site's languages; listings under /de/ show the articles whose language is "de".
     language: Mapped[str] = mapped_column(String(8), default=i18n.SOURCE_LANGUAGE)
