@@ -5,8 +5,8 @@ Revises: 9c4e1f7a2b60
 Create Date: 2026-12-04 17:10:00.000000
 
 `article.gated_sections` and `article.gated_professions` (app/articles/gating.py) let the
-professional area count and list its articles without parsing bodies; the rows stored so far
-are filled in here, their bodies parsed in batches. `access_request.decided_at` is indexed for
+professional area count and list its articles without parsing bodies (its figures from one
+covering index); the rows stored so far are filled in here, their bodies parsed in batches. `access_request.decided_at` is indexed for
 the usual review time, taken over the newest decisions.
 """
 
@@ -25,6 +25,16 @@ depends_on: str | Sequence[str] | None = None
 
 BATCH = 500
 DECIDED_INDEX = "ix_access_request_decided_at"
+HOLDINGS_INDEX = "ix_article_gated_holdings"
+HOLDINGS_COLUMNS = [
+    "status",
+    "language",
+    "published_at",
+    "category_id",
+    "gated_professions",
+    "gated_sections",
+    "audience",
+]
 
 
 def upgrade() -> None:
@@ -34,6 +44,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("gated_professions", sa.String(length=200), server_default="", nullable=False)
         )
+        batch_op.create_index(HOLDINGS_INDEX, HOLDINGS_COLUMNS, unique=False)
     with op.batch_alter_table("access_request", schema=None) as batch_op:
         batch_op.create_index(DECIDED_INDEX, ["decided_at"], unique=False)
     _fill()
@@ -44,6 +55,7 @@ def downgrade() -> None:
     with op.batch_alter_table("access_request", schema=None) as batch_op:
         batch_op.drop_index(DECIDED_INDEX)
     with op.batch_alter_table("article", schema=None) as batch_op:
+        batch_op.drop_index(HOLDINGS_INDEX)
         batch_op.drop_column("gated_professions")
         batch_op.drop_column("gated_sections")
 

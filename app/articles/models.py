@@ -96,6 +96,18 @@ class Article(Base):
         Index("ix_article_status_published_at_id", "status", "published_at", "id"),
         Index("ix_article_category_id_status_published_at_id", "category_id", "status", "published_at", "id"),
         Index("ix_article_featured_status_published_at_id", "featured", "status", "published_at", "id"),
+        # The professional area's figures by topic are read from this index alone, never from the
+        # rows, whose long bodies SQLite would step through to reach the columns stored after them.
+        Index(
+            "ix_article_gated_holdings",
+            "status",
+            "language",
+            "published_at",
+            "category_id",
+            "gated_professions",
+            "gated_sections",
+            "audience",
+        ),
         # A translation group holds at most one article per language.
         UniqueConstraint("translation_group_id", "language"),
     )
