@@ -144,3 +144,16 @@ def test_a_physician_page_from_the_readers_cache_costs_two_statements(
     statements = statements_for(app, physician, path)
     # Who is asking (session, user, request, consent), and the page stored for their variant.
     assert len(statements) == 2, summary(statements)
+
+
+@pytest.mark.usefixtures("library")
+def test_an_applicants_landing_page_costs_at_most_five_statements(
+    app_with: Callable[..., FastAPI], db: Session, settings: Settings
+) -> None:
+    # The professional area as one whose request is pending sees it: what it holds, by topic.
+    app = app_with(page_cache_seconds=0)
+    applicant = browser_for("pending", app, db, settings)
+    factories.article(db, slug="unfiled", title="Unfiled", audience="physician", category="Pharmacology")
+    statements = statements_for(app, applicant, "/professional")
+    applicant.__exit__(None, None, None)
+    assert len(statements) <= LOGGED_IN_LIMIT, summary(statements)
