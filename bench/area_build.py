@@ -2,7 +2,8 @@
 data sets of different sizes (the page caches off, so every request builds the page).
 
 A quick before-and-after check in process, no server: the median time of a request after a
-warm-up, in this process's CPU time (so other work on a busy machine blurs it less) and on the clock. Build the data sets first (`portal db upgrade` and `portal demo --articles N` with
+warm-up, in this process's CPU time (so other work on a busy machine blurs it less) and on the
+clock. Build the data sets first (`portal db upgrade` and `portal demo --articles N` with
 `PORTAL_DATABASE_URL` set), then
 
     .venv/bin/python -m bench.area_build FILE [FILE ...] [--requests 50]

@@ -6,8 +6,9 @@ Create Date: 2026-12-04 17:10:00.000000
 
 `article.gated_sections` and `article.gated_professions` (app/articles/gating.py) let the
 professional area count and list its articles without parsing bodies (its figures from one
-covering index); the rows stored so far are filled in here, their bodies parsed in batches. `access_request.decided_at` is indexed for
-the usual review time, taken over the newest decisions.
+covering index); the rows stored so far are filled in here, their bodies parsed in batches.
+`access_request.decided_at` is indexed for the usual review time, taken over the newest
+decisions.
 """
 
 from collections.abc import Sequence
