@@ -266,17 +266,13 @@ def professional_articles(
 def _readable_gated(viewer: Viewer, by_language: bool) -> Select[Article]:
     # The stored professions are those of the gated parts only: none of them is public.
     parts = readable(viewer, public=false(), professions=Article.gated_professions)
-    return _gated_published(now=NOW, by_language=by_language).where(parts)
+    return published_gated(now=NOW, by_language=by_language).where(parts)
 
 
-def published_gated() -> Select[Article]:
-    """Published articles with some part for professionals (see app/articles/gating.py), newest first."""
-    return _gated_published()
-
-
-def _gated_published(
+def published_gated(
     *, now: datetime | BindParameter[datetime] | None = None, by_language: bool = False
 ) -> Select[Article]:
+    """Published articles with some part for professionals (see app/articles/gating.py), newest first."""
     return _published(now=now, by_language=by_language).where(Article.gated_professions != "")
 
 
