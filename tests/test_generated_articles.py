@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.articles.gating import stored_gating
 from app.articles.markdown import GATE
 from app.articles.models import Article, ArticleRevision, Reference
 from app.core.config import Settings
@@ -28,6 +29,9 @@ def test_generated_articles_copy_the_demo_with_tags_references_and_revisions(
     assert copy is not None and len(copy.tags) >= 2 and copy.references
     revisions = db.scalars(select(ArticleRevision.number).where(ArticleRevision.article_id == copy.id)).all()
     assert sorted(revisions) == [1, 2] and copy.version == 2
+    # What the professional area counts of it, as a save would have stored it.
+    gating = (copy.gated_sections, copy.gated_professions)
+    assert gating == stored_gating(copy.body, copy.audience) and copy.gated_professions
     assert db.scalar(select(func.count()).select_from(Reference).where(Reference.article_id == copy.id))
     page = client.get(f"/articles/{copy.slug}")
     assert page.status_code == 200 and copy.title in page_text(page.text)

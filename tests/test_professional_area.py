@@ -5,6 +5,7 @@ Both tell what is there (how many parts, for whom, about how long) and never a w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest, RequestState
-from app.articles.models import ArticleStatus
+from app.articles.models import Article, ArticleStatus
 from app.core.config import Settings
 from tests import factories
 from tests.conftest import page_text, soup
@@ -204,3 +205,51 @@ def test_a_block_inside_a_block_of_another_profession_does_not_list_the_article_
         listed[kind] = [a.get_text() for a in soup(reader.get("/professional").text).select(".card__title a")]
         reader.__exit__(None, None, None)
     assert listed == {"physician": [], "pharmacist": ["Nested blocks"]}
+
+
+def area_figures(client: TestClient) -> str:
+    return page_text(str(soup(client.get("/professional").text).select_one(".area__total")))
+
+
+def test_the_landing_page_follows_an_edit_at_once(client: TestClient, db: Session) -> None:
+    plant(db)
+    assert "2 articles have content for health professionals: 1 of them as a whole, 3 sections" in (
+        area_figures(client)  # and now stored for visitors
+    )
+    one_block_fewer = OPEN_BODY.split("::: professional\nFor every")[0]
+    factories.article(db, slug="dosing", title="Dosing in depression", body=one_block_fewer)
+    assert "1 of them as a whole, 2 sections inside articles open to all." in area_figures(client)
+    factories.article(db, slug="dosing", title="Dosing in depression", body="Nothing gated any more.")
+    assert area_figures(client) == "1 article has content for health professionals: 1 of them as a whole."
+
+
+def test_each_topic_names_its_newest_titles_and_counts_the_rest(client: TestClient, db: Session) -> None:
+    for n in range(7):
+        body = f"Open.\n\n::: professional\nFor clinicians {n}.\n:::\n"
+        factories.article(db, slug=f"dose-{n}", title=f"Dose {n}", body=body, category="Pharmacology")
+    unfiled = factories.article(db, slug="unfiled", title="Unfiled", audience="physician")
+    db.execute(update(Article).where(Article.id == unfiled.id).values(category_id=None))
+    db.commit()
+    page = soup(client.get("/professional").text)
+    topics = {topic.h3.get_text(): page_text(str(topic)) for topic in page.select(".area__topic")}
+    assert list(topics) == ["Pharmacology", "Other topics"]
+    # Factory articles are published a minute apart, the first newest.
+    assert topics["Pharmacology"] == (
+        "Pharmacology 7 articles · 7 sections for professionals Dose 0 Dose 1 Dose 2 Dose 3 Dose 4 and 2 more"
+    )
+    assert topics["Other topics"] == "Other topics 1 article Unfiled"
+
+
+def test_a_professionals_list_is_paged_and_holds_only_what_they_may_read(
+    app_with: Callable[..., FastAPI], db: Session, settings: Settings
+) -> None:
+    factories.article(db, title="Whole for prescribers", audience="prescribers")
+    factories.article(db, title="Block for physicians", body="::: professional physician\nDose.\n:::\n")
+    factories.article(db, title="Other therapists only", body="::: professional psychotherapist\nX.\n:::\n")
+    factories.article(db, title="Plain", body="Open to all.")
+    factories.article(db, title="Block for all", body="::: professional\nFor every profession.\n:::\n")
+    physician = browser_for("physician", app_with(page_size=2), db, settings)
+    pages = [soup(physician.get(f"/professional?page={n}").text) for n in (1, 2)]
+    physician.__exit__(None, None, None)
+    titles = [[a.get_text() for a in page.select(".card__title a")] for page in pages]
+    assert titles == [["Whole for prescribers", "Block for physicians"], ["Block for all"]]

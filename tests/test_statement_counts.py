@@ -192,3 +192,16 @@ def test_the_review_queue_of_fifty_requests_costs_a_few_statements(
     assert len(page.select("tbody .check--invalid")) == 10  # the model and its nine copies
     failed = soup(reviewer.get("/admin/requests?checks=failed&document=attached").text)
     assert len(failed.select("tbody tr")) == 3  # copies 15, 30 and 45
+
+
+@pytest.mark.usefixtures("library")
+def test_an_applicants_landing_page_costs_at_most_five_statements(
+    app_with: Callable[..., FastAPI], db: Session, settings: Settings
+) -> None:
+    # The professional area as one whose request is pending sees it: what it holds, by topic.
+    app = app_with(page_cache_seconds=0)
+    applicant = browser_for("pending", app, db, settings)
+    factories.article(db, slug="unfiled", title="Unfiled", audience="physician", category="Pharmacology")
+    statements = statements_for(app, applicant, "/professional")
+    applicant.__exit__(None, None, None)
+    assert len(statements) <= LOGGED_IN_LIMIT, summary(statements)

@@ -62,7 +62,8 @@ class AccessRequest(Base):
     terms_accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Indexed: the usual review time is taken over the newest decisions.
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     question: Mapped[str] = mapped_column(Text, default="")

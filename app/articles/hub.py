@@ -11,7 +11,6 @@ from app.access.dependencies import CurrentViewer
 from app.articles import area, service
 from app.core import i18n
 from app.core.db import Db, utcnow
-from app.core.pagination import Page
 from app.core.policy import PROFESSION_LABELS, Viewer, may_read_gated
 from app.core.reader_cache import shared_per_variant
 from app.core.web import page_number, render
@@ -25,11 +24,11 @@ def hub(request: Request, db: Db, viewer: CurrentViewer, page: str | None = None
     """List the gated articles this professional may read; show anyone else what the area holds."""
     if not may_read_gated(viewer):
         return _landing(request, db, viewer)
-    readable = service.professional_articles(db, viewer, language=i18n.current())
     size = request.app.state.settings.page_size
-    number = page_number(page)
-    items = readable[(number - 1) * size : number * size]
-    return render(request, "articles/professional.html", {"page": Page(items, number, size, len(readable))})
+    readable = service.professional_articles(
+        db, viewer, number=page_number(page), size=size, language=i18n.current()
+    )
+    return render(request, "articles/professional.html", {"page": readable})
 
 
 def _landing(request: Request, db: Db, viewer: Viewer) -> Response:

@@ -26,7 +26,15 @@ from mdit_py_plugins.container import container_plugin
 from app.articles import body_limits
 from app.core.i18n import gettext as _
 from app.core.image_size import Size, static_sizes
-from app.core.policy import Audience, AudienceError, Viewer, audience_in_text, may_read, parse_audience
+from app.core.policy import (
+    Audience,
+    AudienceError,
+    Profession,
+    Viewer,
+    audience_in_text,
+    may_read,
+    parse_audience,
+)
 from app.core.text import slugify
 
 GATE = "professional"
@@ -239,6 +247,25 @@ def block_audience(token: Token) -> Audience:
     return parse_audience(words or [GATE])
 
 
+def gated_readers(source: str) -> frozenset[Profession]:
+    """The professions that read at least one gated block of a body, as the renderer cuts it.
+
+    A block inside another is read only by those who may read both, so its readers are narrowed
+    by every block around it.
+    """
+    readers: set[Profession] = set()
+    around: list[frozenset[Profession]] = []
+    for token in parse(source):
+        if token.type == f"container_{GATE}_open":
+            professions = block_audience(token).professions
+            professions = professions & around[-1] if around else professions
+            around.append(professions)
+            readers |= professions
+        elif token.type == f"container_{GATE}_close" and around:
+            around.pop()
+    return frozenset(readers)
+
+
 def gated_audiences(source: str) -> list[Audience]:
     """The audience of every gated block in a body, in order."""
     return [block_audience(t) for t in parse(source) if t.type == f"container_{GATE}_open"]
@@ -268,12 +295,6 @@ def _cut_gated(tokens: list[Token], viewer: Viewer) -> tuple[list[Token], list[L
             kept.append(token)
         i += 1
     return kept, locked
-
-
-def opens_for(source: str, viewer: Viewer) -> bool:
-    """Whether the viewer reads at least one gated block of the body, cut as the renderer cuts."""
-    kept, _locked = _cut_gated(parse(source), viewer)
-    return any(token.type == "gated_open" for token in kept)
 
 
 def _by_audience(locked: Sequence[LockedPart]) -> dict[Audience, LockedPart]:

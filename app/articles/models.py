@@ -96,6 +96,18 @@ class Article(Base):
         Index("ix_article_status_published_at_id", "status", "published_at", "id"),
         Index("ix_article_category_id_status_published_at_id", "category_id", "status", "published_at", "id"),
         Index("ix_article_featured_status_published_at_id", "featured", "status", "published_at", "id"),
+        # The professional area's figures by topic are read from this index alone, never from the
+        # rows, whose long bodies SQLite would step through to reach the columns stored after them.
+        Index(
+            "ix_article_gated_holdings",
+            "status",
+            "language",
+            "published_at",
+            "category_id",
+            "gated_professions",
+            "gated_sections",
+            "audience",
+        ),
         # A translation group holds at most one article per language.
         UniqueConstraint("translation_group_id", "language"),
     )
@@ -109,6 +121,10 @@ class Article(Base):
     author_name: Mapped[str] = mapped_column(String(200), default="")
     hero_image: Mapped[str | None] = mapped_column(String(500))
     hero_alt: Mapped[str] = mapped_column(String(500), default="")
+    # What the body and audience hold for professionals, set with them at every save
+    # (app/articles/gating.py): the professional area counts and lists from these, not from bodies.
+    gated_sections: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    gated_professions: Mapped[str] = mapped_column(String(200), default="", server_default="")
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
     # One of the site's languages; listings under /de/ show the articles whose language is "de".
     language: Mapped[str] = mapped_column(String(8), default=i18n.SOURCE_LANGUAGE)

@@ -8,11 +8,11 @@ from datetime import datetime
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BindParameter, CompoundSelect, Select, bindparam, func, or_, select, union
+from sqlalchemy import BindParameter, CompoundSelect, Select, bindparam, false, func, select, union
 from sqlalchemy.orm import Session, defer, selectinload
 
 from app.articles import taxonomy_queries
-from app.articles.markdown import GATE, ReferenceData, opens_for
+from app.articles.markdown import ReferenceData
 from app.articles.models import (
     Article,
     ArticleRevision,
@@ -26,7 +26,7 @@ from app.articles.models import (
 from app.audit import service as audit
 from app.core.db import utcnow
 from app.core.pagination import Page, paginate
-from app.core.policy import Viewer, may_read
+from app.core.policy import Viewer, readable
 from app.core.text import slugify
 
 if TYPE_CHECKING:
@@ -249,29 +249,31 @@ def _related_candidates(tag_count: int, in_category: bool) -> CompoundSelect[int
     return union(*parts)
 
 
-def professional_articles(db: Session, viewer: Viewer, *, language: str | None = None) -> list[Article]:
-    """Published articles with content for professionals that this viewer may read, newest first."""
-    candidates = maybe_gated(db, language=language)
-    return [article for article in candidates if _has_readable_gated_part(article, viewer)]
+def professional_articles(
+    db: Session, viewer: Viewer, *, number: int, size: int, language: str | None = None
+) -> Page[Article]:
+    """One page of the published articles with a part for professionals this viewer may read.
 
-
-def maybe_gated(db: Session, *, language: str | None = None) -> Sequence[Article]:
-    """Published articles, newest first, whose audience or body may hold content for professionals.
-
-    With their bodies: whether a `::: professional` line opens a block only the parser can tell.
-    The filter here only narrows: the fence opens a block with no space or a tab before the word.
+    Decided in SQL over what each save stored of the article's gated parts (`readable`, the SQL
+    form of `may_read`), so a page reads its rows and no more, like the other listings.
     """
-    gated = or_(Article.audience != "", Article.body.contains(GATE))
-    query = _published(with_body=True).where(gated)
-    if language is not None:
-        query = query.where(Article.language == language)
-    return db.scalars(query).unique().all()
+    params = _params(language)
+    statement = _readable_gated(viewer, language is not None)
+    return paginate(db, statement, number=number, size=size, params=params, look_ahead=LOOK_AHEAD)
 
 
-def _has_readable_gated_part(article: Article, viewer: Viewer) -> bool:
-    if not article.audience_rule.is_public:
-        return may_read(viewer, article.audience_rule)
-    return opens_for(article.body, viewer)
+@lru_cache(maxsize=64)
+def _readable_gated(viewer: Viewer, by_language: bool) -> Select[Article]:
+    # The stored professions are those of the gated parts only: none of them is public.
+    parts = readable(viewer, public=false(), professions=Article.gated_professions)
+    return published_gated(now=NOW, by_language=by_language).where(parts)
+
+
+def published_gated(
+    *, now: datetime | BindParameter[datetime] | None = None, by_language: bool = False
+) -> Select[Article]:
+    """Published articles with some part for professionals (see app/articles/gating.py), newest first."""
+    return _published(now=now, by_language=by_language).where(Article.gated_professions != "")
 
 
 def find_published(db: Session, slug: str) -> Article | None:

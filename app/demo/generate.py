@@ -123,6 +123,8 @@ def _article_row(model: Article, number: int, published_at: datetime) -> dict[st
         "summary": model.summary,
         "body": model.body,
         "audience": model.audience,
+        "gated_sections": model.gated_sections,
+        "gated_professions": model.gated_professions,
         "author_name": model.author_name,
         "hero_image": model.hero_image,
         "hero_alt": model.hero_alt,

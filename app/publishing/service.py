@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.articles import translations
+from app.articles.gating import stored_gating
 from app.articles.models import Article, ArticleRevision, ArticleStatus, Category, Reference
 from app.articles.service import category_named, record_revision, tags_named
 from app.core import content_version, i18n
@@ -107,6 +108,7 @@ def apply_content(
     db.add(article)
     article.title, article.slug, article.summary = content.title, content.slug, content.summary
     article.body, article.audience, article.author_name = content.body, content.audience, content.author_name
+    article.gated_sections, article.gated_professions = stored_gating(content.body, content.audience)
     article.status, article.published_at = status, published_at
     article.hero_image, article.hero_alt = content.hero_image, content.hero_alt
     article.category = content.category
