@@ -278,15 +278,19 @@ def test_the_list_searches_filters_and_pages(app: FastAPI, db: Session, settings
     factories.article(db, title="Whole gated", slug="closed-one", audience="professional")
     factories.article(db, title="A draft", slug="draft-one", status=ArticleStatus.DRAFT)
     factories.article(db, title="Another draft", slug="draft-two", status=ArticleStatus.DRAFT)
+    # A block opened with no space after the fence is gated all the same.
+    factories.article(db, title="Tight fence", slug="tight-one", body="Open.\n\n:::professional\nX.\n:::\n")
     first = page_text(client.get("/admin/articles").text)
-    assert "5 articles" in first and "Page 1 of 2" in first
+    assert "6 articles" in first and "Page 1 of 2" in first
     assert "Page 2 of 2" in page_text(client.get("/admin/articles?page=2").text)
     assert "Gated part" in page_text(client.get("/admin/articles?q=GATED-ONE").text)
     drafts = page_text(client.get("/admin/articles?status=draft&sort=title").text)
     assert "2 articles" in drafts and drafts.index("A draft") < drafts.index("Another draft")
     assert "Whole gated" in page_text(client.get("/admin/articles?audience=professional").text)
     gated = page_text(client.get("/admin/articles?audience=gated").text)
-    assert "1 article " in gated and "Gated part" in gated
+    assert "2 articles" in gated and "Gated part" in gated and "Tight fence" in gated
+    public = page_text(client.get("/admin/articles?audience=public").text)
+    assert "Tight fence" not in public and "Open article" in public
     empty = page_text(client.get("/admin/articles?q=nothing-like-this").text)
     assert "No article matches these filters." in empty
     link = soup(client.get("/admin/articles?q=open-one").text).select_one("tbody a")

@@ -10,7 +10,6 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.accounts.models import User
-from app.articles.markdown import GATE
 from app.articles.models import Article, ArticleStatus, Category
 from app.core.i18n import N_, Labels
 from app.core.pagination import Page, paginate
@@ -82,7 +81,8 @@ def _query(filters: Filters) -> Select[Article]:
         query = query.where(Article.category_id == filters.category)
     if filters.author:
         query = query.where(Article.author_id == filters.author)
-    gated = Article.body.contains(f"::: {GATE}")
+    # Stored at every save (app/articles/gating.py), as the parser reads the body's blocks.
+    gated = Article.gated_professions != ""
     if filters.audience == "professional":
         query = query.where(Article.audience != "")
     elif filters.audience == "gated":
