@@ -80,7 +80,7 @@ def test_a_failed_request_is_logged_as_a_500_with_its_id(app: FastAPI, logs: lis
     assert TOKEN not in repr(logs)
 
 
-def test_portal_serve_runs_uvicorn_without_access_log_server_header_or_proxy_trust(
+def test_portal_serve_runs_uvicorn_without_access_log_server_header_proxy_trust_or_websockets(
     monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
     calls: list[dict[str, Any]] = []
@@ -102,6 +102,7 @@ def test_portal_serve_runs_uvicorn_without_access_log_server_header_or_proxy_tru
         False,
         False,
     )
+    assert options["ws"] == "none"
 
 
 class Served:

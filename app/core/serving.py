@@ -5,6 +5,8 @@
 - No `server: uvicorn` header: it tells a prober which software to try.
 - No proxy headers: the app believes `X-Forwarded-*` only from PORTAL_TRUSTED_PROXIES
   (app/core/proxies.py); uvicorn's own handling would trust 127.0.0.1 whatever the setting says.
+- No WebSockets: the portal has none, and uvicorn would otherwise load the `websockets` library
+  into every worker (3.7 MB each) to offer them.
 
 How long a worker may take to answer its supervisor is a setting
 (`PORTAL_WORKER_HEALTHCHECK_SECONDS`), passed by `portal serve` beside these.
@@ -23,6 +25,7 @@ SERVER_OPTIONS: dict[str, Any] = {
     "access_log": False,
     "server_header": False,
     "proxy_headers": False,
+    "ws": "none",
 }
 
 # glibc's own setting; unset, it gives each thread that allocates an arena of its own (up to 8 per
