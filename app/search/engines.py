@@ -27,7 +27,6 @@ from sqlalchemy import (
     select,
     table,
 )
-from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
 from app.search import snippets as cutting
@@ -109,6 +108,9 @@ def _stems(terms: list[str], config: str) -> list[str]:
 
 
 def _config(config: str) -> ColumnElement[Any]:
+    # PostgreSQL only: its dialect is not loaded into a worker that serves SQLite.
+    from sqlalchemy.dialects.postgresql import REGCONFIG
+
     return cast(literal(config, Text), REGCONFIG)
 
 

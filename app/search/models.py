@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, String, Text
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from typing import Any
+
+from sqlalchemy import Boolean, Dialect, ForeignKey, String, Text, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 from app.core.db import Base
+
+
+class TextSearchConfig(TypeDecorator[str]):
+    """A text search configuration's name: a `regconfig` on PostgreSQL, a short string elsewhere.
+
+    Chosen per dialect when a statement is compiled, so a process on SQLite never loads the
+    PostgreSQL dialect (2.2 MB) just to name this column's type there.
+    """
+
+    impl = String(32)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """PostgreSQL's `regconfig`, or the 32-character string."""
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import REGCONFIG
+
+            return dialect.type_descriptor(REGCONFIG())
+        return dialect.type_descriptor(String(32))
 
 
 class SearchEntry(Base):
@@ -24,9 +45,7 @@ class SearchEntry(Base):
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     audience: Mapped[str] = mapped_column(String(300), default="")
     # A `regconfig` on PostgreSQL, which its generated `document` column is built with.
-    config: Mapped[str] = mapped_column(
-        String(32).with_variant(REGCONFIG(), "postgresql"), default="simple", server_default="simple"
-    )
+    config: Mapped[str] = mapped_column(TextSearchConfig(), default="simple", server_default="simple")
     title: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
 
