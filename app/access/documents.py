@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
@@ -70,6 +70,17 @@ def keep(db: Session, document: Document, directory: Path) -> str:
     with path.open("wb") as out:
         shutil.copyfileobj(document.content, out, 1 << 16)
     return str(path)
+
+
+def request_fields(db: Session, document: Document | None, directory: Path) -> dict[str, Any]:
+    """A request's document columns: the file kept in `directory`, its name and type; empty without one."""
+    if document is None:
+        return {"document_path": None, "document_name": "", "document_type": ""}
+    return {
+        "document_path": keep(db, document, directory),
+        "document_name": document.name,
+        "document_type": document.content_type,
+    }
 
 
 def write_nowhere(document: Document, directory: Path) -> None:

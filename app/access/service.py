@@ -108,7 +108,6 @@ def submit(
     db.add(user)
     db.flush()
     now = utcnow()
-    path = documents.keep(db, document, settings.upload_dir / "requests") if document else None
     request = AccessRequest(
         user_id=user.id,
         state=RequestState.UNVERIFIED,
@@ -119,9 +118,7 @@ def submit(
         institution=form.institution,
         country=form.country,
         group_membership=form.group_membership,
-        document_path=path,
-        document_name=document.name if document else "",
-        document_type=document.content_type if document else "",
+        **documents.request_fields(db, document, settings.upload_dir / "requests"),
         terms_version=settings.terms_version,
         terms_accepted_at=now,
     )
@@ -241,11 +238,7 @@ def answer(
     values: dict[str, Any] = {"answer": text}
     if document:
         malware.scan(settings.malware_scanner, document.content)
-        values |= {
-            "document_path": documents.keep(db, document, settings.upload_dir / "requests"),
-            "document_name": document.name,
-            "document_type": document.content_type,
-        }
+        values |= documents.request_fields(db, document, settings.upload_dir / "requests")
     if not move(db, request, Transition.ANSWER, **values):
         raise TransitionRefused(request)
     lifecycle.record(
