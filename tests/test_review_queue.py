@@ -93,13 +93,21 @@ def decide(client: TestClient, request: AccessRequest, decision: str, **data: st
     return submit(client, page, {"revision": revision, **data}, action=f"{page}/{decision}")
 
 
-def test_a_decision_leads_to_the_next_waiting_request(
+def three_waiting(
     client: TestClient, db: Session, settings: Settings
-) -> None:
+) -> tuple[AccessRequest, AccessRequest, AccessRequest]:
+    """Dr. A, B and C, waiting 3, 2 and 1 days; `client` logged in as a reviewer."""
     first, second, third = (factories.applicant(db, settings, full_name=f"Dr. {n}") for n in ("A", "B", "C"))
     for days, request in zip((3, 2, 1), (first, second, third), strict=True):
         waited(db, request, days)
     as_reviewer(client, db, settings)
+    return first, second, third
+
+
+def test_a_decision_leads_to_the_next_waiting_request(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    first, second, third = three_waiting(client, db, settings)
 
     after_second = decide(client, second, "approve")
     assert after_second.headers["location"] == f"/admin/requests/{third.id}#main"
@@ -119,10 +127,7 @@ def test_a_decision_leads_to_the_next_waiting_request(
 def test_the_request_page_lists_its_shortcuts_and_neighbours(
     client: TestClient, db: Session, settings: Settings
 ) -> None:
-    first, second, third = (factories.applicant(db, settings, full_name=f"Dr. {n}") for n in ("A", "B", "C"))
-    for days, request in zip((3, 2, 1), (first, second, third), strict=True):
-        waited(db, request, days)
-    as_reviewer(client, db, settings)
+    first, second, third = three_waiting(client, db, settings)
 
     html = client.get(f"/admin/requests/{second.id}").text
     page = soup(html)
