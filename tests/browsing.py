@@ -9,13 +9,13 @@ import lxml.html
 from httpx2 import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Message
 
 from app.accounts import totp
 from app.core.db import utcnow
 from app.mail import service as mail_service
 from app.mail.models import OutboxMessage
+from tests.asgi_client import TestClient
 
 
 def csrf_from(client: TestClient, page: str) -> str:

@@ -24,13 +24,13 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 import app.models  # noqa: F401  (every table, for emptying them)
 from app.core import migrations
 from app.core.config import Settings
 from app.core.db import Base, Engines, make_engines
 from app.main import create_app
+from tests.asgi_client import TestClient
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from html import unescape
 from urllib.parse import parse_qs, urldefrag, urlsplit
 
-from starlette.testclient import TestClient
+from tests.asgi_client import TestClient
 
 # An <a>, <link> or <img> start tag, its attributes read one by one so that no text inside a
 # quoted value is taken for an attribute; comments are skipped first. A regular expression instead

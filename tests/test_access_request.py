@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest, RequestState
 from app.accounts.models import Role, User
 from app.core.config import Settings
 from app.mail.models import OutboxMessage
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import link_in, login, mails, submit
 from tests.conftest import page_text, soup
 

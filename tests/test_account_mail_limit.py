@@ -7,13 +7,13 @@ from itertools import count
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.core import clock
 from app.core.config import Settings
 from app.mail.models import OutboxMessage
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import link_in, mails, submit
 from tests.conftest import page_text
 

@@ -8,12 +8,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.articles.models import Article, ArticleStatus
 from app.audit.models import AuditEvent
 from app.core.config import Settings
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import submit
 from tests.conftest import page_text, soup
 from tests.test_admin_articles import editor_client

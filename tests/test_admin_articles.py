@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.accounts.models import Role, User
 from app.articles.models import Article, ArticleRevision, ArticleStatus, SlugRedirect
@@ -18,6 +17,7 @@ from app.core import clock
 from app.core.config import Settings
 from app.jobs import tick
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, submit
 from tests.conftest import page_text, soup
 

@@ -7,7 +7,6 @@ import io
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.accounts.models import Role, User
@@ -16,6 +15,7 @@ from app.audit.models import AuditEvent
 from app.core.config import Settings
 from app.privacy import service as privacy
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login
 from tests.conftest import page_text, soup
 

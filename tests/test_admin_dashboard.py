@@ -7,7 +7,6 @@ from datetime import timedelta
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.accounts.models import Role
 from app.articles.models import ArticleStatus
@@ -16,6 +15,7 @@ from app.core.config import Settings
 from app.core.db import utcnow
 from app.mail.models import OutboxMessage, OutboxStatus
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login
 from tests.conftest import page_text, soup
 from tests.viewers import browser_for

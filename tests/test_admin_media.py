@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.articles.models import Article, ArticleStatus
 from app.audit.models import AuditEvent
@@ -21,6 +20,7 @@ from app.media.models import MediaFile, MediaUsage
 from app.media.service import markdown_for, store_file, url_of
 from app.publishing import service as article_service
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import submit
 from tests.conftest import page_text, soup
 from tests.viewers import browser_for

@@ -7,7 +7,6 @@ from datetime import timedelta
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.accounts import totp
@@ -17,6 +16,7 @@ from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.policy import Profession
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, submit
 from tests.conftest import page_text, soup
 

@@ -12,7 +12,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.accounts.models import Role
@@ -21,6 +20,7 @@ from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.policy import Profession
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, logout
 from tests.conftest import production_browser, soup
 

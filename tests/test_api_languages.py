@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.articles.models import Article, ArticleStatus
 from app.core.config import Settings
 from app.core.db import utcnow
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.conftest import SQLITE_ONLY
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.articles import body_limits
 from app.articles.markdown import PARSER, check_body
@@ -17,6 +16,7 @@ from app.articles.models import Article
 from app.core.config import Settings
 from app.main import FORM_OVERHEAD_BYTES, create_app
 from app.publishing.importer import ImportProblem, import_file
+from tests.asgi_client import TestClient
 from tests.browsing import submit
 from tests.conftest import soup
 from tests.test_admin_articles import count, create, editor_client, form

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access import lifecycle
 from app.access import service as access_service
@@ -18,6 +17,7 @@ from app.core import i18n
 from app.core.config import Settings
 from app.core.db import utcnow
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login
 from tests.conftest import page_text, soup
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.articles import body_cache, markdown
 from app.core.config import Settings
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.conftest import page_text, soup
 from tests.viewers import browser_for
 

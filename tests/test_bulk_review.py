@@ -8,7 +8,6 @@ from fastapi import FastAPI
 from httpx2 import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access import service as access_service
 from app.access import stats
@@ -20,6 +19,7 @@ from app.core import clock
 from app.core.config import Settings
 from app.core.db import utcnow
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import csrf_from, login, mails
 from tests.conftest import page_text, soup
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.core.config import Settings
 from app.core.static_files import IMMUTABLE, SHORT
 from app.core.web import static_version
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login
 
 GZIP = {"Accept-Encoding": "gzip"}

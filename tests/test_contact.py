@@ -8,7 +8,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.accounts.models import Role, User
@@ -21,6 +20,7 @@ from app.jobs import tick
 from app.mail import service as mail_service
 from app.mail.models import OutboxMessage
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, mails, submit
 from tests.conftest import page_text, soup
 

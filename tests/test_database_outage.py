@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
 
 from app.core.config import Settings
 from app.main import create_app
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import csrf_from
 from tests.conftest import page_text
 

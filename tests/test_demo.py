@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.articles.markdown import GATE, parse
 from app.articles.models import Article, ArticleStatus
 from app.contact.models import ContactMessage
 from app.core.config import Settings
 from app.demo import seed
+from tests.asgi_client import TestClient
 from tests.browsing import mails
 from tests.conftest import soup
 from tests.crawl import crawl, normalise

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.articles.models import Article
 from app.core.config import Settings
+from tests.asgi_client import TestClient
 from tests.browsing import submit
 from tests.conftest import SharedEngines, page_text, soup
 from tests.test_admin_articles import count, editor_client, form

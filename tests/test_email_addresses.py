@@ -7,7 +7,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access import checks
 from app.access.models import RequestState
@@ -17,6 +16,7 @@ from app.contact.models import ContactMessage
 from app.core import email_address
 from app.core.config import Settings
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, mails, submit
 from tests.conftest import FAST_HASHING, soup
 from tests.test_access_request import form

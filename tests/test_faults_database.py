@@ -15,11 +15,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
-from starlette.testclient import TestClient
 
 from app.contact.models import ContactMessage
 from app.core.config import Settings
 from app.main import create_app
+from tests.asgi_client import TestClient
 from tests.browsing import csrf_from
 from tests.conftest import FAST_HASHING, SharedEngines
 from tests.faultproxy import FaultProxy, fault_proxy, required_url

@@ -13,12 +13,12 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.testclient import TestClient
 
 from app.core.config import Settings
 from app.mail.models import OutboxStatus
 from app.mail.sender import SmtpTransport, deliver_due, run_loop
 from app.main import create_app
+from tests.asgi_client import TestClient
 from tests.browsing import submit
 from tests.faultproxy import FaultProxy, fault_proxy
 from tests.test_mail import Recorder, free_port, queue_committed, stored

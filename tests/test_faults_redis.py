@@ -12,12 +12,12 @@ import pytest
 import structlog
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.core.config import Settings
 from app.core.ratelimit import RETRY_REDIS_SECONDS, WARN_EVERY_SECONDS, RateLimiter
 from app.main import create_app
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login
 from tests.faultproxy import FaultProxy, fault_proxy, required_url
 from tests.test_mail import free_port

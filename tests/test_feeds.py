@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.articles.models import ArticleStatus
@@ -19,6 +18,7 @@ from app.core.etag import ETags
 from app.core.head import HeadAsGet
 from app.main import create_app
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login
 from tests.conftest import soup
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
 
+from tests.asgi_client import TestClient
 from tests.browsing import login, submit
 from tests.conftest import soup
 

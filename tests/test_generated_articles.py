@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.articles.gating import stored_gating
 from app.articles.markdown import GATE
@@ -12,6 +11,7 @@ from app.articles.models import Article, ArticleRevision, Reference
 from app.core.config import Settings
 from app.demo import generate, seed
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.conftest import page_text
 from tests.crawl import normalise
 from tests.test_demo import gated_passages

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.testclient import TestClient
 
 from app.core.config import Settings
 from app.main import create_app
+from tests.asgi_client import TestClient
 
 
 def app_on(database_url: str) -> FastAPI:

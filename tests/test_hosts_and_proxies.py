@@ -9,12 +9,12 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.audit.models import AuditEvent
 from app.core.config import Settings
 from app.main import create_app
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import csrf_from
 
 PROXY = ("10.0.0.2", 40000)

@@ -8,12 +8,12 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.core.config import Settings
 from app.core.etag import ETags
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login
 from tests.test_feeds import GATED_BODY
 

@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest, RequestState
 from app.accounts.models import UserSession
@@ -20,6 +19,7 @@ from app.core import clock
 from app.core.config import Settings
 from app.mail.models import OutboxMessage
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login
 from tests.conftest import page_text
 

@@ -17,13 +17,13 @@ from datetime import timedelta
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.articles.models import ArticleStatus
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.languages import is_neutral
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.crawl import crawl
 from tests.test_routes import route_policies
 from tests.viewers import NOT_ENTITLED, PROFESSIONALS, STAFF, browser_for

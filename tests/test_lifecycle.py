@@ -13,7 +13,6 @@ from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access import lifecycle
 from app.access.models import AccessRequest, RequestState
@@ -25,6 +24,7 @@ from app.core.db import utcnow
 from app.jobs import tick
 from app.mail import service as mail_service
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, mails, submit
 from tests.conftest import page_text, soup
 

@@ -17,7 +17,6 @@ from httpx2 import Response
 from passlib.hash import bcrypt
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.accounts import sessions
 from app.accounts.models import Role, User, UserSession
@@ -26,6 +25,7 @@ from app.core.db import utcnow
 from app.mail.models import OutboxMessage
 from app.main import create_app
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import csrf_from, login, logout
 from tests.conftest import page_text, soup
 from tests.factories import PASSWORD

@@ -9,7 +9,6 @@ import argon2
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.accounts import service as accounts_service
@@ -17,6 +16,7 @@ from app.accounts.models import Role
 from app.core.config import Settings
 from app.privacy import service as privacy
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login
 from tests.conftest import soup
 

@@ -22,7 +22,6 @@ from click.testing import CliRunner
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.testclient import TestClient
 
 import app.mail.models  # noqa: F401  (the outbox table on Base.metadata, whatever app.main imports)
 from app.cli import main
@@ -33,6 +32,7 @@ from app.mail import service as mail_service
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.sender import SmtpTransport, deliver_due
 from app.main import create_app
+from tests.asgi_client import TestClient
 
 LINK = "https://portal.example/verify-email?token=abc123&next=%2Farticles"
 CONTEXT = {"name": "Anna Example", "link": LINK, "society": "Society for Tests"}

@@ -8,12 +8,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.articles.models import Article, ArticleStatus
 from app.core.config import Settings
 from app.media.models import MediaFile
 from app.publishing.importer import import_file
+from tests.asgi_client import TestClient
 from tests.conftest import soup
 from tests.viewers import browser_for
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.accounts.models import Role, User
 from app.core.config import Settings
+from tests.asgi_client import TestClient
 from tests.browsing import submit
 from tests.conftest import soup
 from tests.test_access_request import form

@@ -9,12 +9,12 @@ import pytest
 from bs4 import Tag as Element
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.accounts.models import Role
 from app.articles.models import Article, Category
 from app.core.config import Settings
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.conftest import soup
 from tests.test_staff_german import log_in_german
 

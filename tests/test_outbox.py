@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.accounts.models import Role
@@ -22,6 +21,7 @@ from app.mail import service as mail_service
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.main import create_app
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, submit
 from tests.conftest import SharedEngines, page_text, soup
 

@@ -19,7 +19,6 @@ from httpx2 import Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.accounts.models import Role
 from app.articles import taxonomy
@@ -30,6 +29,7 @@ from app.core.config import Settings
 from app.core.content_version import CachedPage
 from app.jobs import tick
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import asgi_get, submit
 from tests.conftest import page_text
 from tests.test_admin_articles import editor_client, editor_values

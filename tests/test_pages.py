@@ -7,12 +7,12 @@ from urllib.parse import unquote
 
 import pytest
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.articles import service
 from app.articles.models import ArticleStatus, SlugRedirect
 from app.core.db import utcnow
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.conftest import page_text, soup
 
 IMMUNITY_BODY = """*Demo text.*

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.core.config import Settings
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, mails, submit
 from tests.conftest import page_text, soup
 

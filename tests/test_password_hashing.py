@@ -12,13 +12,13 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.accounts.models import UserSession
 from app.core import security
 from app.core.config import Settings
 from app.main import create_app
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login
 from tests.conftest import page_text, soup
 from tests.factories import PASSWORD

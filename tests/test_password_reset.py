@@ -12,12 +12,12 @@ from fastapi import FastAPI
 from httpx2 import Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.accounts.models import AuthToken, TokenPurpose, User, UserSession
 from app.core.config import Settings
 from app.core.db import utcnow
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import csrf_from, link_in, login, mails, submit
 from tests.conftest import page_text, soup
 from tests.factories import PASSWORD

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.accounts.models import User
@@ -20,6 +19,7 @@ from app.core import passwords
 from app.core.config import Settings
 from app.demo import seed
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import link_in, login, mails, submit
 from tests.conftest import FAST_HASHING, soup
 from tests.test_access_request import form

@@ -12,7 +12,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access import documents
 from app.access import service as access_service
@@ -25,6 +24,7 @@ from app.core.config import Settings
 from app.mail import service as mail_service
 from app.mail.models import OutboxMessage
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, logout, mails, submit
 from tests.conftest import page_text, soup
 

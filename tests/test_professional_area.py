@@ -11,12 +11,12 @@ from datetime import timedelta
 from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest, RequestState
 from app.articles.models import Article, ArticleStatus
 from app.core.config import Settings
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.conftest import page_text, soup
 from tests.viewers import browser_for
 

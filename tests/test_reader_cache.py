@@ -22,7 +22,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access import lifecycle
 from app.access.models import AccessRequest
@@ -34,6 +33,7 @@ from app.core.policy import Profession, parse_audience
 from app.core.reader_cache import Reader, ReaderPages
 from app.main import create_app
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import asgi_get, csrf_from, logout, submit
 from tests.conftest import SQLITE_ONLY, SharedEngines
 from tests.test_admin_articles import editor_client, editor_values

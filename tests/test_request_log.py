@@ -13,7 +13,6 @@ import structlog
 import uvicorn
 from click.testing import CliRunner
 from fastapi import FastAPI
-from starlette.testclient import TestClient
 from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 from structlog.typing import EventDict
@@ -22,6 +21,7 @@ from app import cli
 from app.core.config import Settings
 from app.core.serving import SERVER_OPTIONS
 from app.main import create_app
+from tests.asgi_client import TestClient
 from tests.test_mail import free_port
 
 TOKEN = "Zm9vYmFyLXNlY3JldC10b2tlbg"

@@ -10,7 +10,6 @@ from click.testing import CliRunner
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest, RequestState
 from app.accounts.models import Role, User
@@ -19,6 +18,7 @@ from app.cli import main
 from app.core.config import Settings
 from app.mail.models import OutboxMessage
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import csrf_from, link_in, login, mails, submit
 from tests.conftest import page_text, soup
 

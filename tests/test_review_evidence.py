@@ -9,7 +9,6 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest, RequestState
 from app.accounts.models import Role
@@ -17,6 +16,7 @@ from app.audit.models import AuditEvent
 from app.core import clock
 from app.core.config import Settings
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, submit
 from tests.conftest import page_text, soup
 from tests.test_lifecycle import fresh, renew, renewal_form

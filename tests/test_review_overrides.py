@@ -6,7 +6,6 @@ from bs4 import Tag
 from httpx2 import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access import lifecycle
 from app.access.models import AccessRequest, RequestState
@@ -14,6 +13,7 @@ from app.accounts.models import Role
 from app.audit.models import AuditEvent
 from app.core.config import Settings
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, mails
 from tests.conftest import page_text, soup
 

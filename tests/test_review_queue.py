@@ -7,13 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest, RequestState
 from app.accounts.models import Role
 from app.core.config import Settings
 from app.core.db import utcnow
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, submit
 from tests.conftest import page_text, soup
 

@@ -14,7 +14,6 @@ import pytest
 from fastapi import FastAPI
 from httpx2 import Response
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.core import i18n
@@ -22,6 +21,7 @@ from app.core.config import Settings
 from app.core.errors import CSRF_MESSAGE
 from app.core.languages import is_neutral
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import csrf_from
 from tests.test_routes import route_policies
 from tests.viewers import browser_for

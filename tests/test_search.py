@@ -10,7 +10,6 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.articles.models import ArticleStatus
@@ -21,6 +20,7 @@ from app.core.policy import Profession
 from app.search import service
 from app.search.models import SearchEntry
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login
 from tests.conftest import page_text, soup
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bs4 import Tag
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.core.config import Settings
@@ -13,6 +12,7 @@ from app.demo import seed
 from app.publishing.importer import import_file
 from app.search import stemming
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login
 from tests.conftest import page_text, soup
 

@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from httpx2 import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.accounts import second_factor, sessions, totp
 from app.accounts.models import RecoveryCode, Role, SecondFactor, User, UserSession
@@ -21,6 +20,7 @@ from app.core import clock
 from app.core.config import Settings
 from app.core.db import utcnow
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import csrf_from, login, logout, submit
 from tests.conftest import page_text, soup
 from tests.factories import PASSWORD

@@ -8,11 +8,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.accounts.models import Role
 from app.core.config import Settings
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login
 from tests.conftest import production_browser, soup
 from tests.crawl import crawl

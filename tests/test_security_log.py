@@ -15,7 +15,6 @@ import structlog
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.accounts import totp
@@ -25,6 +24,7 @@ from app.core.db import utcnow
 from app.core.security_log import fingerprint
 from app.jobs import housekeeping
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import csrf_from, login, logout, submit
 from tests.conftest import page_text
 

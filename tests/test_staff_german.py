@@ -11,7 +11,6 @@ import pytest
 from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest, RequestState
 from app.accounts import totp
@@ -22,6 +21,7 @@ from app.core.config import Settings
 from app.core.db import utcnow
 from app.media import library
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import csrf_from, submit
 from tests.conftest import page_text, soup
 from tests.test_catalogs import _untranslated_english, shown_texts

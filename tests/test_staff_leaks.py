@@ -8,12 +8,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.accounts.models import Role
 from app.articles.models import Article, ArticleRevision, Category
 from app.core.config import Settings
 from app.media.models import MediaFile
+from tests.asgi_client import TestClient
 from tests.browsing import submit
 from tests.conftest import page_text, soup
 from tests.test_admin_articles import create, editor_client, editor_values, stored

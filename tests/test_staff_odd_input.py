@@ -11,7 +11,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.accounts.models import Role, User
 from app.articles.models import Category, Tag
@@ -19,6 +18,7 @@ from app.contact.models import ContactMessage
 from app.core.config import Settings
 from app.media.models import MediaFile
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import csrf_from, login, submit
 from tests.test_admin_media import image_bytes
 

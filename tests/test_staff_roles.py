@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.accounts.models import Role
 from app.audit.models import AuditEvent
 from app.core.config import Settings
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, submit
 from tests.conftest import page_text, soup
 

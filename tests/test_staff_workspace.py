@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.accounts.models import Role
 from app.core.config import Settings
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login
 from tests.conftest import page_text, soup
 

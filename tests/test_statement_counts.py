@@ -18,12 +18,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest
 from app.accounts.models import User
 from app.core.config import Settings
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.conftest import soup
 from tests.viewers import browser_for
 

@@ -10,13 +10,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.accounts.models import Role
 from app.articles.models import Category, Tag
 from app.core import migrations
 from app.core.config import Settings
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, submit
 from tests.conftest import page_text, soup
 from tests.test_migrations import empty_database  # noqa: F401  (the fixture, on both databases)

@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest, RequestState, ReviewDigest
 from app.accounts import service as accounts_service
@@ -28,6 +27,7 @@ from app.core.db import utcnow
 from app.jobs import tick
 from app.mail.models import OutboxMessage
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, logout, mails
 from tests.conftest import page_text
 

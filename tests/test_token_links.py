@@ -7,7 +7,6 @@ from datetime import timedelta
 from fastapi import FastAPI
 from httpx2 import Response
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import AccessRequest, RequestState
 from app.accounts.models import User
@@ -15,6 +14,7 @@ from app.core import clock
 from app.core.config import Settings
 from app.core.security import hash_password
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import link_in, login, mails, submit
 from tests.conftest import page_text, soup
 from tests.factories import PASSWORD

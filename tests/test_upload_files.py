@@ -11,7 +11,6 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 from structlog.testing import capture_logs
 
 from app.access.models import AccessRequest, RequestState
@@ -21,6 +20,7 @@ from app.jobs import tick
 from app.media.models import MediaFile
 from app.media.service import store_file
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import submit
 from tests.conftest import soup
 from tests.test_access_request import PDF, form

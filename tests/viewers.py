@@ -6,13 +6,13 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 from app.access.models import RequestState
 from app.accounts.models import Role
 from app.core.config import Settings
 from app.core.policy import Profession
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login
 
 # Kinds that must never see gated content, and professionals by profession.
