@@ -12,7 +12,7 @@ from app.core.db import Db
 from app.core.policy import Viewer
 
 
-def current_viewer(request: Request, db: Db, user: CurrentUser) -> Viewer:
+async def current_viewer(request: Request, db: Db, user: CurrentUser) -> Viewer:
     """The viewer class the access rule needs: visitor, applicant, professional or staff."""
     if "viewer" in request.state._state:
         return request.state.viewer  # type: ignore[no-any-return]

@@ -69,7 +69,7 @@ def _here(request: Request) -> str:
     return f"{request.url.path}?{query}" if query else request.url.path
 
 
-def require_user(request: Request, user: CurrentUser) -> User:
+async def require_user(request: Request, user: CurrentUser) -> User:
     if user is None:
         raise LoginRequired(_here(request))
     return user

@@ -284,7 +284,7 @@ class RouteAccess(StrEnum):
     ADMIN = "admin"
 
 
-def public() -> None:
+async def public() -> None:
     """Anyone may open this route: a dependency that declares it, for the route audit."""
 
 

@@ -72,7 +72,7 @@ class Reader:
 ReadAs = Callable[[Connection, Mapping[str, str], dict[str, Any]], Reader]
 
 
-def shared_per_variant(request: Request) -> None:
+async def shared_per_variant(request: Request) -> None:
     """Declare a router's pages the same for every reader of a variant (a router dependency)."""
     setattr(request.state, MARK, True)
 

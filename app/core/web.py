@@ -225,7 +225,7 @@ def page_number(page: int | str | None) -> int:
     return min(number, MAX_PAGE) if number > 0 else 1
 
 
-def numbers_in_range(request: Request) -> None:
+async def numbers_in_range(request: Request) -> None:
     """Answer 404 for a number in the path that no row can have (a dependency of every router)."""
     for value in request.path_params.values():
         if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) > MAX_ID:
