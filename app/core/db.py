@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple, cast
 
+import anyio
 import structlog
 from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, CursorResult, Delete, MetaData, Update, create_engine, event
@@ -122,13 +123,18 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """Open a session for one request; roll back whatever the view did not commit."""
+    # Made on the event loop, not a thread: a session touches no connection before its first
+    # statement, and a thread hand-off costs more than the rest of a small page's dependencies.
     session = request.app.state.session_factory()
     try:
         yield session
     finally:
-        close_quietly(session)
+        # Closing rolls back and returns the connection, which may wait on the database: on a
+        # thread, shielded so that a request cancelled meanwhile still gives its connection back.
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(close_quietly, session)
 
 
 def close_quietly(session: Session) -> None:
