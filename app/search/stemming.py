@@ -1,9 +1,12 @@
 """Each language's words reduced to their stems, the same way at index time and in a query.
 
 A language is searched with its text search configuration: PostgreSQL's of that name, and on
-SQLite the Snowball stemmer PostgreSQL's is built from. The configuration is found from the
-language's code ("fr": "french"), so a new site language is stemmed without code; a language
-neither knows is searched with `simple` (words lowercased, not stemmed).
+SQLite the Snowball stemmer PostgreSQL's is built from. The stemmers are PyStemmer's, the Snowball
+project's C code, each made when its language is first stemmed (the pure-Python `snowballstemmer`
+gives the same stems, but imported all its 30 languages into every worker: 3 MB). The
+configuration is found from the language's code ("fr": "french"), so a new site language is
+stemmed without code; a language neither knows is searched with `simple` (words lowercased, not
+stemmed).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Protocol
 
-import snowballstemmer
+import Stemmer
 from babel import Locale, UnknownLocaleError
 
 # The configurations PostgreSQL (15 and later) ships, each built from the Snowball stemmer of the
@@ -30,7 +33,7 @@ STEMMED = frozenset(
 NO_STEMMING = "simple"
 WORD = re.compile(r"[^\W_]+")
 
-# A Snowball stemmer keeps its state in the object: one per thread.
+# A stemmer keeps its state in the object, so is not safe to share between threads: one per thread.
 _local = threading.local()
 
 
@@ -46,7 +49,7 @@ def text_config(language: str) -> str:
     except (ValueError, UnknownLocaleError):
         return NO_STEMMING
     config = name.lower()
-    return config if config in STEMMED and config in snowballstemmer.algorithms() else NO_STEMMING
+    return config if config in STEMMED and config in Stemmer.algorithms() else NO_STEMMING
 
 
 def stems(text: str, config: str) -> list[str]:
@@ -67,5 +70,5 @@ def stem(word: str, config: str) -> str:
 def _stemmer(config: str) -> _Stemmer:
     stemmers: dict[str, _Stemmer] = _local.__dict__.setdefault("stemmers", {})
     if config not in stemmers:
-        stemmers[config] = snowballstemmer.stemmer(config)
+        stemmers[config] = Stemmer.Stemmer(config)
     return stemmers[config]
