@@ -48,7 +48,6 @@ from app.core.static_files import VersionedStaticFiles
 from app.core.web import STATIC_DIR, build_templates, numbers_in_range
 from app.feeds import share
 from app.feeds import views as feed_views
-from app.mail import sender
 from app.media import service as media_service
 from app.media import views as media_views
 from app.privacy import views as privacy_views
@@ -68,6 +67,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     trimming = asyncio.create_task(worker_memory.trim_after_bursts())
     stop = threading.Event()
     if settings.env == "development" and settings.smtp_url:
+        from app.mail import sender  # smtplib and the message classes: no page sends mail itself
+
         worker = threading.Thread(
             target=sender.run_loop,
             args=(app.state.session_factory, sender.SmtpTransport(settings)),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -96,6 +95,8 @@ def diff(old: ArticleRevision, new: ArticleRevision, *, zone: tzinfo) -> list[Fi
 
 
 def _lines(before: Sequence[str], after: Sequence[str]) -> list[DiffLine]:
+    import difflib  # imported by the revisions page, not by every worker
+
     kinds = {"+": "added", "-": "removed", " ": "same"}
     lines = []
     for line in difflib.unified_diff(before, after, lineterm="", n=3):
