@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from app.core.config import Settings
 from app.core.languages import preferred
 from app.main import create_app
 from tests import factories
+from tests.asgi_client import TestClient
 from tests.browsing import login, mails, submit
 from tests.conftest import PRODUCTION, soup
 from tests.viewers import browser_for
