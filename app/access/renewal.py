@@ -222,5 +222,5 @@ def _send_to_review(
         ip=ip,
     )
     accounts_service.email_person(db, settings, old.user, "request_received")
-    access_service._tell_reviewers(db, settings, new)
+    access_service.tell_reviewers(db, settings, new)
     return new

@@ -150,11 +150,12 @@ def verify_email(db: Session, settings: Settings, token: str, *, ip: str) -> Use
         if lifecycle.auto_approve(db, settings, request, ip=ip):  # off unless domains are configured
             return user
         accounts_service.email_person(db, settings, user, "request_received")
-        _tell_reviewers(db, settings, request)
+        tell_reviewers(db, settings, request)
     return user
 
 
-def _tell_reviewers(db: Session, settings: Settings, request: AccessRequest) -> None:
+def tell_reviewers(db: Session, settings: Settings, request: AccessRequest) -> None:
+    """Email every reviewer that `request` waits for a decision (also used by renewals)."""
     for reviewer in accounts_service.reviewers(db):
         accounts_service.email_person(
             db,
@@ -254,7 +255,7 @@ def answer(
             reason=document.name,
             ip=ip,
         )
-    _tell_reviewers(db, settings, request)
+    tell_reviewers(db, settings, request)
 
 
 def withdraw(db: Session, request: AccessRequest, *, ip: str) -> None:
