@@ -113,6 +113,7 @@ def _measure(env: dict[str, str], tmp: Path, args: argparse.Namespace) -> dict[s
                 for name, path in PAGES
                 for viewer, headers in viewers.items()
             }
+        floor, floor_rss = _stack_floor(env, load)
         rss = servers.worker_rss_mb(portal)
         pss = servers.worker_pss_mb(portal)
         time.sleep(QUIET_SECONDS)  # a worker hands freed memory back once a burst is over
@@ -123,6 +124,8 @@ def _measure(env: dict[str, str], tmp: Path, args: argparse.Namespace) -> dict[s
         )
     return {
         "baseline": baseline,
+        "floor": floor,
+        "floor_rss": floor_rss,
         "runs": runs,
         "rss": rss,
         "quiet_rss": quiet_rss,
@@ -132,6 +135,19 @@ def _measure(env: dict[str, str], tmp: Path, args: argparse.Namespace) -> dict[s
         "busy": busy,
         "logins": logins,
     }
+
+
+def _stack_floor(env: dict[str, str], load) -> tuple[wrk.Run, list[float]]:  # type: ignore[no-untyped-def]
+    """Serve the stack's floor on the same data set, load its article page, and read its workers' RSS.
+    Its workers get the same malloc arena limit as the portal's (`portal serve` sets it)."""
+    port = _free_port()
+    floor_env = servers.environment(
+        BENCH_DATABASE_URL=env["PORTAL_DATABASE_URL"],
+        MALLOC_ARENA_MAX=os.environ.get("MALLOC_ARENA_MAX", "2"),
+    )
+    with servers.serving(servers.stack_floor(port), floor_env, port) as (floor, _):
+        run = load(f"http://127.0.0.1:{port}{ARTICLE}", BROWSER)
+        return run, servers.worker_rss_mb(floor)
 
 
 def _loader(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -192,6 +208,16 @@ def _print(args: argparse.Namespace, measured: dict, counts: dict[str, tuple[int
     print("| page | viewer | req/s | vs raw ASGI | p99 ms | errors | SQL statements |")
     print("|---|---|---:|---:|---:|---:|---:|")
     print(_row("raw ASGI, page from memory", "-", baseline, 1.0, 0))
+    floor: wrk.Run = measured["floor"]
+    print(
+        _row(
+            "stack's floor: FastAPI, one ORM query, one template",
+            "-",
+            floor,
+            floor.requests_per_second / baseline.requests_per_second,
+            1,
+        )
+    )
     for (name, viewer), run in measured["runs"].items():
         sql = counts[dict(PAGES)[name]][0 if viewer == "visitor" else 1]
         print(_row(name, viewer, run, run.requests_per_second / baseline.requests_per_second, sql))
@@ -204,6 +230,8 @@ def _print(args: argparse.Namespace, measured: dict, counts: dict[str, tuple[int
         f"\nRSS per worker after the run: {rss} MB (PSS, sharing counted once: {pss} MB); "
         f"{QUIET_SECONDS} s later: {quiet} MB"
     )
+    floor_rss = ", ".join(f"{size:.0f}" for size in measured["floor_rss"])
+    print(f"The stack's floor (bench/stack_floor.py), RSS per worker after its run: {floor_rss} MB")
     print(f"First answer {measured['first']:.2f} s after `portal serve` started")
     print(
         f"Public article p99: {measured['quiet'].p99_ms:.1f} ms alone, {measured['busy'].p99_ms:.1f} ms "

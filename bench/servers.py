@@ -49,6 +49,17 @@ def raw_asgi(port: int) -> list[str]:
     ]
 
 
+def stack_floor(port: int) -> list[str]:
+    """The command that serves the stack's floor (bench/stack_floor.py) as `portal serve` serves
+    the portal: no access log, no server header, no WebSockets."""
+    return [
+        sys.executable,
+        *("-m", "uvicorn", "bench.stack_floor:app", "--host", "127.0.0.1", "--port", str(port)),
+        *("--workers", str(WORKERS), "--no-access-log", "--no-server-header", "--ws", "none"),
+        *("--log-level", "warning"),
+    ]
+
+
 def _wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 180) -> float:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
