@@ -1,5 +1,5 @@
 """SMTP refused or silent, and PostgreSQL away just after a delivery: each message arrives once,
-and mail held up by an outage leaves soon after the server returns (well within 60 s).
+and mail held up by an outage leaves when the server returns, not at its next retry time.
 """
 
 from __future__ import annotations
@@ -98,9 +98,9 @@ def test_mail_held_up_by_an_smtp_outage_arrives_once_soon_after_it_returns(
     ids = queue_committed(factory, count=3)
     assert wait_for(lambda: deferred(factory, ids), 5), "the outage never deferred the mail"
     smtp.heal()
-    returned = time.monotonic()
-    assert wait_for(lambda: len(recorder.messages) == 3, 5)
-    assert time.monotonic() - returned < 5
+    # The outage put each message off by LONG_BACKOFF (10 minutes): mail that arrives while the
+    # test waits was released because SMTP answered again, not by its retry time coming round.
+    assert wait_for(lambda: len(recorder.messages) == 3, 30), "the mail was not released when SMTP returned"
     time.sleep(0.3)
     ids_seen = [message["Message-ID"] for message in recorder.messages]
     assert len(ids_seen) == 3 and len(set(ids_seen)) == 3
