@@ -113,7 +113,6 @@ def _measure(env: dict[str, str], tmp: Path, args: argparse.Namespace) -> dict[s
                 for name, path in PAGES
                 for viewer, headers in viewers.items()
             }
-        floor, floor_rss = _stack_floor(env, load)
         rss = servers.worker_rss_mb(portal)
         pss = servers.worker_pss_mb(portal)
         time.sleep(QUIET_SECONDS)  # a worker hands freed memory back once a burst is over
@@ -122,6 +121,9 @@ def _measure(env: dict[str, str], tmp: Path, args: argparse.Namespace) -> dict[s
         busy, logins = _with_logins(
             port, lambda: load(f"http://127.0.0.1:{port}{ARTICLE}", BROWSER), args.seconds
         )
+    # Once the portal has stopped: the portal's memory is read right after its own run, and the
+    # floor has the machine to itself, as the portal had.
+    floor, floor_rss = _stack_floor(env, load)
     return {
         "baseline": baseline,
         "floor": floor,
@@ -221,22 +223,26 @@ def _print(args: argparse.Namespace, measured: dict, counts: dict[str, tuple[int
     for (name, viewer), run in measured["runs"].items():
         sql = counts[dict(PAGES)[name]][0 if viewer == "visitor" else 1]
         print(_row(name, viewer, run, run.requests_per_second / baseline.requests_per_second, sql))
-    rss = ", ".join(f"{size:.0f}" for size in measured["rss"])
+    rss = _megabytes(measured["rss"])
     logins = sorted(measured["logins"])
     login_p99 = logins[max(0, int(len(logins) * 0.99) - 1)] * 1000 if logins else 0
-    pss = ", ".join(f"{size:.0f}" for size in measured["pss"])
-    quiet = ", ".join(f"{size:.0f}" for size in measured["quiet_rss"])
+    pss = _megabytes(measured["pss"])
+    quiet = _megabytes(measured["quiet_rss"])
     print(
         f"\nRSS per worker after the run: {rss} MB (PSS, sharing counted once: {pss} MB); "
         f"{QUIET_SECONDS} s later: {quiet} MB"
     )
-    floor_rss = ", ".join(f"{size:.0f}" for size in measured["floor_rss"])
+    floor_rss = _megabytes(measured["floor_rss"])
     print(f"The stack's floor (bench/stack_floor.py), RSS per worker after its run: {floor_rss} MB")
     print(f"First answer {measured['first']:.2f} s after `portal serve` started")
     print(
         f"Public article p99: {measured['quiet'].p99_ms:.1f} ms alone, {measured['busy'].p99_ms:.1f} ms "
         f"with {len(logins)} logins in {args.seconds} s beside it (login p99 {login_p99:.0f} ms)"
     )
+
+
+def _megabytes(sizes: list[float]) -> str:
+    return ", ".join(f"{size:.0f}" for size in sizes)
 
 
 def _row(name: str, viewer: str, run: wrk.Run, ratio: float, sql: int) -> str:

@@ -42,21 +42,20 @@ def portal(port: int) -> list[str]:
 
 def raw_asgi(port: int) -> list[str]:
     """The command that serves the in-memory baseline on the same uvicorn."""
-    return [
-        sys.executable,
-        *("-m", "uvicorn", "bench.raw_asgi:app", "--host", "127.0.0.1", "--port", str(port)),
-        *("--workers", str(WORKERS), "--no-access-log", "--log-level", "warning"),
-    ]
+    return _uvicorn("bench.raw_asgi:app", port)
 
 
 def stack_floor(port: int) -> list[str]:
     """The command that serves the stack's floor (bench/stack_floor.py) as `portal serve` serves
-    the portal: no access log, no server header, no WebSockets."""
+    the portal: no server header, no WebSockets."""
+    return _uvicorn("bench.stack_floor:app", port, "--no-server-header", "--ws", "none")
+
+
+def _uvicorn(target: str, port: int, *options: str) -> list[str]:
     return [
         sys.executable,
-        *("-m", "uvicorn", "bench.stack_floor:app", "--host", "127.0.0.1", "--port", str(port)),
-        *("--workers", str(WORKERS), "--no-access-log", "--no-server-header", "--ws", "none"),
-        *("--log-level", "warning"),
+        *("-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)),
+        *("--workers", str(WORKERS), "--no-access-log", "--log-level", "warning", *options),
     ]
 
 
