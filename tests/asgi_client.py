@@ -25,21 +25,19 @@ class OneHopTransport(starlette.testclient._TestClientTransport):
         scope = self._scope(request)
         body = request.read()
         with self.portal_factory() as portal:
-            exchange = portal.call(self._exchange, scope, body)
-        head, chunks, error = exchange
+            head, chunks, error = portal.call(self._exchange, scope, body)
         if error is not None and self.raise_server_exceptions:
             raise error
         if head is None:
             if self.raise_server_exceptions:
                 raise AssertionError("TestClient did not receive any response.")
             return httpx.Response(500, headers=[], content=b"", request=request)
-        response = httpx.Response(
+        return httpx.Response(
             head["status"],
             headers=[(key.decode(), value.decode()) for key, value in head.get("headers", [])],
             content=b"" if request.method == "HEAD" else b"".join(chunks),
             request=request,
         )
-        return response
 
     def _scope(self, request: httpx.Request) -> dict[str, Any]:
         """The HTTP scope Starlette's own transport builds for `request`."""
